@@ -1,0 +1,130 @@
+// The ledger: every poll's readings turned into per-channel, per-interval
+// energy, for the whole machine and for the tracked process tree. Totals,
+// task slices and time series are all derived from it.
+//
+// Counters are differenced against the last good reading, so a read that
+// fails in the middle of a run loses nothing: the next good reading carries
+// the energy of the gap. A counter that decreases is a wrap when its range
+// is known (delta = range - prev + cur); with an unknown range the interval
+// is dropped and reported, never negative. Power readings are integrated with
+// the trapezoid rule between consecutive good readings. For counters the
+// total is therefore exactly last - first (+ wraps), whatever the interval.
+//
+// Process energy per interval = machine energy x share, where the share is
+// the reading's own process_share when the source provides one (GPUs), else
+// the tree's CPU ticks / machine CPU ticks for cpu and platform channels, or
+// tree RSS / MemTotal for dram. Shares are clamped to [0, 1], so process
+// energy never exceeds machine energy.
+//
+// No I/O. Thread safety: none; the tracker serialises access.
+#pragma once
+
+#include <cstddef>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "wattprint/source.h"
+#include "wattprint/units.h"
+
+namespace wattprint {
+
+enum class Scope { kMachine, kProcess };
+const char* ToString(Scope s);  // "machine", "process"
+
+struct ChannelDelta {
+  bool ok = false;        // energy known for this interval
+  Energy machine;         // whole device
+  Energy process;         // tracked tree's share
+  double share = 0.0;     // process / machine
+  bool share_ok = false;  // a share could be computed
+};
+
+struct Interval {
+  SteadyTime begin;
+  SteadyTime end;
+  SystemTime wall_end;
+  std::vector<ChannelDelta> channels;  // parallel to Ledger::channels()
+  double cpu_share = 0.0;              // procfs-derived shares for this interval
+  double ram_share = 0.0;
+  double cpu_utilization = 0.0;  // machine busy / total ticks, 0..1
+  double ram_utilization = 0.0;  // 1 - MemAvailable / MemTotal
+  bool activity_ok = false;
+};
+
+// Something the ledger noticed: a wrap, a decrease it could not explain, a
+// channel that became unavailable or came back.
+struct LedgerEvent {
+  size_t channel = 0;
+  size_t point = 0;  // poll index at which it happened
+  std::string what;
+};
+
+struct ChannelTotal {
+  Energy machine;
+  Energy process;
+  int ok_intervals = 0;
+  int missing_intervals = 0;  // intervals whose energy is unknown
+  int wraps = 0;
+  bool process_ok = false;    // every ok interval had a share
+};
+
+struct Totals {
+  SteadyTime begin;
+  SteadyTime end;
+  std::vector<ChannelTotal> channels;
+  Seconds duration() const { return std::chrono::duration_cast<Seconds>(end - begin); }
+  Energy Of(DeviceKind kind, Scope scope, std::span<const ChannelInfo> infos) const;
+  Energy Of(Scope scope) const;  // all channels
+  double mean_cpu_utilization = 0.0;
+  double mean_ram_utilization = 0.0;
+  unsigned long long peak_tree_rss_bytes = 0;
+};
+
+class Ledger {
+ public:
+  explicit Ledger(std::vector<ChannelInfo> channels);
+
+  const std::vector<ChannelInfo>& channels() const { return channels_; }
+  // Records one poll. readings.size() == channels().size(). Time must not go
+  // backwards; a poll at the same instant as the previous one is ignored.
+  void Add(SteadyTime t, SystemTime wall, std::span<const Reading> readings,
+           const ActivitySnapshot& activity);
+
+  size_t num_points() const { return points_; }
+  SteadyTime point_time(size_t i) const { return times_[i]; }
+  SystemTime point_wall_time(size_t i) const { return walls_[i]; }
+  // intervals()[k] spans points k and k+1.
+  const std::vector<Interval>& intervals() const { return intervals_; }
+  const std::vector<LedgerEvent>& events() const { return events_; }
+
+  // Totals between polls `from` and `to` (indexes, from <= to).
+  Totals Sum(size_t from, size_t to) const;
+  Totals SumAll() const;
+
+  // Status of the last reading of each channel (ok, or why not).
+  const std::vector<Status>& last_status() const { return last_status_; }
+
+ private:
+  struct ChannelState {
+    bool have_prev = false;
+    double prev_value = 0.0;
+    SteadyTime prev_time;
+    bool last_ok = true;
+  };
+  ChannelDelta Account(size_t c, SteadyTime t, const Reading& r, double default_share,
+                       bool default_share_ok);
+
+  std::vector<ChannelInfo> channels_;
+  std::vector<ChannelState> state_;
+  std::vector<Status> last_status_;
+  std::vector<Interval> intervals_;
+  std::vector<LedgerEvent> events_;
+  std::vector<SteadyTime> times_;
+  std::vector<SystemTime> walls_;
+  std::vector<unsigned long long> tree_rss_;
+  ActivitySnapshot prev_activity_;
+  size_t points_ = 0;
+};
+
+}  // namespace wattprint

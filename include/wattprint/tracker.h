@@ -1,0 +1,82 @@
+// The tracker: owns a set of sources, polls them on a background sampler
+// thread at a fixed interval, and takes an extra reading at every start,
+// stop and task boundary, so counters make those slices exact.
+//
+// RAII: destroying a running tracker stops it. There is no global state; any
+// number of trackers may live in one process, each with its own sources.
+//
+// Thread safety: every public method may be called from any thread. Stop()
+// wakes the sampler through a condition variable and returns within
+// milliseconds, whatever the interval.
+#pragma once
+
+#include <sys/types.h>
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "wattprint/activity.h"
+#include "wattprint/ledger.h"
+#include "wattprint/source.h"
+#include "wattprint/status.h"
+
+namespace wattprint {
+
+struct TrackerOptions {
+  Duration interval = std::chrono::seconds(1);  // background sampling period
+  SystemRoots roots;                            // for the activity sampler
+  std::shared_ptr<FileSystem> fs;               // null = PosixFileSystem()
+  pid_t tree_root = 0;                          // process tree for process scope; 0 = none
+  // Called on the sampler thread after every background poll (live status).
+  std::function<void(const Ledger&)> on_sample;
+};
+
+struct TaskRecord {
+  std::string name;
+  size_t from_point = 0;
+  size_t to_point = 0;
+  SystemTime wall_begin;
+  SystemTime wall_end;
+};
+
+// An immutable copy of the ledger and task list at some instant.
+struct TrackerSnapshot {
+  std::shared_ptr<const Ledger> ledger;
+  std::vector<TaskRecord> tasks;
+  SystemTime wall_start;
+  bool running = false;
+};
+
+class Tracker {
+ public:
+  Tracker(TrackerOptions opts, std::vector<std::unique_ptr<Source>> sources);
+  ~Tracker();
+  Tracker(const Tracker&) = delete;
+  Tracker& operator=(const Tracker&) = delete;
+
+  const std::vector<ChannelInfo>& channels() const { return channels_; }
+
+  // Takes the first reading and starts the sampler. Error if already running.
+  Status Start();
+  // Takes the last reading and joins the sampler. Error if not running.
+  Status Stop();
+  // Takes a reading now (without stopping) and returns the state so far.
+  TrackerSnapshot Flush();
+  // Tasks are non-overlapping slices; StartTask while a task is open closes it first.
+  Status StartTask(std::string name);
+  Result<TaskRecord> StopTask();
+  // Changes the process tree (e.g. once the tracked command is forked).
+  void SetTreeRoot(pid_t pid);
+  TrackerSnapshot Snapshot() const;
+  bool running() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+  std::vector<ChannelInfo> channels_;
+};
+
+}  // namespace wattprint

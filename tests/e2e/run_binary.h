@@ -1,0 +1,24 @@
+// Runs the real `wattprint` binary for end-to-end tests and captures its
+// exit status, stdout and stderr.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace wattprint::testing {
+
+struct BinaryResult {
+  int exit_code = -1;      // WEXITSTATUS, or 128+signal if killed
+  std::string out;
+  std::string err;
+};
+
+// Runs WATTPRINT_BINARY with `args`, in `cwd` (empty = current), with `env`
+// added to a minimal environment (PATH, HOME=cwd unless given). Fails the
+// test if it does not finish within `timeout_s`.
+BinaryResult RunWattprint(const std::vector<std::string>& args, const std::string& cwd = "",
+                          const std::map<std::string, std::string>& env = {},
+                          double timeout_s = 60);
+
+}  // namespace wattprint::testing
