@@ -1,1 +1,222 @@
-// placeholder: implemented by its module owner
+// Counter differencing, power integration and process attribution.
+// See include/wattprint/ledger.h for the contract.
+#include "wattprint/ledger.h"
+
+#include <algorithm>
+#include <fmt/format.h>
+
+namespace wattprint {
+namespace {
+
+double Clamp01(double x) { return x < 0.0 ? 0.0 : (x > 1.0 ? 1.0 : x); }
+
+// Shares derived from two consecutive activity snapshots.
+struct Shares {
+  bool cpu_ok = false;
+  double cpu = 0.0;
+  bool ram_ok = false;
+  double ram = 0.0;
+  bool util_ok = false;
+  double cpu_util = 0.0;
+  double ram_util = 0.0;
+};
+
+Shares ComputeShares(const ActivitySnapshot& prev, const ActivitySnapshot& cur) {
+  Shares s;
+  if (!prev.ok || !cur.ok || cur.machine_total_ticks <= prev.machine_total_ticks) return s;
+  const double total = static_cast<double>(cur.machine_total_ticks - prev.machine_total_ticks);
+  const double busy = cur.machine_busy_ticks >= prev.machine_busy_ticks
+                          ? static_cast<double>(cur.machine_busy_ticks - prev.machine_busy_ticks)
+                          : 0.0;
+  s.util_ok = true;
+  s.cpu_util = Clamp01(busy / total);
+  if (cur.mem_total_bytes > 0) {
+    s.ram_util = Clamp01(1.0 - static_cast<double>(cur.mem_available_bytes) /
+                                   static_cast<double>(cur.mem_total_bytes));
+  }
+  if (prev.tree_ok && cur.tree_ok) {
+    const double tree = cur.tree_ticks >= prev.tree_ticks
+                            ? static_cast<double>(cur.tree_ticks - prev.tree_ticks)
+                            : 0.0;
+    s.cpu_ok = true;
+    s.cpu = Clamp01(tree / total);
+    if (cur.mem_total_bytes > 0) {
+      s.ram_ok = true;
+      s.ram = Clamp01(static_cast<double>(cur.tree_rss_bytes) /
+                      static_cast<double>(cur.mem_total_bytes));
+    }
+  }
+  return s;
+}
+
+}  // namespace
+
+const char* ToString(Scope s) { return s == Scope::kMachine ? "machine" : "process"; }
+
+Ledger::Ledger(std::vector<ChannelInfo> channels)
+    : channels_(std::move(channels)),
+      state_(channels_.size()),
+      last_status_(channels_.size(), Status::NotFound("not read yet")) {}
+
+ChannelDelta Ledger::Account(size_t c, SteadyTime t, const Reading& r, double default_share,
+                             bool default_share_ok) {
+  ChannelState& st = state_[c];
+  const ChannelInfo& info = channels_[c];
+  ChannelDelta d;
+  if (!r.ok) {
+    if (st.last_ok) events_.push_back({c, points_, "unavailable: " + r.error.ToString()});
+    st.last_ok = false;
+    last_status_[c] = r.error;
+    return d;
+  }
+  if (!st.last_ok && points_ > 0) events_.push_back({c, points_, "available again"});
+  st.last_ok = true;
+  last_status_[c] = Status::Ok();
+  if (!st.have_prev) {
+    st.have_prev = true;
+    st.prev_value = r.value;
+    st.prev_time = t;
+    return d;  // a baseline, no interval yet
+  }
+
+  double joules = 0.0;
+  if (info.type == ChannelType::kPower) {
+    // Trapezoid between this reading and the last good one.
+    const double dt = std::chrono::duration<double>(t - st.prev_time).count();
+    joules = 0.5 * (st.prev_value + r.value) * dt;
+    d.ok = r.value >= 0.0 && st.prev_value >= 0.0;
+    if (!d.ok) events_.push_back({c, points_, fmt::format("negative power {} W ignored", r.value)});
+  } else if (r.value >= st.prev_value) {
+    joules = r.value - st.prev_value;
+    d.ok = true;
+  } else if (info.wrap_range.joules() > 0.0 && st.prev_value <= info.wrap_range.joules()) {
+    joules = info.wrap_range.joules() - st.prev_value + r.value;
+    d.ok = true;
+    events_.push_back({c, points_, fmt::format("counter wrapped ({} J -> {} J, range {} J)",
+                                               st.prev_value, r.value, info.wrap_range.joules())});
+  } else {
+    // Without a known range a decrease cannot be told from a reset: drop the
+    // interval rather than invent energy, and re-base on the new value.
+    events_.push_back({c, points_, fmt::format("counter went backwards ({} J -> {} J) with unknown "
+                                               "range; interval dropped",
+                                               st.prev_value, r.value)});
+  }
+  st.prev_value = r.value;
+  st.prev_time = t;
+  if (!d.ok) return d;
+
+  d.machine = Energy::Joules(joules);
+  if (r.process_share >= 0.0) {
+    d.share = Clamp01(r.process_share);
+    d.share_ok = true;
+  } else if (default_share_ok) {
+    d.share = default_share;
+    d.share_ok = true;
+  }
+  d.process = d.machine * d.share;
+  return d;
+}
+
+void Ledger::Add(SteadyTime t, SystemTime wall, std::span<const Reading> readings,
+                 const ActivitySnapshot& activity) {
+  if (points_ > 0 && t <= times_.back()) return;
+  const bool first = points_ == 0;
+  Shares sh;
+  if (!first) sh = ComputeShares(prev_activity_, activity);
+
+  Interval iv;
+  if (!first) {
+    iv.begin = times_.back();
+    iv.end = t;
+    iv.wall_end = wall;
+    iv.channels.resize(channels_.size());
+    iv.cpu_share = sh.cpu;
+    iv.ram_share = sh.ram;
+    iv.cpu_utilization = sh.cpu_util;
+    iv.ram_utilization = sh.ram_util;
+    iv.activity_ok = sh.util_ok;
+  }
+  const size_t n = std::min(readings.size(), channels_.size());
+  for (size_t c = 0; c < n; ++c) {
+    double share = 0.0;
+    bool share_ok = false;
+    switch (channels_[c].kind) {
+      case DeviceKind::kCpu:
+      case DeviceKind::kPlatform: share = sh.cpu; share_ok = sh.cpu_ok; break;
+      case DeviceKind::kDram: share = sh.ram; share_ok = sh.ram_ok; break;
+      case DeviceKind::kGpu: break;  // only the source knows a GPU's per-process share
+    }
+    ChannelDelta d = Account(c, t, readings[c], share, share_ok);
+    if (!first) iv.channels[c] = d;
+  }
+  if (!first) intervals_.push_back(std::move(iv));
+  times_.push_back(t);
+  walls_.push_back(wall);
+  tree_rss_.push_back(activity.tree_ok ? activity.tree_rss_bytes : 0);
+  prev_activity_ = activity;
+  ++points_;
+}
+
+Totals Ledger::Sum(size_t from, size_t to) const {
+  Totals tot;
+  tot.channels.resize(channels_.size());
+  for (auto& ch : tot.channels) ch.process_ok = true;
+  if (points_ == 0) return tot;
+  to = std::min(to, points_ - 1);
+  from = std::min(from, to);
+  tot.begin = times_[from];
+  tot.end = times_[to];
+  double util_time = 0.0;
+  for (size_t k = from; k < to; ++k) {
+    const Interval& iv = intervals_[k];
+    for (size_t c = 0; c < channels_.size(); ++c) {
+      const ChannelDelta& d = iv.channels[c];
+      ChannelTotal& ct = tot.channels[c];
+      if (!d.ok) {
+        ++ct.missing_intervals;
+        continue;
+      }
+      ++ct.ok_intervals;
+      ct.machine += d.machine;
+      ct.process += d.process;
+      if (!d.share_ok) ct.process_ok = false;
+    }
+    if (iv.activity_ok) {
+      const double dt = std::chrono::duration<double>(iv.end - iv.begin).count();
+      tot.mean_cpu_utilization += iv.cpu_utilization * dt;
+      tot.mean_ram_utilization += iv.ram_utilization * dt;
+      util_time += dt;
+    }
+  }
+  if (util_time > 0) {
+    tot.mean_cpu_utilization /= util_time;
+    tot.mean_ram_utilization /= util_time;
+  }
+  for (size_t i = from; i <= to; ++i) tot.peak_tree_rss_bytes = std::max(tot.peak_tree_rss_bytes, tree_rss_[i]);
+  for (const LedgerEvent& e : events_) {
+    if (e.point > from && e.point <= to && e.what.rfind("counter wrapped", 0) == 0) ++tot.channels[e.channel].wraps;
+  }
+  for (auto& ch : tot.channels) {
+    if (ch.ok_intervals == 0) ch.process_ok = false;
+  }
+  return tot;
+}
+
+Totals Ledger::SumAll() const { return Sum(0, points_ == 0 ? 0 : points_ - 1); }
+
+Energy Totals::Of(DeviceKind kind, Scope scope, std::span<const ChannelInfo> infos) const {
+  Energy e;
+  for (size_t c = 0; c < channels.size() && c < infos.size(); ++c) {
+    if (infos[c].kind != kind) continue;
+    e += scope == Scope::kMachine ? channels[c].machine : channels[c].process;
+  }
+  return e;
+}
+
+Energy Totals::Of(Scope scope) const {
+  Energy e;
+  for (const ChannelTotal& ch : channels) e += scope == Scope::kMachine ? ch.machine : ch.process;
+  return e;
+}
+
+}  // namespace wattprint

@@ -1,1 +1,172 @@
-// placeholder: implemented by its module owner
+// The tracker: a background sampler over a set of sources, with extra
+// readings at start, stop and task boundaries. See tracker.h.
+#include "wattprint/tracker.h"
+
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
+namespace wattprint {
+
+struct Tracker::Impl {
+  Impl(TrackerOptions o, std::vector<std::unique_ptr<Source>> s)
+      : opts(std::move(o)),
+        sources(std::move(s)),
+        activity(opts.roots, opts.fs ? opts.fs : PosixFileSystem(), opts.tree_root) {}
+
+  TrackerOptions opts;
+  std::vector<std::unique_ptr<Source>> sources;
+  std::vector<ChannelInfo> channels;
+  std::vector<size_t> offsets;  // first channel index of each source
+  ActivitySampler activity;
+
+  mutable std::mutex mu;  // guards everything below, and every poll
+  std::condition_variable cv;
+  std::shared_ptr<Ledger> ledger;
+  std::vector<Reading> readings;
+  std::vector<TaskRecord> tasks;
+  bool task_open = false;
+  TaskRecord open_task;
+  bool running = false;
+  bool stop_requested = false;
+  SystemTime wall_start;
+  std::thread sampler;
+
+  // Reads every source once. Caller holds mu.
+  void PollLocked() {
+    const SteadyTime t = SteadyClock::now();
+    const SystemTime wall = std::chrono::system_clock::now();
+    const ActivitySnapshot act = activity.Sample();
+    for (size_t i = 0; i < sources.size(); ++i) {
+      const size_t n = sources[i]->channels().size();
+      sources[i]->Poll(t, act, std::span<Reading>(readings.data() + offsets[i], n));
+    }
+    ledger->Add(t, wall, readings, act);
+  }
+
+  size_t LastPoint() const { return ledger->num_points() - 1; }
+
+  void CloseTaskLocked() {
+    if (!task_open) return;
+    open_task.to_point = LastPoint();
+    open_task.wall_end = ledger->point_wall_time(open_task.to_point);
+    tasks.push_back(open_task);
+    task_open = false;
+  }
+
+  void Loop() {
+    std::unique_lock<std::mutex> l(mu);
+    SteadyTime next = SteadyClock::now() + opts.interval;
+    while (!stop_requested) {
+      if (cv.wait_until(l, next, [this] { return stop_requested; })) break;
+      PollLocked();
+      if (opts.on_sample) opts.on_sample(*ledger);
+      next += opts.interval;
+      const SteadyTime now = SteadyClock::now();
+      if (next <= now) next = now + opts.interval;  // fell behind: skip, do not burst
+    }
+  }
+
+  TrackerSnapshot SnapshotLocked() const {
+    TrackerSnapshot s;
+    s.ledger = ledger ? std::make_shared<const Ledger>(*ledger) : std::make_shared<const Ledger>(channels);
+    s.tasks = tasks;
+    if (task_open && ledger && ledger->num_points() > 0) {
+      TaskRecord t = open_task;  // report an open task up to now
+      t.to_point = LastPoint();
+      t.wall_end = ledger->point_wall_time(t.to_point);
+      s.tasks.push_back(t);
+    }
+    s.wall_start = wall_start;
+    s.running = running;
+    return s;
+  }
+};
+
+Tracker::Tracker(TrackerOptions opts, std::vector<std::unique_ptr<Source>> sources)
+    : impl_(std::make_unique<Impl>(std::move(opts), std::move(sources))) {
+  for (const auto& s : impl_->sources) {
+    impl_->offsets.push_back(channels_.size());
+    for (const ChannelInfo& c : s->channels()) channels_.push_back(c);
+  }
+  impl_->channels = channels_;
+  impl_->readings.resize(channels_.size());
+  if (impl_->opts.interval <= Duration::zero()) impl_->opts.interval = std::chrono::seconds(1);
+}
+
+Tracker::~Tracker() {
+  if (running()) Stop();
+}
+
+Status Tracker::Start() {
+  std::lock_guard<std::mutex> l(impl_->mu);
+  if (impl_->running) return Status::InvalidArgument("tracker already started");
+  impl_->ledger = std::make_shared<Ledger>(channels_);
+  impl_->tasks.clear();
+  impl_->task_open = false;
+  impl_->stop_requested = false;
+  impl_->wall_start = std::chrono::system_clock::now();
+  impl_->PollLocked();
+  impl_->running = true;
+  impl_->sampler = std::thread([this] { impl_->Loop(); });
+  return Status::Ok();
+}
+
+Status Tracker::Stop() {
+  {
+    std::lock_guard<std::mutex> l(impl_->mu);
+    if (!impl_->running) return Status::InvalidArgument("tracker not started");
+    impl_->stop_requested = true;
+  }
+  impl_->cv.notify_all();
+  if (impl_->sampler.joinable()) impl_->sampler.join();
+  std::lock_guard<std::mutex> l(impl_->mu);
+  impl_->PollLocked();
+  impl_->CloseTaskLocked();
+  impl_->running = false;
+  return Status::Ok();
+}
+
+TrackerSnapshot Tracker::Flush() {
+  std::lock_guard<std::mutex> l(impl_->mu);
+  if (impl_->running) impl_->PollLocked();
+  return impl_->SnapshotLocked();
+}
+
+TrackerSnapshot Tracker::Snapshot() const {
+  std::lock_guard<std::mutex> l(impl_->mu);
+  return impl_->SnapshotLocked();
+}
+
+Status Tracker::StartTask(std::string name) {
+  std::lock_guard<std::mutex> l(impl_->mu);
+  if (!impl_->running) return Status::InvalidArgument("start the tracker before a task");
+  impl_->PollLocked();
+  impl_->CloseTaskLocked();
+  impl_->open_task = TaskRecord{};
+  impl_->open_task.name = std::move(name);
+  impl_->open_task.from_point = impl_->LastPoint();
+  impl_->open_task.wall_begin = impl_->ledger->point_wall_time(impl_->open_task.from_point);
+  impl_->task_open = true;
+  return Status::Ok();
+}
+
+Result<TaskRecord> Tracker::StopTask() {
+  std::lock_guard<std::mutex> l(impl_->mu);
+  if (!impl_->running || !impl_->task_open) return Status::NotFound("no task is running");
+  impl_->PollLocked();
+  impl_->CloseTaskLocked();
+  return impl_->tasks.back();
+}
+
+void Tracker::SetTreeRoot(pid_t pid) {
+  std::lock_guard<std::mutex> l(impl_->mu);
+  impl_->activity.SetRoot(pid);
+}
+
+bool Tracker::running() const {
+  std::lock_guard<std::mutex> l(impl_->mu);
+  return impl_->running;
+}
+
+}  // namespace wattprint

@@ -1,0 +1,219 @@
+#include "wattprint/ledger.h"
+
+#include <gtest/gtest.h>
+
+#include "wattprint/emissions.h"
+
+namespace wattprint {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+ChannelInfo Counter(std::string id, DeviceKind kind, double range_j) {
+  ChannelInfo c;
+  c.id = id;
+  c.device_id = id;
+  c.kind = kind;
+  c.type = ChannelType::kEnergyCounter;
+  c.wrap_range = Energy::Joules(range_j);
+  return c;
+}
+
+ChannelInfo PowerCh(std::string id, DeviceKind kind) {
+  ChannelInfo c = Counter(std::move(id), kind, 0);
+  c.type = ChannelType::kPower;
+  c.method = Method::kMeasuredPower;
+  return c;
+}
+
+ActivitySnapshot Act(unsigned long long total, unsigned long long busy, unsigned long long tree,
+                     unsigned long long rss = 0) {
+  ActivitySnapshot a;
+  a.ok = true;
+  a.machine_total_ticks = total;
+  a.machine_busy_ticks = busy;
+  a.tree_ok = true;
+  a.tree_ticks = tree;
+  a.tree_rss_bytes = rss;
+  a.mem_total_bytes = 1000;
+  a.mem_available_bytes = 600;
+  return a;
+}
+
+struct Clock {
+  SteadyTime t0 = SteadyTime{} + seconds(1000);
+  SystemTime w0 = SystemTime{} + seconds(1'700'000'000);
+  SteadyTime T(double s) const { return t0 + std::chrono::duration_cast<Duration>(Seconds(s)); }
+  SystemTime W(double s) const {
+    return w0 + std::chrono::duration_cast<SystemTime::duration>(Seconds(s));
+  }
+};
+
+TEST(Ledger, CounterTotalIsLastMinusFirstWhateverTheInterval) {
+  Clock k;
+  Ledger l({Counter("pkg", DeviceKind::kCpu, 0)});
+  const double values[] = {100.0, 100.5, 107.25, 107.25, 250.125};
+  for (int i = 0; i < 5; ++i) {
+    Reading r = Reading::Of(values[i]);
+    l.Add(k.T(0.01 * i * i), k.W(0.01 * i * i), {&r, 1}, Act(100 * i, 50 * i, 10 * i));
+  }
+  Totals t = l.SumAll();
+  EXPECT_DOUBLE_EQ(t.channels[0].machine.joules(), 150.125);
+  EXPECT_EQ(t.channels[0].ok_intervals, 4);
+  EXPECT_EQ(l.intervals().size(), 4u);
+}
+
+TEST(Ledger, WrapUsesRange) {
+  Clock k;
+  Ledger l({Counter("pkg", DeviceKind::kCpu, 1000.0)});
+  Reading a = Reading::Of(990.0), b = Reading::Of(5.0);
+  l.Add(k.T(0), k.W(0), {&a, 1}, Act(0, 0, 0));
+  l.Add(k.T(1), k.W(1), {&b, 1}, Act(100, 50, 10));
+  Totals t = l.SumAll();
+  EXPECT_DOUBLE_EQ(t.channels[0].machine.joules(), 15.0);
+  EXPECT_EQ(t.channels[0].wraps, 1);
+}
+
+TEST(Ledger, BackwardsWithoutRangeDropsIntervalNeverNegative) {
+  Clock k;
+  Ledger l({Counter("pkg", DeviceKind::kCpu, 0)});
+  Reading v[] = {Reading::Of(500), Reading::Of(100), Reading::Of(130)};
+  for (int i = 0; i < 3; ++i) l.Add(k.T(i), k.W(i), {&v[i], 1}, Act(100 * i, 0, 0));
+  Totals t = l.SumAll();
+  EXPECT_DOUBLE_EQ(t.channels[0].machine.joules(), 30.0);
+  EXPECT_EQ(t.channels[0].missing_intervals, 1);
+  ASSERT_FALSE(l.events().empty());
+  EXPECT_NE(l.events().back().what.find("backwards"), std::string::npos);
+}
+
+TEST(Ledger, FailedReadCarriesEnergyToNextGoodReading) {
+  Clock k;
+  Ledger l({Counter("pkg", DeviceKind::kCpu, 0)});
+  Reading v[] = {Reading::Of(10), Reading::Unavailable(Status::IOError("EIO")), Reading::Of(40)};
+  for (int i = 0; i < 3; ++i) l.Add(k.T(i), k.W(i), {&v[i], 1}, Act(100 * i, 0, 0));
+  Totals t = l.SumAll();
+  EXPECT_DOUBLE_EQ(t.channels[0].machine.joules(), 30.0);
+  EXPECT_FALSE(l.intervals()[0].channels[0].ok);
+  EXPECT_TRUE(l.intervals()[1].channels[0].ok);
+  EXPECT_EQ(l.last_status()[0].code(), Status::Code::kOk);
+}
+
+TEST(Ledger, UnavailableChannelIsNeverZeroEnergy) {
+  Clock k;
+  Ledger l({Counter("pkg", DeviceKind::kCpu, 0)});
+  Reading bad = Reading::Unavailable(Status::PermissionDenied("energy_uj"));
+  l.Add(k.T(0), k.W(0), {&bad, 1}, Act(0, 0, 0));
+  l.Add(k.T(1), k.W(1), {&bad, 1}, Act(100, 0, 0));
+  Totals t = l.SumAll();
+  EXPECT_EQ(t.channels[0].ok_intervals, 0);
+  EXPECT_EQ(t.channels[0].missing_intervals, 1);
+  EXPECT_FALSE(t.channels[0].process_ok);
+  EXPECT_EQ(l.last_status()[0].code(), Status::Code::kPermissionDenied);
+}
+
+TEST(Ledger, PowerIsIntegratedWithTrapezoid) {
+  Clock k;
+  Ledger l({PowerCh("gpu", DeviceKind::kGpu)});
+  Reading v[] = {Reading::Of(10), Reading::Of(30), Reading::Of(30)};
+  const double ts[] = {0, 2, 2.5};
+  for (int i = 0; i < 3; ++i) l.Add(k.T(ts[i]), k.W(ts[i]), {&v[i], 1}, Act(0, 0, 0));
+  // (10+30)/2*2 + 30*0.5 = 40 + 15
+  EXPECT_DOUBLE_EQ(l.SumAll().channels[0].machine.joules(), 55.0);
+}
+
+TEST(Ledger, ProcessShareFromCpuTicksAndRss) {
+  Clock k;
+  Ledger l({Counter("pkg", DeviceKind::kCpu, 0), Counter("dram", DeviceKind::kDram, 0)});
+  Reading a[] = {Reading::Of(0), Reading::Of(0)};
+  Reading b[] = {Reading::Of(100), Reading::Of(10)};
+  l.Add(k.T(0), k.W(0), a, Act(1000, 500, 100, 100));
+  l.Add(k.T(1), k.W(1), b, Act(1400, 800, 200, 250));  // tree 100 of 400 ticks; rss 250/1000
+  Totals t = l.SumAll();
+  EXPECT_DOUBLE_EQ(t.channels[0].process.joules(), 25.0);
+  EXPECT_DOUBLE_EQ(t.channels[1].process.joules(), 2.5);
+  EXPECT_TRUE(t.channels[0].process_ok);
+  EXPECT_DOUBLE_EQ(t.mean_cpu_utilization, 0.75);
+  EXPECT_DOUBLE_EQ(t.mean_ram_utilization, 0.4);
+  EXPECT_EQ(t.peak_tree_rss_bytes, 250u);
+}
+
+TEST(Ledger, ProcessEnergyNeverExceedsMachine) {
+  Clock k;
+  Ledger l({Counter("pkg", DeviceKind::kCpu, 0)});
+  Reading a = Reading::Of(0), b = Reading::Of(50);
+  l.Add(k.T(0), k.W(0), {&a, 1}, Act(100, 0, 0));
+  // A tree that claims more ticks than the machine had (clock skew, zombies).
+  l.Add(k.T(1), k.W(1), {&b, 1}, Act(200, 100, 900));
+  Totals t = l.SumAll();
+  EXPECT_LE(t.channels[0].process.joules(), t.channels[0].machine.joules());
+  EXPECT_DOUBLE_EQ(t.channels[0].process.joules(), 50.0);
+}
+
+TEST(Ledger, SourceProvidedShareWins) {
+  Clock k;
+  Ledger l({Counter("gpu0", DeviceKind::kGpu, 0)});
+  Reading a = Reading::Of(0), b = Reading::Of(80);
+  b.process_share = 0.25;
+  l.Add(k.T(0), k.W(0), {&a, 1}, Act(100, 0, 0));
+  l.Add(k.T(1), k.W(1), {&b, 1}, Act(200, 100, 10));
+  EXPECT_DOUBLE_EQ(l.SumAll().channels[0].process.joules(), 20.0);
+}
+
+TEST(Ledger, SliceSumsOnlyItsIntervals) {
+  Clock k;
+  Ledger l({Counter("pkg", DeviceKind::kCpu, 0)});
+  const double v[] = {0, 10, 30, 60, 100};
+  for (int i = 0; i < 5; ++i) {
+    Reading r = Reading::Of(v[i]);
+    l.Add(k.T(i), k.W(i), {&r, 1}, Act(100 * i, 0, 0));
+  }
+  EXPECT_DOUBLE_EQ(l.Sum(1, 3).channels[0].machine.joules(), 50.0);
+  EXPECT_DOUBLE_EQ(l.Sum(3, 3).channels[0].machine.joules(), 0.0);
+  EXPECT_DOUBLE_EQ(l.Sum(1, 3).duration().count(), 2.0);
+}
+
+TEST(Ledger, SameInstantPollIsIgnored) {
+  Clock k;
+  Ledger l({Counter("pkg", DeviceKind::kCpu, 0)});
+  Reading a = Reading::Of(1), b = Reading::Of(2);
+  l.Add(k.T(0), k.W(0), {&a, 1}, Act(0, 0, 0));
+  l.Add(k.T(0), k.W(0), {&b, 1}, Act(0, 0, 0));
+  EXPECT_EQ(l.num_points(), 1u);
+}
+
+TEST(Emissions, IntervalByIntervalWithTimeVaryingIntensityAndPue) {
+  Clock k;
+  Ledger l({Counter("pkg", DeviceKind::kCpu, 0)});
+  // 3.6e6 J = 1 kWh per interval.
+  for (int i = 0; i < 3; ++i) {
+    Reading r = Reading::Of(3.6e6 * i);
+    l.Add(k.T(10.0 * i), k.W(10.0 * i), {&r, 1}, Act(100 * i, 0, 50 * i));
+  }
+  IntensityTimeline tl;
+  tl.points.push_back({k.W(0), Intensity::GramsPerKwh(100)});
+  tl.points.push_back({k.W(10), Intensity::GramsPerKwh(400)});
+  EmissionsResult m = ComputeEmissions(l, 0, 2, Scope::kMachine, tl, 1.5);
+  // interval 1 midpoint 5 s -> 100 g/kWh; interval 2 midpoint 15 s -> 400 g/kWh
+  EXPECT_DOUBLE_EQ(m.total.grams(), 1.5 * 100 + 1.5 * 400);
+  EXPECT_DOUBLE_EQ(m.energy.kwh(), 3.0);
+  ASSERT_EQ(m.per_interval.size(), 2u);
+  EmissionsResult p = ComputeEmissions(l, 0, 2, Scope::kProcess, tl, 1.0);
+  EXPECT_DOUBLE_EQ(p.total.grams(), 0.5 * 100 + 0.5 * 400);
+}
+
+TEST(Emissions, ConstantTimelineAppliesEverywhere) {
+  IntensityTimeline tl = IntensityTimeline::Constant(Intensity::GramsPerKwh(56), {});
+  EXPECT_DOUBLE_EQ(tl.At(SystemTime{} + seconds(5)).g_per_kwh(), 56);
+  EXPECT_DOUBLE_EQ((Energy::KilowattHours(2) * tl.At(SystemTime{})).grams(), 112);
+}
+
+TEST(Units, Conversions) {
+  EXPECT_DOUBLE_EQ(Energy::Microjoules(3.6e12).kwh(), 1.0);
+  EXPECT_DOUBLE_EQ((Power::Watts(20) * Seconds(3)).joules(), 60.0);
+  EXPECT_DOUBLE_EQ((Energy::Joules(60) / Seconds(3)).watts(), 20.0);
+  EXPECT_DOUBLE_EQ(Co2e::Kilograms(1.5).grams(), 1500);
+}
+
+}  // namespace
+}  // namespace wattprint
