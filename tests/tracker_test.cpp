@@ -1,0 +1,197 @@
+#include "wattprint/tracker.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <thread>
+
+#include "support/temp_tree.h"
+
+namespace wattprint {
+namespace {
+
+using namespace std::chrono_literals;
+
+// A counter source whose value the test moves; it records every poll time.
+class FakeCounter final : public Source {
+ public:
+  explicit FakeCounter(std::string id) {
+    ChannelInfo c;
+    c.id = id;
+    c.device_id = id;
+    c.kind = DeviceKind::kCpu;
+    channels_.push_back(c);
+  }
+  std::string name() const override { return "fake"; }
+  const std::vector<ChannelInfo>& channels() const override { return channels_; }
+  void Poll(SteadyTime, const ActivitySnapshot&, std::span<Reading> out) override {
+    polls.fetch_add(1);
+    out[0] = Reading::Of(value.load());
+  }
+  std::atomic<double> value{0.0};
+  std::atomic<int> polls{0};
+
+ private:
+  std::vector<ChannelInfo> channels_;
+};
+
+// A minimal procfs so the tracker's activity sampler has something to read.
+struct FakeProc {
+  testing::TempTree tree;
+  FakeProc() {
+    tree.Write("proc/stat", "cpu  100 0 100 800 0 0 0 0 0 0\ncpu0 100 0 100 800 0 0 0 0 0 0\n");
+    tree.Write("proc/meminfo", "MemTotal: 1000 kB\nMemAvailable: 500 kB\n");
+  }
+  TrackerOptions Options(Duration interval) const {
+    TrackerOptions o;
+    o.interval = interval;
+    o.roots.procfs = tree.Path("proc");
+    o.roots.sysfs = tree.Path("sys");
+    return o;
+  }
+};
+
+std::unique_ptr<Tracker> MakeTracker(const FakeProc& p, Duration interval, FakeCounter** out) {
+  auto src = std::make_unique<FakeCounter>("pkg");
+  *out = src.get();
+  std::vector<std::unique_ptr<Source>> v;
+  v.push_back(std::move(src));
+  return std::make_unique<Tracker>(p.Options(interval), std::move(v));
+}
+
+TEST(Tracker, ShortRunIsMeasuredExactly) {
+  FakeProc p;
+  FakeCounter* c;
+  auto t = MakeTracker(p, 1s, &c);
+  c->value = 1000.0;
+  ASSERT_TRUE(t->Start().ok());
+  std::this_thread::sleep_for(50ms);
+  c->value = 1012.5;
+  ASSERT_TRUE(t->Stop().ok());
+  auto snap = t->Snapshot();
+  EXPECT_DOUBLE_EQ(snap.ledger->SumAll().channels[0].machine.joules(), 12.5);
+  EXPECT_EQ(snap.ledger->num_points(), 2u);  // start and stop only
+}
+
+TEST(Tracker, StopReturnsWithinMillisecondsWhateverTheInterval) {
+  FakeProc p;
+  FakeCounter* c;
+  auto t = MakeTracker(p, 3600s, &c);
+  ASSERT_TRUE(t->Start().ok());
+  auto t0 = SteadyClock::now();
+  ASSERT_TRUE(t->Stop().ok());
+  EXPECT_LT(SteadyClock::now() - t0, 500ms);
+}
+
+TEST(Tracker, BackgroundSamplerPollsAtInterval) {
+  FakeProc p;
+  FakeCounter* c;
+  auto t = MakeTracker(p, 10ms, &c);
+  ASSERT_TRUE(t->Start().ok());
+  std::this_thread::sleep_for(200ms);
+  ASSERT_TRUE(t->Stop().ok());
+  EXPECT_GE(c->polls.load(), 5);
+  EXPECT_EQ(static_cast<int>(t->Snapshot().ledger->num_points()), c->polls.load());
+}
+
+TEST(Tracker, TasksAreExactSlices) {
+  FakeProc p;
+  FakeCounter* c;
+  auto t = MakeTracker(p, 1s, &c);
+  c->value = 0;
+  ASSERT_TRUE(t->Start().ok());
+  c->value = 5;
+  ASSERT_TRUE(t->StartTask("load").ok());
+  c->value = 25;
+  auto task = t->StopTask();
+  ASSERT_TRUE(task.ok());
+  c->value = 30;
+  ASSERT_TRUE(t->StartTask("second").ok());
+  c->value = 40;
+  ASSERT_TRUE(t->StartTask("third").ok());  // closes "second"
+  c->value = 47;
+  ASSERT_TRUE(t->Stop().ok());              // closes "third"
+  auto snap = t->Snapshot();
+  ASSERT_EQ(snap.tasks.size(), 3u);
+  auto energy = [&](const TaskRecord& r) {
+    return snap.ledger->Sum(r.from_point, r.to_point).channels[0].machine.joules();
+  };
+  EXPECT_EQ(snap.tasks[0].name, "load");
+  EXPECT_DOUBLE_EQ(energy(snap.tasks[0]), 20.0);
+  EXPECT_DOUBLE_EQ(energy(snap.tasks[1]), 10.0);
+  EXPECT_DOUBLE_EQ(energy(snap.tasks[2]), 7.0);
+  EXPECT_DOUBLE_EQ(snap.ledger->SumAll().channels[0].machine.joules(), 47.0);
+}
+
+TEST(Tracker, MisuseIsAnErrorNotACrash) {
+  FakeProc p;
+  FakeCounter* c;
+  auto t = MakeTracker(p, 1s, &c);
+  EXPECT_FALSE(t->Stop().ok());
+  EXPECT_FALSE(t->StartTask("x").ok());
+  EXPECT_FALSE(t->StopTask().ok());
+  ASSERT_TRUE(t->Start().ok());
+  EXPECT_FALSE(t->Start().ok());
+  EXPECT_FALSE(t->StopTask().ok());
+}
+
+TEST(Tracker, FlushTakesAReadingWithoutStopping) {
+  FakeProc p;
+  FakeCounter* c;
+  auto t = MakeTracker(p, 1s, &c);
+  ASSERT_TRUE(t->Start().ok());
+  c->value = 9;
+  auto snap = t->Flush();
+  EXPECT_TRUE(snap.running);
+  EXPECT_DOUBLE_EQ(snap.ledger->SumAll().channels[0].machine.joules(), 9.0);
+  EXPECT_TRUE(t->running());
+}
+
+TEST(Tracker, TwoTrackersInOneProcessAreIndependent) {
+  FakeProc p;
+  FakeCounter *a, *b;
+  auto ta = MakeTracker(p, 5ms, &a);
+  auto tb = MakeTracker(p, 7ms, &b);
+  ASSERT_TRUE(ta->Start().ok());
+  ASSERT_TRUE(tb->Start().ok());
+  a->value = 3;
+  b->value = 11;
+  std::this_thread::sleep_for(30ms);
+  ASSERT_TRUE(ta->Stop().ok());
+  b->value = 12;
+  ASSERT_TRUE(tb->Stop().ok());
+  EXPECT_DOUBLE_EQ(ta->Snapshot().ledger->SumAll().channels[0].machine.joules(), 3.0);
+  EXPECT_DOUBLE_EQ(tb->Snapshot().ledger->SumAll().channels[0].machine.joules(), 12.0);
+}
+
+TEST(Tracker, ConcurrentCallsFromManyThreads) {
+  FakeProc p;
+  FakeCounter* c;
+  auto t = MakeTracker(p, 1ms, &c);
+  ASSERT_TRUE(t->Start().ok());
+  std::vector<std::thread> th;
+  for (int i = 0; i < 4; ++i) {
+    th.emplace_back([&, i] {
+      for (int k = 0; k < 50; ++k) {
+        c->value = c->value + 1.0;
+        if (i == 0) (void)t->Flush();
+        if (i == 1) (void)t->Snapshot();
+      }
+    });
+  }
+  for (auto& x : th) x.join();
+  ASSERT_TRUE(t->Stop().ok());
+  EXPECT_DOUBLE_EQ(t->Snapshot().ledger->SumAll().channels[0].machine.joules(), c->value.load());
+}
+
+TEST(Tracker, DestructorStopsARunningTracker) {
+  FakeProc p;
+  FakeCounter* c;
+  auto t = MakeTracker(p, 1ms, &c);
+  ASSERT_TRUE(t->Start().ok());
+  t.reset();  // must join the sampler, not crash or hang
+  SUCCEED();
+}
+
+}  // namespace
+}  // namespace wattprint
