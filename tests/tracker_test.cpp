@@ -173,7 +173,7 @@ TEST(Tracker, ConcurrentCallsFromManyThreads) {
   for (int i = 0; i < 4; ++i) {
     th.emplace_back([&, i] {
       for (int k = 0; k < 50; ++k) {
-        c->value = c->value + 1.0;
+        c->value.fetch_add(1.0);
         if (i == 0) (void)t->Flush();
         if (i == 1) (void)t->Snapshot();
       }
