@@ -1,0 +1,24 @@
+// The probe function of every source in kSourceTable (registry.cpp).
+//
+// Each probe looks for its hardware through opts.fs rooted at opts.roots and
+// returns what it found. `covered` holds the device kinds that earlier
+// sources in the table already measure; a probe must not create channels of
+// those kinds (the registry enforces this as well).
+//
+// Private header: not part of the public API.
+#pragma once
+
+#include <set>
+
+#include "wattprint/sources.h"
+
+namespace wattprint {
+
+ProbeResult ProbePowercap(const SourceOptions& opts, const std::set<DeviceKind>& covered);
+ProbeResult ProbePerfRapl(const SourceOptions& opts, const std::set<DeviceKind>& covered);
+ProbeResult ProbeHwmon(const SourceOptions& opts, const std::set<DeviceKind>& covered);
+// Defined in estimate_cpu.cpp / estimate_ram.cpp.
+ProbeResult ProbeEstimateCpu(const SourceOptions& opts, const std::set<DeviceKind>& covered);
+ProbeResult ProbeEstimateRam(const SourceOptions& opts, const std::set<DeviceKind>& covered);
+
+}  // namespace wattprint

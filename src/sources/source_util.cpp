@@ -1,0 +1,96 @@
+#include "sources/source_util.h"
+
+#include <charconv>
+
+namespace wattprint::sources {
+
+SysfsSource::SysfsSource(std::string name, std::vector<SysfsChannel> channels)
+    : name_(std::move(name)), channels_(std::move(channels)) {
+  infos_.reserve(channels_.size());
+  for (const SysfsChannel& c : channels_) infos_.push_back(c.info);
+}
+
+void SysfsSource::Poll(SteadyTime, const ActivitySnapshot&, std::span<Reading> out) {
+  for (size_t i = 0; i < channels_.size() && i < out.size(); ++i) {
+    SysfsChannel& c = channels_[i];
+    Result<double> v = ReadScaled(*c.handle, c.file, c.scale);
+    out[i] = v.ok() ? Reading::Of(*v) : Reading::Unavailable(v.status());
+  }
+}
+
+Result<double> ReadScaled(FileHandle& h, const std::string& file, double scale) {
+  std::string buf;
+  Status s = h.Read(&buf);
+  if (!s.ok()) return s;
+  Result<unsigned long long> raw = ParseUnsigned(buf, file);
+  if (!raw.ok()) return raw.status();
+  return static_cast<double>(*raw) * scale;
+}
+
+Result<std::string> ReadTrimmed(const FileSystem& fs, const std::string& path) {
+  Result<std::string> r = fs.ReadFile(path);
+  if (!r.ok()) return r.status();
+  return std::string(Trim(*r));
+}
+
+namespace {
+
+bool ParseInt(std::string_view s, int* out) {
+  if (s.empty()) return false;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), *out);
+  return ec == std::errc() && p == s.data() + s.size() && *out >= 0;
+}
+
+}  // namespace
+
+std::vector<int> IndicesAfter(std::string_view name, std::string_view prefix, char sep) {
+  if (!name.starts_with(prefix)) return {};
+  name.remove_prefix(prefix.size());
+  std::vector<int> out;
+  for (;;) {
+    size_t end = name.find(sep);
+    int v = 0;
+    if (!ParseInt(name.substr(0, end), &v)) return {};
+    out.push_back(v);
+    if (end == std::string_view::npos) return out;
+    name.remove_prefix(end + 1);
+  }
+}
+
+Result<std::vector<int>> ParseCpuList(std::string_view text, const std::string& what) {
+  std::string_view t = Trim(text);
+  if (t.empty()) return Status::Corrupt(what + ": empty cpu list");
+  std::vector<int> cpus;
+  while (!t.empty()) {
+    size_t comma = t.find(',');
+    std::string_view item = t.substr(0, comma);
+    size_t dash = item.find('-');
+    int lo = 0;
+    int hi = 0;
+    bool ok = dash == std::string_view::npos
+                  ? ParseInt(item, &lo) && ParseInt(item, &hi)
+                  : ParseInt(item.substr(0, dash), &lo) && ParseInt(item.substr(dash + 1), &hi);
+    if (!ok || hi < lo) return Status::Corrupt(what + ": malformed cpu list \"" + std::string(Trim(text)) + "\"");
+    for (int c = lo; c <= hi; ++c) cpus.push_back(c);
+    if (comma == std::string_view::npos) break;
+    t.remove_prefix(comma + 1);
+  }
+  return cpus;
+}
+
+std::string Join(const std::vector<std::string>& parts, std::string_view sep) {
+  std::string out;
+  for (size_t i = 0; i < parts.size(); ++i) {
+    if (i) out += sep;
+    out += parts[i];
+  }
+  return out;
+}
+
+std::string KindList(const std::set<DeviceKind>& kinds) {
+  std::vector<std::string> names;
+  for (DeviceKind k : kinds) names.emplace_back(ToString(k));
+  return Join(names, ", ");
+}
+
+}  // namespace wattprint::sources
