@@ -154,17 +154,32 @@ std::optional<Device> ReadDevice(const FileSystem& fs, const std::string& root, 
 
 struct Candidate {
   Mapping map;
+  const Device* device;
   const Sensor* sensor;
   int priority;  // energy counters before power readings, then the driver's rank
 };
 
-// The best sensor per device id, in first-seen order.
-std::vector<Candidate> BestPerDevice(const Device& d) {
-  std::vector<Candidate> best;
+// Every sensor of a known driver whose meaning is known. Explains unknown
+// drivers and skipped per-core counters in `notes`.
+void AddCandidates(const Device& d, std::vector<Candidate>* out, std::vector<std::string>* notes) {
+  if (!KnownDriver(d)) {
+    if (!d.sensors.empty()) notes->push_back(d.driver + " (" + d.dir_name + ") ignored: unknown driver");
+    return;
+  }
+  size_t cores = 0;
   for (const Sensor& s : d.sensors) {
+    cores += d.driver == "amd_energy" && Contains(s.label, "Ecore");
     std::optional<Mapping> m = MapSensor(d, s);
-    if (!m) continue;
-    Candidate c{*m, &s, (s.energy ? 0 : 100) + m->rank};
+    if (m) out->push_back(Candidate{*m, &d, &s, (s.energy ? 0 : 100) + m->rank});
+  }
+  if (cores) notes->push_back(std::to_string(cores) + " amd_energy per-core counters not used (inside the sockets)");
+}
+
+// The best sensor per device id, in first-seen order. Grace publishes each
+// rail as its own hwmon device, so this looks across devices.
+std::vector<Candidate> BestPerDevice(const std::vector<Candidate>& all) {
+  std::vector<Candidate> best;
+  for (const Candidate& c : all) {
     auto it = std::find_if(best.begin(), best.end(),
                            [&](const Candidate& b) { return b.map.device_id == c.map.device_id; });
     if (it == best.end()) {
@@ -180,11 +195,11 @@ struct Scan {
   std::vector<SysfsChannel> channels;
   std::vector<std::string> notes;
   std::vector<std::string> denied;
-  std::set<std::string> ids;
 };
 
-void AddChannel(const FileSystem& fs, const Device& d, const Candidate& c, Scan* scan) {
+void AddChannel(const FileSystem& fs, const Candidate& c, Scan* scan) {
   const Sensor& s = *c.sensor;
+  const Device& d = *c.device;
   Result<std::unique_ptr<FileHandle>> h = fs.Open(s.file);
   if (!h.ok()) {
     if (h.status().code() == Status::Code::kPermissionDenied) scan->denied.push_back(s.file);
@@ -194,10 +209,6 @@ void AddChannel(const FileSystem& fs, const Device& d, const Candidate& c, Scan*
   SysfsChannel ch;
   ch.info.device_id = c.map.device_id;
   ch.info.id = "hwmon:" + c.map.device_id;
-  if (!scan->ids.insert(ch.info.id).second) {
-    scan->notes.push_back(s.file + " not used: " + c.map.device_id + " already has a sensor");
-    return;
-  }
   ch.info.label = c.map.what + " (" + d.driver + ", " + d.dir_name + ")";
   ch.info.kind = c.map.kind;
   ch.info.type = s.energy ? ChannelType::kEnergyCounter : ChannelType::kPower;
@@ -212,22 +223,15 @@ void AddChannel(const FileSystem& fs, const Device& d, const Candidate& c, Scan*
   scan->channels.push_back(std::move(ch));
 }
 
-void ScanDevice(const FileSystem& fs, const Device& d, const std::set<DeviceKind>& covered, Scan* scan) {
-  if (!KnownDriver(d)) {
-    if (!d.sensors.empty()) scan->notes.push_back(d.driver + " (" + d.dir_name + ") ignored: unknown driver");
-    return;
-  }
-  size_t skipped_cores = 0;
-  for (const Sensor& s : d.sensors) skipped_cores += d.driver == "amd_energy" && Contains(s.label, "Ecore");
-  if (skipped_cores)
-    scan->notes.push_back(std::to_string(skipped_cores) + " amd_energy per-core counters not used (inside the sockets)");
-  for (const Candidate& c : BestPerDevice(d)) {
+void OpenBest(const FileSystem& fs, const std::vector<Candidate>& all, const std::set<DeviceKind>& covered,
+              Scan* scan) {
+  for (const Candidate& c : BestPerDevice(all)) {
     if (covered.count(c.map.kind)) {
-      scan->notes.push_back(c.map.what + " (" + d.driver + ") not used: " + ToString(c.map.kind) +
+      scan->notes.push_back(c.map.what + " (" + c.device->driver + ") not used: " + ToString(c.map.kind) +
                             " already measured by an earlier source");
       continue;
     }
-    AddChannel(fs, d, c, scan);
+    AddChannel(fs, c, scan);
   }
 }
 
@@ -255,11 +259,15 @@ ProbeResult ProbeHwmon(const SourceOptions& opts, const std::set<DeviceKind>& co
     r.reason = "no hwmon devices: " + names.status().message();
     return r;
   }
-  Scan scan;
+  std::vector<Device> devices;
   for (const std::string& n : HwmonDirs(*names)) {
     std::optional<Device> d = ReadDevice(fs, root, n);
-    if (d) ScanDevice(fs, *d, covered, &scan);
+    if (d) devices.push_back(std::move(*d));
   }
+  Scan scan;
+  std::vector<Candidate> candidates;  // points into `devices`, which no longer changes
+  for (const Device& d : devices) AddCandidates(d, &candidates, &scan.notes);
+  OpenBest(fs, candidates, covered, &scan);
   if (scan.channels.empty() && !scan.denied.empty()) {
     r.state = ProbeState::kDenied;
     r.reason = "hwmon energy/power sensors exist but cannot be read: " + sources::Join(scan.denied, ", ");

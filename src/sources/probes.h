@@ -21,4 +21,9 @@ ProbeResult ProbeHwmon(const SourceOptions& opts, const std::set<DeviceKind>& co
 ProbeResult ProbeEstimateCpu(const SourceOptions& opts, const std::set<DeviceKind>& covered);
 ProbeResult ProbeEstimateRam(const SourceOptions& opts, const std::set<DeviceKind>& covered);
 
+// DiscoverSources() over any table (tests use tables of fake probes):
+// probes each entry in order with the kinds covered so far, and keeps from
+// each source only the channels of kinds no earlier source covered.
+DiscoveredSources DiscoverFrom(std::span<const SourceEntry> table, const SourceOptions& opts);
+
 }  // namespace wattprint

@@ -61,12 +61,14 @@ std::unique_ptr<Source> KeepUncovered(std::unique_ptr<Source> src, const std::se
 
 std::span<const SourceEntry> SourceTable() { return kSourceTable; }
 
-DiscoveredSources DiscoverSources(const SourceOptions& in) {
+DiscoveredSources DiscoverSources(const SourceOptions& opts) { return DiscoverFrom(SourceTable(), opts); }
+
+DiscoveredSources DiscoverFrom(std::span<const SourceEntry> table, const SourceOptions& in) {
   SourceOptions opts = in;
   if (!opts.fs) opts.fs = PosixFileSystem();
   DiscoveredSources out;
   std::set<DeviceKind> covered;
-  for (const SourceEntry& e : SourceTable()) {
+  for (const SourceEntry& e : table) {
     ProbeResult r = e.probe(opts, covered);
     ProbeReport rep{e.name, e.description, r.state, std::move(r.reason), std::move(r.fix), {}};
     if (r.state == ProbeState::kFound && r.source) {
