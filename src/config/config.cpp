@@ -1,1 +1,354 @@
-// placeholder: implemented by its module owner
+// Layered configuration: defaults < user file < ./wattprint.toml <
+// environment < flags. See include/wattprint/config.h.
+#include "wattprint/config.h"
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <charconv>
+#include <cmath>
+#include <fstream>
+#include <sstream>
+
+#include <fmt/format.h>
+#include <toml++/toml.h>
+
+#include "wattprint/fs.h"
+
+namespace wattprint {
+namespace {
+
+using Type = ConfigKey::Type;
+
+// The one list of keys. Order = the order `doctor` and --help show them.
+constexpr std::array<ConfigKey, 17> kKeys = {{
+    {"country", "WATTPRINT_COUNTRY", "--country",
+     "Use this country's grid intensity (ISO3, ISO2 or English name)", Type::kString},
+    {"region", "WATTPRINT_REGION", "--region", "Record this region in the outputs", Type::kString},
+    {"pue", "WATTPRINT_PUE", "--pue", "Multiply energy by this power usage effectiveness (>= 1)",
+     Type::kNumber},
+    {"interval", "WATTPRINT_INTERVAL", "--interval", "Sample every SECONDS (>= 0.01)", Type::kNumber},
+    {"scope", "WATTPRINT_SCOPE", "--scope",
+     "Attribute emissions to the whole machine or the tracked process tree", Type::kString},
+    {"output_dir", "WATTPRINT_OUTPUT_DIR", "--output-dir", "Write the CSV file in DIR",
+     Type::kString},
+    {"output_file", "WATTPRINT_OUTPUT_FILE", "--output-file", "Name the CSV file NAME",
+     Type::kString},
+    {"project_name", "WATTPRINT_PROJECT_NAME", "--project-name",
+     "Record this project name in the outputs", Type::kString},
+    {"experiment_name", "WATTPRINT_EXPERIMENT_NAME", "--experiment-name",
+     "Record this experiment name in the outputs", Type::kString},
+    {"experiment_id", "WATTPRINT_EXPERIMENT_ID", "--experiment-id",
+     "Record this experiment id in the outputs", Type::kString},
+    {"json", "WATTPRINT_JSON", "--json", "Also write the full JSON record to FILE", Type::kString},
+    {"sysfs_root", "WATTPRINT_SYSFS_ROOT", "--sysfs-root",
+     "Read sysfs under DIR instead of /sys (containers)", Type::kString},
+    {"procfs_root", "WATTPRINT_PROCFS_ROOT", "--procfs-root",
+     "Read procfs under DIR instead of /proc (containers)", Type::kString},
+    {"cpu_power", "WATTPRINT_CPU_POWER", "--cpu-power",
+     "Assume W watts of CPU power at full load when no counter is readable", Type::kNumber},
+    {"quiet", "WATTPRINT_QUIET", "--quiet", "Print no summary and no live status", Type::kBool},
+    {"save_interval", "WATTPRINT_SAVE_INTERVAL", "--save-interval",
+     "Append a CSV row every SECONDS (monitor)", Type::kNumber},
+    {"save_to_file", "WATTPRINT_SAVE_TO_FILE", "--no-save", "Write no CSV file", Type::kBool},
+}};
+
+// Read by other modules; not config keys.
+constexpr std::array<std::string_view, 2> kReservedEnv = {
+    "WATTPRINT_NVML_LIBRARY",
+    "WATTPRINT_ROCM_SMI_LIBRARY",
+};
+
+const ConfigKey* FindKey(std::string_view key) {
+  for (const ConfigKey& k : kKeys) {
+    if (key == k.key) return &k;
+  }
+  return nullptr;
+}
+
+Result<double> ParseNumber(std::string_view text) {
+  const std::string_view t = Trim(text);
+  double v = 0;
+  const auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
+  if (t.empty() || ec != std::errc() || end != t.data() + t.size() || !std::isfinite(v)) {
+    return Status::InvalidArgument("not a number");
+  }
+  return v;
+}
+
+Result<bool> ParseBool(std::string_view text) {
+  std::string t(Trim(text));
+  std::transform(t.begin(), t.end(), t.begin(), [](unsigned char c) { return std::tolower(c); });
+  if (t == "1" || t == "true" || t == "yes" || t == "on") return true;
+  if (t == "0" || t == "false" || t == "no" || t == "off") return false;
+  return Status::InvalidArgument("expected true/false, yes/no, on/off or 1/0");
+}
+
+// Range checks of numeric keys; empty string = fine.
+std::string CheckNumber(std::string_view key, double v) {
+  if (key == "pue" && v < 1.0) return "must be at least 1.0 (1.0 = no data-centre overhead)";
+  if (key == "interval" && v < 0.01) return "must be at least 0.01 seconds";
+  if (key == "save_interval" && v <= 0) return "must be more than 0 seconds";
+  if (key == "cpu_power" && v <= 0) return "must be more than 0 watts";
+  return "";
+}
+
+Status Bad(const std::string& where, const std::string& what) {
+  return Status::InvalidArgument(where + ": " + what);
+}
+
+Status SetNumber(Config* cfg, std::string_view key, double v) {
+  if (key == "pue") cfg->pue = v;
+  if (key == "interval") cfg->interval_s = v;
+  if (key == "save_interval") cfg->save_interval_s = v;
+  if (key == "cpu_power") cfg->cpu_power_w = v;
+  return Status::Ok();
+}
+
+Status SetString(Config* cfg, std::string_view key, std::string_view v, const std::string& where) {
+  std::string s(v);
+  if (key == "scope") {
+    if (s == "machine") { cfg->scope = Scope::kMachine; return Status::Ok(); }
+    if (s == "process") { cfg->scope = Scope::kProcess; return Status::Ok(); }
+    return Bad(where, "scope must be 'machine' or 'process'");
+  }
+  if ((key == "output_file" || key == "output_dir" || key == "sysfs_root" || key == "procfs_root") &&
+      s.empty()) {
+    return Bad(where, "must not be empty");
+  }
+  std::string* fields[] = {&cfg->country,         &cfg->region,          &cfg->output_dir,
+                           &cfg->output_file,     &cfg->project_name,    &cfg->experiment_name,
+                           &cfg->experiment_id,   &cfg->json,            &cfg->sysfs_root,
+                           &cfg->procfs_root};
+  const char* names[] = {"country",      "region",          "output_dir", "output_file",
+                         "project_name", "experiment_name", "experiment_id", "json",
+                         "sysfs_root",   "procfs_root"};
+  for (size_t i = 0; i < std::size(names); ++i) {
+    if (key == names[i]) *fields[i] = std::move(s);
+  }
+  return Status::Ok();
+}
+
+std::vector<std::string> KeyNames() {
+  std::vector<std::string> out;
+  for (const ConfigKey& k : kKeys) out.emplace_back(k.key);
+  return out;
+}
+
+std::string DidYouMean(std::string_view word, const std::vector<std::string>& candidates) {
+  const std::string m = ClosestMatch(word, candidates);
+  return m.empty() ? "" : "; did you mean '" + m + "'?";
+}
+
+// TOML value of `node` as text for ApplyConfigValue, or why its type is wrong.
+Result<std::string> TomlValueText(const ConfigKey& k, const toml::node& node) {
+  switch (k.type) {
+    case Type::kString:
+      if (auto s = node.value_exact<std::string>()) return *s;
+      return Status::InvalidArgument("expected a string");
+    case Type::kNumber:
+      if (auto i = node.value_exact<int64_t>()) return std::to_string(*i);
+      if (auto d = node.value_exact<double>()) return fmt::format("{}", *d);
+      return Status::InvalidArgument("expected a number");
+    case Type::kBool:
+      if (auto b = node.value_exact<bool>()) return std::string(*b ? "true" : "false");
+      return Status::InvalidArgument("expected true or false");
+  }
+  return Status::InvalidArgument("unsupported type");
+}
+
+}  // namespace
+
+std::string Config::OriginOf(std::string_view key) const {
+  auto it = origins.find(std::string(key));
+  return it == origins.end() ? "default" : it->second;
+}
+
+std::span<const ConfigKey> ConfigKeys() { return kKeys; }
+
+std::string ConfigValueText(const Config& c, std::string_view key) {
+  const std::pair<std::string_view, std::string> values[] = {
+      {"country", c.country},
+      {"region", c.region},
+      {"pue", fmt::format("{}", c.pue)},
+      {"interval", fmt::format("{}", c.interval_s)},
+      {"scope", ToString(c.scope)},
+      {"output_dir", c.output_dir},
+      {"output_file", c.output_file},
+      {"project_name", c.project_name},
+      {"experiment_name", c.experiment_name},
+      {"experiment_id", c.experiment_id},
+      {"json", c.json},
+      {"sysfs_root", c.sysfs_root},
+      {"procfs_root", c.procfs_root},
+      {"cpu_power", c.cpu_power_w ? fmt::format("{}", *c.cpu_power_w) : ""},
+      {"quiet", c.quiet ? "true" : "false"},
+      {"save_interval", fmt::format("{}", c.save_interval_s)},
+      {"save_to_file", c.save_to_file ? "true" : "false"},
+  };
+  for (const auto& [k, v] : values) {
+    if (k == key) return v;
+  }
+  return "";
+}
+std::span<const std::string_view> ReservedEnvironmentVariables() { return kReservedEnv; }
+
+Status ApplyConfigValue(Config* cfg, std::string_view key, std::string_view value,
+                        const std::string& where, const std::string& origin) {
+  const ConfigKey* k = FindKey(key);
+  if (k == nullptr) {
+    return Bad(where, "unknown key '" + std::string(key) + "'" + DidYouMean(key, KeyNames()));
+  }
+  Status st;
+  switch (k->type) {
+    case Type::kNumber: {
+      Result<double> v = ParseNumber(value);
+      if (!v.ok()) return Bad(where, v.status().message());
+      const std::string range = CheckNumber(key, *v);
+      if (!range.empty()) return Bad(where, range);
+      st = SetNumber(cfg, key, *v);
+      break;
+    }
+    case Type::kBool: {
+      Result<bool> v = ParseBool(value);
+      if (!v.ok()) return Bad(where, v.status().message());
+      if (key == "quiet") cfg->quiet = *v;
+      if (key == "save_to_file") cfg->save_to_file = *v;
+      break;
+    }
+    case Type::kString:
+      st = SetString(cfg, key, value, where);
+      break;
+  }
+  if (st.ok()) cfg->origins[std::string(key)] = origin;
+  return st;
+}
+
+Status ApplyConfigToml(Config* cfg, std::string_view text, const std::string& path) {
+  toml::table table;
+  try {
+    table = toml::parse(text, path);
+  } catch (const toml::parse_error& e) {
+    const auto& b = e.source().begin;
+    return Status::InvalidArgument(fmt::format("{}:{}:{}: {}", path, b.line, b.column, e.description()));
+  }
+  const std::vector<std::string> names = KeyNames();
+  for (const auto& [name, node] : table) {
+    const std::string key(name.str());
+    const ConfigKey* k = FindKey(key);
+    if (k == nullptr) {
+      return Status::InvalidArgument(path + ": unknown key '" + key + "'" + DidYouMean(key, names));
+    }
+    Result<std::string> v = TomlValueText(*k, node);
+    const std::string where = path + ": " + key;
+    if (!v.ok()) return Bad(where, v.status().message());
+    Status st = ApplyConfigValue(cfg, key, *v, where, "file " + path);
+    if (!st.ok()) return st;
+  }
+  return Status::Ok();
+}
+
+Status ApplyConfigFile(Config* cfg, const std::string& path, bool* loaded) {
+  if (loaded) *loaded = false;
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    const int err = errno;
+    if (err == ENOENT || err == ENOTDIR) return Status::Ok();
+    return Status::FromErrno(err, path);
+  }
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (in.bad()) return Status::IOError(path + ": read failed");
+  if (loaded) *loaded = true;
+  return ApplyConfigToml(cfg, text.str(), path);
+}
+
+Status ApplyConfigEnvironment(Config* cfg, std::span<const std::string> environment) {
+  constexpr std::string_view kPrefix = "WATTPRINT_";
+  std::vector<std::string> known;
+  for (const ConfigKey& k : kKeys) known.emplace_back(k.env);
+  for (std::string_view r : kReservedEnv) known.emplace_back(r);
+  for (const std::string& entry : environment) {
+    const size_t eq = entry.find('=');
+    if (eq == std::string::npos) continue;
+    const std::string name = entry.substr(0, eq);
+    const std::string value = entry.substr(eq + 1);
+    if (name.rfind(kPrefix, 0) != 0) continue;
+    if (std::find(kReservedEnv.begin(), kReservedEnv.end(), name) != kReservedEnv.end()) continue;
+    const ConfigKey* key = nullptr;
+    for (const ConfigKey& k : kKeys) {
+      if (name == k.env) key = &k;
+    }
+    if (key == nullptr) {
+      return Status::InvalidArgument("unknown environment variable " + name +
+                                     DidYouMean(name, known));
+    }
+    Status st = ApplyConfigValue(cfg, key->key, value, name + "=" + value, "env " + name);
+    if (!st.ok()) return st;
+  }
+  return Status::Ok();
+}
+
+std::string UserConfigPath(const ConfigInputs& in) {
+  if (!in.xdg_config_home.empty()) return in.xdg_config_home + "/wattprint/config.toml";
+  if (!in.home.empty()) return in.home + "/.config/wattprint/config.toml";
+  return "";
+}
+
+std::string ProjectConfigPath(const ConfigInputs& in) {
+  return (in.cwd.empty() ? std::string(".") : in.cwd) + "/wattprint.toml";
+}
+
+Result<Config> LoadConfig(const ConfigInputs& in, std::vector<std::string>* files_loaded) {
+  Config cfg;
+  for (const std::string& path : {UserConfigPath(in), ProjectConfigPath(in)}) {
+    if (path.empty()) continue;
+    bool loaded = false;
+    Status st = ApplyConfigFile(&cfg, path, &loaded);
+    if (!st.ok()) return st;
+    if (loaded && files_loaded) files_loaded->push_back(path);
+  }
+  Status st = ApplyConfigEnvironment(&cfg, in.environment);
+  if (!st.ok()) return st;
+  for (const auto& [key, value] : in.flags) {
+    const ConfigKey* k = FindKey(key);
+    const std::string flag = k ? k->flag : key;
+    const std::string where = k && k->type == Type::kBool ? flag : flag + " " + value;
+    st = ApplyConfigValue(&cfg, key, value, where, "flag " + flag);
+    if (!st.ok()) return st;
+  }
+  return cfg;
+}
+
+size_t EditDistance(std::string_view a, std::string_view b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diag = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      const size_t up = row[j];
+      const size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + cost});
+      diag = up;
+    }
+  }
+  return row[b.size()];
+}
+
+std::string ClosestMatch(std::string_view word, std::span<const std::string> candidates) {
+  // Allow about one edit per three characters, at least two.
+  const size_t limit = std::max<size_t>(2, word.size() / 3);
+  std::string best;
+  size_t best_d = limit + 1;
+  for (const std::string& c : candidates) {
+    const size_t d = EditDistance(word, c);
+    if (d < best_d) {
+      best_d = d;
+      best = c;
+    }
+  }
+  return best;
+}
+
+}  // namespace wattprint

@@ -1,0 +1,138 @@
+// Configuration shared by `wattprint run`, `monitor` and `doctor`: one
+// struct with documented defaults, and the layered loader that fills it.
+//
+// Precedence, highest first:
+//   1. command-line flags            (--pue 1.2)
+//   2. environment variables         (WATTPRINT_PUE=1.2)
+//   3. ./wattprint.toml               (pue = 1.2)
+//   4. the user file                 ($XDG_CONFIG_HOME/wattprint/config.toml,
+//                                     else $HOME/.config/wattprint/config.toml)
+//   5. the defaults below
+// Every value remembers which layer set it (ConfigOrigin), so `doctor` and
+// the JSON record can say where a figure came from.
+//
+// An unknown key in a file, or an unknown WATTPRINT_* variable, is an error
+// with a did-you-mean; a bad value is an error naming where it came from
+// ("WATTPRINT_PUE=abc: not a number"). Errors are Status values.
+//
+// Thread safety: value types and pure functions of their inputs (the loader
+// reads the files it is told about; it never consults the process
+// environment itself).
+#pragma once
+
+#include <map>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "wattprint/ledger.h"
+#include "wattprint/status.h"
+
+namespace wattprint {
+
+struct Config {
+  // Location for the grid intensity: ISO3, ISO2 or English country name.
+  // Empty = the world average, labelled as a default.
+  std::string country;
+  // Sub-national region, recorded in the outputs (the built-in table holds
+  // country averages only).
+  std::string region;
+  // Power usage effectiveness of the data centre; >= 1.0. 1.0 = no overhead.
+  double pue = 1.0;
+  // Background sampling period in seconds; >= 0.01. Counters make the total
+  // exact whatever the period; it only sets the time-series resolution.
+  double interval_s = 1.0;
+  // Which energy feeds the emissions: the whole machine, or the tracked
+  // process tree's share of it (`run` only; `monitor` is always machine).
+  Scope scope = Scope::kMachine;
+  std::string output_dir = ".";
+  std::string output_file = "emissions.csv";
+  // CodeCarbon's defaults, so rows mix with CodeCarbon's own.
+  std::string project_name = "codecarbon";
+  std::string experiment_name;
+  std::string experiment_id = "5b0fa12a-3dd7-45bb-9766-cc326314d9f1";
+  // Path of the JSON record to write; empty = none.
+  std::string json;
+  std::string sysfs_root = "/sys";
+  std::string procfs_root = "/proc";
+  // Full-load CPU power of the machine in watts (> 0) for the CPU model
+  // when no counter is readable; unset = the model's own TDP lookup.
+  std::optional<double> cpu_power_w;
+  // No summary and no live status line; errors are still printed.
+  bool quiet = false;
+  // `monitor`: seconds between CSV rows; > 0. CodeCarbon writes a row every
+  // api_call_interval (8) x measure_power_secs (15) = 120 s; wattprint
+  // defaults to 60 s so an hour of monitoring gives 60 rows.
+  double save_interval_s = 60.0;
+  // Append a row to output_dir/output_file (--no-save turns it off).
+  bool save_to_file = true;
+
+  // Where each key's value came from: key -> origin. Keys missing here
+  // hold their default.
+  std::map<std::string, std::string> origins;
+  // "default", "flag --pue", "env WATTPRINT_PUE", "file /path/wattprint.toml".
+  std::string OriginOf(std::string_view key) const;
+};
+
+// One configurable key: its snake_case name (TOML key), environment variable,
+// flag, and help text.
+struct ConfigKey {
+  const char* key;    // "sysfs_root"
+  const char* env;    // "WATTPRINT_SYSFS_ROOT"
+  const char* flag;   // "--sysfs-root"; for booleans the flag that sets it
+  const char* help;   // imperative help text
+  enum class Type { kString, kNumber, kBool } type;
+};
+std::span<const ConfigKey> ConfigKeys();
+// The current value of `key` as text ("1.2", "machine", "" when unset).
+std::string ConfigValueText(const Config& cfg, std::string_view key);
+
+// WATTPRINT_* variables that are not config keys but are read elsewhere
+// (vendor library paths). Kept in this one list so the unknown-variable
+// check accepts them.
+std::span<const std::string_view> ReservedEnvironmentVariables();
+
+// Parses `value` for `key` and stores it, recording `origin`. `where` is the
+// prefix of any error message ("WATTPRINT_PUE=abc", "--pue abc").
+Status ApplyConfigValue(Config* cfg, std::string_view key, std::string_view value,
+                        const std::string& where, const std::string& origin);
+
+// Applies a TOML file. A missing file is not an error (*loaded = false);
+// an unreadable or malformed one is, as is an unknown key or a value of the
+// wrong type.
+Status ApplyConfigFile(Config* cfg, const std::string& path, bool* loaded = nullptr);
+// Applies TOML text already read (for tests); `path` is only used in messages.
+Status ApplyConfigToml(Config* cfg, std::string_view toml, const std::string& path);
+
+// Applies WATTPRINT_* entries of an environment ("KEY=VALUE" strings);
+// other variables are ignored.
+Status ApplyConfigEnvironment(Config* cfg, std::span<const std::string> environment);
+
+// Everything the loader needs to know about its surroundings.
+struct ConfigInputs {
+  std::vector<std::string> environment;  // "KEY=VALUE"
+  std::string cwd = ".";                 // where ./wattprint.toml is looked for
+  std::string xdg_config_home;           // empty = unset
+  std::string home;                      // empty = unset
+  // Flags given on the command line, in order: (key, raw value). Boolean
+  // keys take "true"/"false".
+  std::vector<std::pair<std::string, std::string>> flags;
+};
+
+// The user-level file, or "" when neither XDG_CONFIG_HOME nor HOME is set.
+std::string UserConfigPath(const ConfigInputs& in);
+std::string ProjectConfigPath(const ConfigInputs& in);
+
+// Defaults < user file < project file < environment < flags.
+// `files_loaded` (optional) receives the files that existed and were applied.
+Result<Config> LoadConfig(const ConfigInputs& in, std::vector<std::string>* files_loaded = nullptr);
+
+// Levenshtein distance, and the closest candidate within a distance that
+// scales with the word's length; "" when nothing is close.
+size_t EditDistance(std::string_view a, std::string_view b);
+std::string ClosestMatch(std::string_view word, std::span<const std::string> candidates);
+
+}  // namespace wattprint

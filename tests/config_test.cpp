@@ -1,0 +1,220 @@
+// Tests of the layered configuration: defaults, TOML files, environment,
+// flags, precedence, origins and error messages.
+#include "wattprint/config.h"
+
+#include <gtest/gtest.h>
+
+#include "support/temp_tree.h"
+
+namespace wattprint {
+namespace {
+
+using testing::TempTree;
+
+TEST(ConfigTest, DefaultsAreDocumentedValues) {
+  Result<Config> c = LoadConfig(ConfigInputs{});
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->pue, 1.0);
+  EXPECT_EQ(c->interval_s, 1.0);
+  EXPECT_EQ(c->scope, Scope::kMachine);
+  EXPECT_EQ(c->output_dir, ".");
+  EXPECT_EQ(c->output_file, "emissions.csv");
+  EXPECT_EQ(c->project_name, "codecarbon");
+  EXPECT_EQ(c->sysfs_root, "/sys");
+  EXPECT_EQ(c->procfs_root, "/proc");
+  EXPECT_FALSE(c->cpu_power_w.has_value());
+  EXPECT_FALSE(c->quiet);
+  EXPECT_TRUE(c->save_to_file);
+  EXPECT_EQ(c->save_interval_s, 60.0);
+  EXPECT_EQ(c->OriginOf("pue"), "default");
+}
+
+TEST(ConfigTest, TomlFileSetsEveryType) {
+  Config c;
+  Status st = ApplyConfigToml(&c, R"(
+country = "FRA"
+pue = 1.5
+interval = 2
+scope = "process"
+quiet = true
+save_to_file = false
+cpu_power = 65
+)", "/etc/x.toml");
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  EXPECT_EQ(c.country, "FRA");
+  EXPECT_EQ(c.pue, 1.5);
+  EXPECT_EQ(c.interval_s, 2.0);
+  EXPECT_EQ(c.scope, Scope::kProcess);
+  EXPECT_TRUE(c.quiet);
+  EXPECT_FALSE(c.save_to_file);
+  EXPECT_EQ(c.cpu_power_w.value_or(0), 65.0);
+  EXPECT_EQ(c.OriginOf("pue"), "file /etc/x.toml");
+}
+
+TEST(ConfigTest, UnknownTomlKeyNamesFileAndSuggests) {
+  Config c;
+  Status st = ApplyConfigToml(&c, "sysfs_rot = \"/host/sys\"\n", "/p/wattprint.toml");
+  EXPECT_EQ(st.code(), Status::Code::kInvalidArgument);
+  EXPECT_EQ(st.message(), "/p/wattprint.toml: unknown key 'sysfs_rot'; did you mean 'sysfs_root'?");
+}
+
+TEST(ConfigTest, UnknownTomlKeyWithoutCloseMatch) {
+  Config c;
+  Status st = ApplyConfigToml(&c, "zzzzzzzzzzzz = 1\n", "f.toml");
+  EXPECT_EQ(st.message(), "f.toml: unknown key 'zzzzzzzzzzzz'");
+}
+
+TEST(ConfigTest, TomlWrongTypeIsAnError) {
+  Config c;
+  EXPECT_EQ(ApplyConfigToml(&c, "pue = \"abc\"\n", "f.toml").message(), "f.toml: pue: expected a number");
+  EXPECT_EQ(ApplyConfigToml(&c, "quiet = 1\n", "f.toml").message(), "f.toml: quiet: expected true or false");
+  EXPECT_EQ(ApplyConfigToml(&c, "country = 3\n", "f.toml").message(), "f.toml: country: expected a string");
+}
+
+TEST(ConfigTest, TomlSyntaxErrorGivesLine) {
+  Config c;
+  Status st = ApplyConfigToml(&c, "pue = 1.2\npue2 = = 3\n", "f.toml");
+  EXPECT_EQ(st.code(), Status::Code::kInvalidArgument);
+  EXPECT_EQ(st.message().rfind("f.toml:2:", 0), 0u) << st.message();
+}
+
+TEST(ConfigTest, BadValuesNameTheirOrigin) {
+  Config c;
+  std::vector<std::string> env = {"WATTPRINT_PUE=abc"};
+  EXPECT_EQ(ApplyConfigEnvironment(&c, env).message(), "WATTPRINT_PUE=abc: not a number");
+  env = {"WATTPRINT_PUE=0.9"};
+  EXPECT_EQ(ApplyConfigEnvironment(&c, env).message(),
+            "WATTPRINT_PUE=0.9: must be at least 1.0 (1.0 = no data-centre overhead)");
+  env = {"WATTPRINT_INTERVAL=-1"};
+  EXPECT_EQ(ApplyConfigEnvironment(&c, env).message(), "WATTPRINT_INTERVAL=-1: must be at least 0.01 seconds");
+  env = {"WATTPRINT_INTERVAL=0.001"};
+  EXPECT_FALSE(ApplyConfigEnvironment(&c, env).ok());
+  env = {"WATTPRINT_SCOPE=foo"};
+  EXPECT_EQ(ApplyConfigEnvironment(&c, env).message(), "WATTPRINT_SCOPE=foo: scope must be 'machine' or 'process'");
+  env = {"WATTPRINT_QUIET=maybe"};
+  EXPECT_EQ(ApplyConfigEnvironment(&c, env).message(),
+            "WATTPRINT_QUIET=maybe: expected true/false, yes/no, on/off or 1/0");
+  env = {"WATTPRINT_CPU_POWER=0"};
+  EXPECT_EQ(ApplyConfigEnvironment(&c, env).message(), "WATTPRINT_CPU_POWER=0: must be more than 0 watts");
+  env = {"WATTPRINT_PUE=1.2x"};
+  EXPECT_EQ(ApplyConfigEnvironment(&c, env).message(), "WATTPRINT_PUE=1.2x: not a number");
+  // Nothing was applied by the failures.
+  EXPECT_EQ(c.pue, 1.0);
+  EXPECT_EQ(c.interval_s, 1.0);
+}
+
+TEST(ConfigTest, EnvironmentBooleansAndIgnoredVariables) {
+  for (const char* yes : {"1", "true", "yes", "TRUE", "on"}) {
+    Config c;
+    std::vector<std::string> env = {std::string("WATTPRINT_QUIET=") + yes, "PATH=/bin", "HOME=/root"};
+    ASSERT_TRUE(ApplyConfigEnvironment(&c, env).ok()) << yes;
+    EXPECT_TRUE(c.quiet) << yes;
+    EXPECT_EQ(c.OriginOf("quiet"), "env WATTPRINT_QUIET");
+  }
+}
+
+TEST(ConfigTest, UnknownEnvironmentVariableSuggests) {
+  Config c;
+  std::vector<std::string> env = {"WATTPRINT_SYSFS_ROTO=/x"};
+  EXPECT_EQ(ApplyConfigEnvironment(&c, env).message(),
+            "unknown environment variable WATTPRINT_SYSFS_ROTO; did you mean 'WATTPRINT_SYSFS_ROOT'?");
+}
+
+TEST(ConfigTest, ReservedEnvironmentVariablesAreAccepted) {
+  Config c;
+  std::vector<std::string> env;
+  for (std::string_view r : ReservedEnvironmentVariables()) env.push_back(std::string(r) + "=/opt/lib.so");
+  ASSERT_FALSE(env.empty());
+  EXPECT_TRUE(ApplyConfigEnvironment(&c, env).ok());
+}
+
+TEST(ConfigTest, PrecedenceFlagsOverEnvOverProjectOverUser) {
+  TempTree t;
+  t.Write("xdg/wattprint/config.toml", "pue = 1.1\ninterval = 3\ncountry = \"DEU\"\nregion = \"bavaria\"\n");
+  t.Write("proj/wattprint.toml", "pue = 1.2\ninterval = 4\ncountry = \"FRA\"\n");
+  ConfigInputs in;
+  in.xdg_config_home = t.Path("xdg");
+  in.home = t.Path("home");
+  in.cwd = t.Path("proj");
+  in.environment = {"WATTPRINT_PUE=1.3", "WATTPRINT_INTERVAL=5"};
+  in.flags = {{"pue", "1.4"}};
+  std::vector<std::string> files;
+  Result<Config> c = LoadConfig(in, &files);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->pue, 1.4);
+  EXPECT_EQ(c->OriginOf("pue"), "flag --pue");
+  EXPECT_EQ(c->interval_s, 5.0);
+  EXPECT_EQ(c->OriginOf("interval"), "env WATTPRINT_INTERVAL");
+  EXPECT_EQ(c->country, "FRA");
+  EXPECT_EQ(c->OriginOf("country"), "file " + t.Path("proj/wattprint.toml"));
+  EXPECT_EQ(c->region, "bavaria");
+  EXPECT_EQ(c->OriginOf("region"), "file " + t.Path("xdg/wattprint/config.toml"));
+  EXPECT_EQ(files, (std::vector<std::string>{t.Path("xdg/wattprint/config.toml"),
+                                             t.Path("proj/wattprint.toml")}));
+}
+
+TEST(ConfigTest, UserFileFallsBackToHome) {
+  TempTree t;
+  t.Write("home/.config/wattprint/config.toml", "project_name = \"from-home\"\n");
+  ConfigInputs in;
+  in.home = t.Path("home");
+  in.cwd = t.Path("nowhere");
+  EXPECT_EQ(UserConfigPath(in), t.Path("home/.config/wattprint/config.toml"));
+  Result<Config> c = LoadConfig(in);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->project_name, "from-home");
+  in.xdg_config_home = t.Path("xdg");  // set but holding no file: HOME is not consulted
+  EXPECT_EQ(LoadConfig(in)->project_name, "codecarbon");
+}
+
+TEST(ConfigTest, BooleanFlagsAndErrorsFromFlags) {
+  ConfigInputs in;
+  in.cwd = "/nonexistent-dir";
+  in.flags = {{"quiet", "true"}, {"save_to_file", "false"}};
+  Result<Config> c = LoadConfig(in);
+  ASSERT_TRUE(c.ok());
+  EXPECT_TRUE(c->quiet);
+  EXPECT_FALSE(c->save_to_file);
+  EXPECT_EQ(c->OriginOf("save_to_file"), "flag --no-save");
+  in.flags = {{"pue", "abc"}};
+  EXPECT_EQ(LoadConfig(in).status().message(), "--pue abc: not a number");
+}
+
+TEST(ConfigTest, FileErrorStopsLoading) {
+  TempTree t;
+  t.Write("wattprint.toml", "scope = \"procss\"\n");
+  ConfigInputs in;
+  in.cwd = t.root();
+  EXPECT_EQ(LoadConfig(in).status().message(),
+            t.Path("wattprint.toml") + ": scope: scope must be 'machine' or 'process'");
+}
+
+TEST(ConfigTest, ValueTextRoundTrips) {
+  Config c;
+  c.pue = 1.25;
+  c.scope = Scope::kProcess;
+  EXPECT_EQ(ConfigValueText(c, "pue"), "1.25");
+  EXPECT_EQ(ConfigValueText(c, "scope"), "process");
+  EXPECT_EQ(ConfigValueText(c, "cpu_power"), "");
+  EXPECT_EQ(ConfigValueText(c, "save_to_file"), "true");
+  for (const ConfigKey& k : ConfigKeys()) {
+    Config copy;
+    const std::string text = ConfigValueText(c, k.key);
+    if (text.empty()) continue;
+    EXPECT_TRUE(ApplyConfigValue(&copy, k.key, text, k.key, "test").ok()) << k.key;
+    EXPECT_EQ(ConfigValueText(copy, k.key), text) << k.key;
+  }
+}
+
+TEST(ConfigTest, EditDistanceAndClosestMatch) {
+  EXPECT_EQ(EditDistance("kitten", "sitting"), 3u);
+  EXPECT_EQ(EditDistance("", "abc"), 3u);
+  EXPECT_EQ(EditDistance("pue", "pue"), 0u);
+  const std::vector<std::string> c = {"interval", "save_interval", "pue"};
+  EXPECT_EQ(ClosestMatch("intervl", c), "interval");
+  EXPECT_EQ(ClosestMatch("pu", c), "pue");
+  EXPECT_EQ(ClosestMatch("xyzxyzxyz", c), "");
+}
+
+}  // namespace
+}  // namespace wattprint
