@@ -1,1 +1,100 @@
-// placeholder: implemented by its module owner
+// `wattprint doctor`: print, on stdout, every source wattprint knows with
+// what its probe found, the channels a run would use, the intensity and
+// its provenance, whether process scope works, and the effective
+// configuration with the origin of each value. Always exits 0 unless the
+// configuration itself is invalid: finding nothing is a diagnosis, not an
+// error.
+#include <unistd.h>
+
+#include <cstdio>
+#include <string>
+
+#include <fmt/format.h>
+
+#include "commands.h"
+#include "options.h"
+#include "wattprint/activity.h"
+
+namespace wattprint::cli {
+namespace {
+
+void PrintSources(const std::vector<ProbeReport>& reports) {
+  fmt::print("Sources (probed in priority order):\n");
+  for (const ProbeReport& r : reports) {
+    fmt::print("  {:<13} {:<7} {}\n", r.name, ToString(r.state), r.reason);
+    if (r.state == ProbeState::kDenied && !r.fix.empty()) fmt::print("  {:<13} fix:    {}\n", "", r.fix);
+  }
+}
+
+void PrintChannels(const std::vector<ProbeReport>& reports) {
+  fmt::print("\nChannels a run would use:\n");
+  size_t n = 0;
+  for (const ProbeReport& r : reports) {
+    for (const ChannelInfo& c : r.channels) {
+      fmt::print("  {:<28} {:<9} {:<17} {}\n", c.id, ToString(c.kind), ToString(c.method),
+                 c.path.empty() ? "-" : c.path);
+      ++n;
+    }
+  }
+  if (n == 0) {
+    fmt::print(
+        "  none: a run would report no energy. Give --cpu-power W to estimate the CPU\n"
+        "  from its utilisation, or fix a denied source above.\n");
+  }
+}
+
+void PrintIntensity(const IntensityTimeline& t) {
+  const IntensityProvenance& p = t.provenance;
+  fmt::print("\nCarbon intensity:\n");
+  fmt::print("  {} gCO2e/kWh{}\n", t.points.empty() ? 0.0 : t.points.front().value.g_per_kwh(),
+             p.is_default ? " (default: no location configured; give --country)" : "");
+  if (!p.country_name.empty()) fmt::print("  zone:       {} ({})\n", p.country_name, p.zone);
+  if (!p.region.empty()) fmt::print("  region:     {} (recorded only)\n", p.region);
+  fmt::print("  source:     {}{}\n", p.source, p.year ? fmt::format(", {}", p.year) : "");
+  fmt::print("  resolution: {}\n", p.resolution);
+}
+
+void PrintProcessScope(const Config& cfg) {
+  SystemRoots roots;
+  roots.sysfs = cfg.sysfs_root;
+  roots.procfs = cfg.procfs_root;
+  ActivitySampler sampler(roots, PosixFileSystem(), getpid());
+  const ActivitySnapshot s = sampler.Sample();
+  fmt::print("\nProcess scope:\n");
+  if (s.ok && s.tree_ok) {
+    fmt::print("  works: read {} ({} CPUs, this process tree: {} process(es))\n",
+               roots.Proc("self"), s.online_cpus, s.tree_processes);
+  } else {
+    const Status& why = s.error;
+    fmt::print("  does not work: {}\n  --scope process would have no share; use --scope machine\n",
+               why.ok() ? std::string("the process tree could not be read") : why.ToString());
+  }
+}
+
+void PrintConfig(const Config& cfg, const std::vector<std::string>& files) {
+  fmt::print("\nConfiguration (flags > WATTPRINT_* > ./wattprint.toml > user file > defaults):\n");
+  for (const ConfigKey& k : ConfigKeys()) {
+    const std::string v = ConfigValueText(cfg, k.key);
+    fmt::print("  {:<16} = {:<24} ({})\n", k.key, v.empty() ? "(unset)" : v, cfg.OriginOf(k.key));
+  }
+  if (files.empty()) fmt::print("  config files: none found\n");
+  for (const std::string& f : files) fmt::print("  config file: {}\n", f);
+}
+
+}  // namespace
+
+int DoctorCommand(const Config& cfg, const std::vector<std::string>& config_files) {
+  Result<IntensityTimeline> intensity = ResolveIntensity(cfg);
+  if (!intensity.ok()) return UsageError(intensity.status().message());
+  const DiscoveredSources found = DiscoverSources(MakeSourceOptions(cfg));
+  fmt::print("wattprint {} doctor\n\n", WATTPRINT_VERSION);
+  PrintSources(found.reports);
+  PrintChannels(found.reports);
+  PrintIntensity(*intensity);
+  PrintProcessScope(cfg);
+  PrintConfig(cfg, config_files);
+  std::fflush(stdout);
+  return 0;
+}
+
+}  // namespace wattprint::cli

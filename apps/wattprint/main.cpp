@@ -1,1 +1,75 @@
-int main() { return 0; }
+// The `wattprint` command: parse the command line, load the layered
+// configuration, and hand over to run, monitor or doctor. Usage and
+// configuration errors print one line on stderr and exit 2.
+#include <cstdio>
+#include <exception>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "commands.h"
+#include "options.h"
+
+namespace {
+
+using wattprint::cli::SharedFlags;
+using wattprint::cli::UsageError;
+
+// CLI11's message, plus where to look for the right spelling.
+int ParseFailure(const CLI::ParseError& e, const std::string& command) {
+  std::string msg = e.what();
+  while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
+  return UsageError(msg + "; run 'wattprint " + command + "--help' for usage");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"Measure the energy and CO2e of a command or of the whole machine.", "wattprint"};
+  app.set_version_flag("--version", "wattprint " WATTPRINT_VERSION);
+  app.require_subcommand(1);
+  app.footer("Exit codes: run returns the command's code (128+N if killed by signal N, 127 if\n"
+             "not found, 126 if not executable); 2 means a usage or configuration error.");
+
+  CLI::App* run = app.add_subcommand("run", "Run a command and report its energy and emissions");
+  SharedFlags run_flags;
+  run_flags.Register(run, false);
+  std::vector<std::string> command;
+  run->add_option("command", command, "Run this command with its arguments (put it after --)")
+      ->required();
+
+  CLI::App* monitor =
+      app.add_subcommand("monitor", "Track the whole machine until interrupted (Ctrl-C)");
+  SharedFlags monitor_flags;
+  monitor_flags.Register(monitor, true);
+
+  CLI::App* doctor =
+      app.add_subcommand("doctor", "Show which energy sources work here and how to fix the others");
+  SharedFlags doctor_flags;
+  doctor_flags.Register(doctor, false);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
+    std::string sub;
+    for (CLI::App* s : {run, monitor, doctor}) {
+      if (s->parsed()) sub = s->get_name() + " ";
+    }
+    return ParseFailure(e, sub);
+  }
+
+  const SharedFlags& flags = run->parsed() ? run_flags : monitor->parsed() ? monitor_flags : doctor_flags;
+  std::vector<std::string> files;
+  wattprint::Result<wattprint::Config> cfg = wattprint::cli::ResolveConfig(flags, &files);
+  if (!cfg.ok()) return UsageError(cfg.status().message());
+  try {
+    if (run->parsed()) return wattprint::cli::RunCommand(*cfg, command);
+    if (monitor->parsed()) return wattprint::cli::MonitorCommand(*cfg);
+    return wattprint::cli::DoctorCommand(*cfg, files);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "wattprint: error: %s\n", e.what());
+    return 1;
+  }
+}

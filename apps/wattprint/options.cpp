@@ -1,1 +1,76 @@
-// placeholder: implemented by its module owner
+// Flags for the shared configuration keys; see options.h.
+#include "options.h"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+
+extern char** environ;
+
+namespace wattprint::cli {
+namespace {
+
+// CLI11 type names shown in --help.
+const char* TypeName(std::string_view key) {
+  if (key == "interval" || key == "save_interval") return "SECONDS";
+  if (key == "cpu_power") return "W";
+  if (key == "pue") return "RATIO";
+  if (key == "scope") return "machine|process";
+  if (key == "output_dir" || key == "sysfs_root" || key == "procfs_root") return "DIR";
+  if (key == "json") return "FILE";
+  if (key == "output_file") return "NAME";
+  return "TEXT";
+}
+
+std::string Env(const char* name) {
+  const char* v = std::getenv(name);
+  return v ? v : "";
+}
+
+}  // namespace
+
+void SharedFlags::Register(CLI::App* cmd, bool with_save_interval) {
+  for (const ConfigKey& k : ConfigKeys()) {
+    const std::string key = k.key;
+    if (key == "save_interval" && !with_save_interval) continue;
+    Entry e{key, nullptr, k.type == ConfigKey::Type::kBool};
+    if (e.is_bool) {
+      e.option = cmd->add_flag(k.flag, bools_[key], k.help);
+    } else {
+      e.option = cmd->add_option(k.flag, values_[key], k.help)->type_name(TypeName(key));
+    }
+    entries_.push_back(std::move(e));
+  }
+}
+
+std::vector<std::pair<std::string, std::string>> SharedFlags::Given() const {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const Entry& e : entries_) {
+    if (e.option->count() == 0) continue;
+    if (e.is_bool) {
+      // --quiet sets quiet; --no-save clears save_to_file.
+      out.emplace_back(e.key, e.key == "save_to_file" ? "false" : "true");
+    } else {
+      out.emplace_back(e.key, values_.at(e.key));
+    }
+  }
+  return out;
+}
+
+Result<Config> ResolveConfig(const SharedFlags& flags, std::vector<std::string>* files) {
+  ConfigInputs in;
+  for (char** e = environ; e && *e; ++e) in.environment.emplace_back(*e);
+  in.cwd = ".";
+  in.xdg_config_home = Env("XDG_CONFIG_HOME");
+  in.home = Env("HOME");
+  in.flags = flags.Given();
+  return LoadConfig(in, files);
+}
+
+int UsageError(const std::string& what) {
+  std::fprintf(stderr, "wattprint: error: %s\n", what.c_str());
+  return 2;
+}
+
+}  // namespace wattprint::cli

@@ -21,4 +21,16 @@ BinaryResult RunWattprint(const std::vector<std::string>& args, const std::strin
                           const std::map<std::string, std::string>& env = {},
                           double timeout_s = 60);
 
+// The general form: also sends `signal` to wattprint `signal_after_s`
+// seconds after it starts (0 = never), e.g. SIGINT to stop `monitor`.
+struct RunSpec {
+  std::vector<std::string> args;
+  std::string cwd;
+  std::map<std::string, std::string> env;
+  double timeout_s = 60;
+  int signal = 0;
+  double signal_after_s = 0;
+};
+BinaryResult RunWattprint(const RunSpec& spec);
+
 }  // namespace wattprint::testing

@@ -1,0 +1,57 @@
+// The three subcommands, and the assembly steps they share (session.cpp):
+// configuration -> sources, tracker options, intensity, metadata, outputs.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "wattprint/config.h"
+#include "wattprint/intensity.h"
+#include "wattprint/report.h"
+#include "wattprint/sources.h"
+#include "wattprint/tracker.h"
+
+namespace wattprint::cli {
+
+// `wattprint run -- CMD...`: returns the command's exit code, 128+signal if
+// it was killed, 126/127 if it could not be started, 2 on bad config.
+int RunCommand(const Config& cfg, const std::vector<std::string>& command);
+// `wattprint monitor`: the whole machine until SIGINT/SIGTERM/SIGHUP.
+int MonitorCommand(const Config& cfg);
+// `wattprint doctor`: what wattprint can see, on stdout.
+int DoctorCommand(const Config& cfg, const std::vector<std::string>& config_files);
+
+SourceOptions MakeSourceOptions(const Config& cfg);
+TrackerOptions MakeTrackerOptions(const Config& cfg);
+// --country's table row, or the world average (labelled as the default).
+// NotFound/InvalidArgument messages name the flag/variable/file it came from.
+Result<IntensityTimeline> ResolveIntensity(const Config& cfg);
+// Metadata from the system plus the config's names and PUE.
+RunMetadata MakeMetadata(const Config& cfg);
+
+// The live status line: on a TTY stderr and without --quiet, rewrites one
+// line with FormatLiveStatus after every background sample.
+class LiveStatus {
+ public:
+  // `base` is read on the sampler thread; it must outlive the tracker's run
+  // and not change while the tracker runs.
+  LiveStatus(const Config& cfg, const RunResult* base);
+  // The TrackerOptions::on_sample callback (empty when disabled).
+  std::function<void(const Ledger&)> Callback();
+  // Erases the line, if one was printed. Call once the sampler has stopped.
+  void Clear();
+
+ private:
+  const RunResult* base_;
+  bool enabled_ = false;
+  std::atomic<bool> printed_{false};
+};
+
+// Appends the CSV row for points [from, to] (unless --no-save) and writes
+// the JSON record (if --json). Failures are printed on stderr; returns
+// false if any output could not be written.
+bool SaveOutputs(const Config& cfg, const RunResult& run, size_t from, size_t to, bool with_json);
+
+}  // namespace wattprint::cli

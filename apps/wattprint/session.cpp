@@ -1,0 +1,103 @@
+// Assembly steps shared by run, monitor and doctor; see commands.h.
+#include <unistd.h>
+
+#include <cstdio>
+#include <string>
+
+#include "commands.h"
+#include "output/sysinfo.h"
+
+namespace wattprint::cli {
+
+SourceOptions MakeSourceOptions(const Config& cfg) {
+  SourceOptions o;
+  o.roots.sysfs = cfg.sysfs_root;
+  o.roots.procfs = cfg.procfs_root;
+  if (cfg.cpu_power_w) o.cpu_power_override = Power::Watts(*cfg.cpu_power_w);
+  return o;
+}
+
+TrackerOptions MakeTrackerOptions(const Config& cfg) {
+  TrackerOptions o;
+  o.interval = std::chrono::duration_cast<Duration>(Seconds(cfg.interval_s));
+  o.roots.sysfs = cfg.sysfs_root;
+  o.roots.procfs = cfg.procfs_root;
+  return o;
+}
+
+Result<IntensityTimeline> ResolveIntensity(const Config& cfg) {
+  IntensityTimeline t;
+  if (cfg.country.empty()) {
+    t = WorldAverageIntensity();
+  } else {
+    Result<IntensityTimeline> r = CountryIntensityTimeline(cfg.country);
+    if (!r.ok()) {
+      return Status::InvalidArgument(r.status().message() + " (set by " + cfg.OriginOf("country") + ")");
+    }
+    t = std::move(r).value();
+  }
+  // The built-in table holds country averages; the region is recorded, not
+  // used to pick a different figure.
+  if (!cfg.region.empty()) t.provenance.region = cfg.region;
+  return t;
+}
+
+RunMetadata MakeMetadata(const Config& cfg) {
+  SystemRoots roots;
+  roots.sysfs = cfg.sysfs_root;
+  roots.procfs = cfg.procfs_root;
+  RunMetadata m = CollectMetadata(roots, *PosixFileSystem());
+  m.project_name = cfg.project_name;
+  m.experiment_id = cfg.experiment_id;
+  m.experiment_name = cfg.experiment_name;
+  m.pue = cfg.pue;
+  return m;
+}
+
+LiveStatus::LiveStatus(const Config& cfg, const RunResult* base)
+    : base_(base), enabled_(!cfg.quiet && isatty(STDERR_FILENO) == 1) {}
+
+std::function<void(const Ledger&)> LiveStatus::Callback() {
+  if (!enabled_) return {};
+  return [this](const Ledger& ledger) {
+    RunResult now = *base_;
+    // Borrow the tracker's ledger for the duration of this call (aliasing
+    // constructor, no ownership): it is valid while the sampler holds it.
+    now.snapshot.ledger = std::shared_ptr<const Ledger>(std::shared_ptr<const Ledger>(), &ledger);
+    now.snapshot.running = true;
+    const std::string line = "\r" + FormatLiveStatus(now) + "\x1b[K";
+    if (write(STDERR_FILENO, line.data(), line.size()) > 0) printed_ = true;
+  };
+}
+
+void LiveStatus::Clear() {
+  if (!printed_.exchange(false)) return;
+  constexpr char kErase[] = "\r\x1b[K";
+  if (write(STDERR_FILENO, kErase, sizeof kErase - 1) < 0) return;
+}
+
+bool SaveOutputs(const Config& cfg, const RunResult& run, size_t from, size_t to, bool with_json) {
+  bool ok = true;
+  if (cfg.save_to_file) {
+    const CsvRow row = MakeCsvRow(run, from, to, std::chrono::system_clock::now());
+    std::string written_to, note;
+    Status st = AppendCsvRow(cfg.output_dir, cfg.output_file, row, &written_to, &note);
+    if (!st.ok()) {
+      std::fprintf(stderr, "wattprint: error: cannot write the CSV row: %s\n", st.ToString().c_str());
+      ok = false;
+    } else if (!note.empty() && !cfg.quiet) {
+      std::fprintf(stderr, "wattprint: note: %s\n", note.c_str());
+    }
+  }
+  if (with_json && !cfg.json.empty()) {
+    Status st = WriteJsonFile(cfg.json, run);
+    if (!st.ok()) {
+      std::fprintf(stderr, "wattprint: error: cannot write %s: %s\n", cfg.json.c_str(),
+                   st.ToString().c_str());
+      ok = false;
+    }
+  }
+  return ok;
+}
+
+}  // namespace wattprint::cli

@@ -1,0 +1,162 @@
+// End-to-end tests of `wattprint run` on a fake RAPL tree whose counters
+// the tracked command itself moves mid-run.
+#include <signal.h>
+
+#include <nlohmann/json.hpp>
+
+#include "e2e/e2e_util.h"
+#include "e2e/run_binary.h"
+
+namespace wattprint::testing {
+namespace {
+
+class RunTest : public ::testing::Test {
+ protected:
+  TempTree sys_;
+  TempTree out_;
+  std::string Pkg() const { return sys_.Path(std::string(kPkgDir) + "/energy_uj"); }
+  std::string Dram() const { return sys_.Path(std::string(kDramDir) + "/energy_uj"); }
+  std::vector<std::string> Args(const std::string& script) const {
+    return {"run", "--sysfs-root", sys_.Path("sys"), "--procfs-root", "/proc", "--output-dir",
+            out_.root(), "--json", out_.Path("run.json"), "--interval", "0.1",
+            "--", "sh", "-c", script};
+  }
+};
+
+TEST_F(RunTest, CounterDeltasGiveExactEnergyInCsvAndJson) {
+  WriteRaplTree(sys_, 1000000, 2000000);
+  const std::string script = "sleep 0.3; " + ShellOverwrite(Pkg(), 8200000) + "; " +
+                             ShellOverwrite(Dram(), 2900000) + "; sleep 0.3";
+  BinaryResult r = RunWattprint(Args(script), out_.root());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto rows = ReadCsv(out_.Path("emissions.csv"));
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_KWH(rows[0]["cpu_energy"], KwhOfMicrojoules(7200000));
+  EXPECT_KWH(rows[0]["ram_energy"], KwhOfMicrojoules(900000));
+  EXPECT_KWH(rows[0]["energy_consumed"], KwhOfMicrojoules(8100000));
+  EXPECT_EQ(rows[0]["gpu_energy"], "");  // absent, not zero
+  EXPECT_EQ(rows[0]["tracking_mode"], "machine");
+  EXPECT_EQ(rows[0]["project_name"], "codecarbon");
+  EXPECT_GE(std::stod(rows[0]["duration"]), 0.6);
+
+  const nlohmann::json j = nlohmann::json::parse(ReadWholeFile(out_.Path("run.json")));
+  EXPECT_EQ(j["exit_code"], 0);
+  EXPECT_EQ(j["command"], (std::vector<std::string>{"sh", "-c", script}));
+  EXPECT_NEAR(j["kinds"]["cpu"]["machine"]["j"].get<double>(), 7.2, 7.2 * 1e-12);
+  EXPECT_NEAR(j["kinds"]["dram"]["machine"]["j"].get<double>(), 0.9, 0.9 * 1e-12);
+  EXPECT_EQ(j["kinds"]["cpu"]["method"], "measured_counter");
+  EXPECT_EQ(j["intensity"]["is_default"], true);
+}
+
+TEST_F(RunTest, CounterWrapAddsRangeMinusPreviousPlusCurrent) {
+  // Range 9999999 µJ; the package counter goes 9000000 -> 2000000.
+  WriteRaplTree(sys_, 9000000, 5000000, 9999999);
+  const std::string script = "sleep 0.3; " + ShellOverwrite(Pkg(), 2000000) + "; sleep 0.3";
+  BinaryResult r = RunWattprint(Args(script), out_.root());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto rows = ReadCsv(out_.Path("emissions.csv"));
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_KWH(rows[0]["cpu_energy"], KwhOfMicrojoules(9999999.0 - 9000000 + 2000000));
+  const nlohmann::json j = nlohmann::json::parse(ReadWholeFile(out_.Path("run.json")));
+  int wraps = 0;
+  for (const auto& c : j["channels"]) wraps += c["wraps"].get<int>();
+  EXPECT_EQ(wraps, 1);
+}
+
+TEST_F(RunTest, ExitCodeOfTheCommandIsReturned) {
+  WriteRaplTree(sys_, 1000000, 2000000);
+  BinaryResult r = RunWattprint(Args("exit 7"), out_.root());
+  EXPECT_EQ(r.exit_code, 7);
+  const nlohmann::json j = nlohmann::json::parse(ReadWholeFile(out_.Path("run.json")));
+  EXPECT_EQ(j["exit_code"], 7);
+  EXPECT_EQ(ReadCsv(out_.Path("emissions.csv")).size(), 1u);
+}
+
+TEST_F(RunTest, CommandKilledBySignalGives128PlusSignal) {
+  WriteRaplTree(sys_, 1000000, 2000000);
+  BinaryResult r = RunWattprint(Args("kill -TERM $$"), out_.root());
+  EXPECT_EQ(r.exit_code, 128 + SIGTERM);
+  const nlohmann::json j = nlohmann::json::parse(ReadWholeFile(out_.Path("run.json")));
+  EXPECT_EQ(j["signal"], SIGTERM);
+  EXPECT_TRUE(j["exit_code"].is_null());
+}
+
+TEST_F(RunTest, MissingCommandExits127LikeAShell) {
+  WriteRaplTree(sys_, 1000000, 2000000);
+  BinaryResult r = RunWattprint({"run", "--sysfs-root", sys_.Path("sys"), "--output-dir", out_.root(),
+                                 "--", "/nonexistent"},
+                                out_.root());
+  EXPECT_EQ(r.exit_code, 127);
+  EXPECT_EQ(r.err, "wattprint: cannot run '/nonexistent': No such file or directory\n");
+  EXPECT_EQ(r.out, "");
+}
+
+TEST_F(RunTest, NonExecutableCommandExits126) {
+  WriteRaplTree(sys_, 1000000, 2000000);
+  BinaryResult r = RunWattprint({"run", "--sysfs-root", sys_.Path("sys"), "--output-dir", out_.root(),
+                                 "--", out_.root()},
+                                out_.root());
+  EXPECT_EQ(r.exit_code, 126);
+  EXPECT_EQ(r.err, "wattprint: cannot run '" + out_.root() + "': Permission denied\n");
+}
+
+TEST_F(RunTest, ChildOutputPassesThroughByteExact) {
+  WriteRaplTree(sys_, 1000000, 2000000);
+  // NUL, 0xff, CR and no trailing newline on stdout; a line on stderr.
+  const std::string script = "printf 'a\\000b\\377\\r\\nend'; printf 'child-err\\n' >&2";
+  BinaryResult r = RunWattprint(Args(script), out_.root());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, std::string("a\0b\xff\r\nend", 9));
+  // wattprint's summary follows the child's stderr; it never touches stdout.
+  ASSERT_EQ(r.err.rfind("child-err\n", 0), 0u) << r.err;
+  EXPECT_NE(r.err.find("wattprint: sh -c"), std::string::npos) << r.err;
+}
+
+TEST_F(RunTest, QuietPrintsNothingAtAll) {
+  WriteRaplTree(sys_, 1000000, 2000000);
+  std::vector<std::string> args = Args("printf 'x\\n'; printf 'y\\n' >&2");
+  args.insert(args.begin() + 1, "--quiet");
+  BinaryResult r = RunWattprint(args, out_.root());
+  ASSERT_EQ(r.exit_code, 0);
+  EXPECT_EQ(r.out, "x\n");
+  EXPECT_EQ(r.err, "y\n");
+}
+
+TEST_F(RunTest, NoSaveWritesNoCsv) {
+  WriteRaplTree(sys_, 1000000, 2000000);
+  std::vector<std::string> args = Args("true");
+  args.insert(args.begin() + 1, "--no-save");
+  BinaryResult r = RunWattprint(args, out_.root());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(ReadWholeFile(out_.Path("emissions.csv")), "");
+  EXPECT_NE(ReadWholeFile(out_.Path("run.json")), "");
+}
+
+TEST_F(RunTest, SignalFromAProcessIsForwardedToTheCommand) {
+  WriteRaplTree(sys_, 1000000, 2000000);
+  RunSpec spec;
+  spec.args = Args("trap 'kill $!; exit 42' USR1; sleep 5 >/dev/null 2>&1 & wait");
+  spec.cwd = out_.root();
+  spec.signal = SIGUSR1;
+  spec.signal_after_s = 0.5;
+  spec.timeout_s = 4;
+  BinaryResult r = RunWattprint(spec);
+  EXPECT_EQ(r.exit_code, 42) << r.err;
+  EXPECT_EQ(ReadCsv(out_.Path("emissions.csv")).size(), 1u);
+}
+
+TEST_F(RunTest, SigtermToWattprintEndsTheCommandAndStillWritesOutputs) {
+  WriteRaplTree(sys_, 1000000, 2000000);
+  RunSpec spec;
+  spec.args = Args("sleep 5 >/dev/null 2>&1 & wait");
+  spec.cwd = out_.root();
+  spec.signal = SIGTERM;
+  spec.signal_after_s = 0.5;
+  spec.timeout_s = 4;
+  BinaryResult r = RunWattprint(spec);
+  EXPECT_EQ(r.exit_code, 128 + SIGTERM) << r.err;
+  EXPECT_EQ(ReadCsv(out_.Path("emissions.csv")).size(), 1u);
+}
+
+}  // namespace
+}  // namespace wattprint::testing
