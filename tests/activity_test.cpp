@@ -9,6 +9,7 @@
 #include <atomic>
 #include <chrono>
 #include <string>
+#include <thread>
 
 #include "support/temp_tree.h"
 
@@ -390,6 +391,46 @@ TEST(ActivityRealProcTest, TracksThisProcessAndItsChildren) {
   ASSERT_TRUE(third.tree_ok);
   EXPECT_EQ(third.tree_processes, first.tree_processes);
   EXPECT_GE(third.tree_ticks, second.tree_ticks);
+}
+
+// A child forked by a second thread is listed in that thread's children
+// file, not the main thread's.
+TEST(ActivityRealProcTest, FindsChildrenOfOtherThreads) {
+  ActivitySampler s(SystemRoots{}, PosixFileSystem(), getpid());
+  const int before = s.Sample().tree_processes;
+  pid_t child = -1;
+  std::thread t([&child] {
+    child = fork();
+    if (child == 0) {
+      pause();
+      _exit(0);
+    }
+  });
+  t.join();
+  // The forking thread has exited: its child was reparented to the main
+  // thread. Fork again from a thread that stays alive while sampling.
+  pid_t child2 = -1;
+  std::atomic<bool> done{false};
+  std::atomic<bool> forked{false};
+  std::thread live([&] {
+    child2 = fork();
+    if (child2 == 0) {
+      pause();
+      _exit(0);
+    }
+    forked = true;
+    while (!done) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  });
+  while (!forked) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  ActivitySnapshot a = s.Sample();
+  done = true;
+  live.join();
+  ASSERT_TRUE(a.tree_ok) << a.error.ToString();
+  EXPECT_EQ(a.tree_processes, before + 2);
+  kill(child, SIGKILL);
+  kill(child2, SIGKILL);
+  waitpid(child, nullptr, 0);
+  waitpid(child2, nullptr, 0);
 }
 
 }  // namespace

@@ -268,7 +268,10 @@ Status ActivitySampler::Impl::Visit(pid_t pid, unsigned long long* ticks, unsign
   // A kept handle of a pid that died fails with ESRCH even when the pid has
   // been reused, so a failed read reopens once.
   bool read = (m.stat || OpenStat(pid, &m)) && m.stat->Read(&buf).ok() && !buf.empty();
-  if (!read && !fresh) read = OpenStat(pid, &m) && m.stat->Read(&buf).ok() && !buf.empty();
+  if (!read && !fresh) {
+    m.tasks.clear();  // the old process's threads are gone too
+    read = OpenStat(pid, &m) && m.stat->Read(&buf).ok() && !buf.empty();
+  }
   if (!read) {
     members.erase(it);
     return Status::NotFound("process " + std::to_string(pid) + " has exited");
