@@ -1,0 +1,72 @@
+// End-to-end tests of `wattprint doctor` and `wattprint monitor`.
+#include <signal.h>
+
+#include <chrono>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "e2e/e2e_util.h"
+#include "e2e/run_binary.h"
+
+namespace wattprint::testing {
+namespace {
+
+TEST(DoctorTest, ListsFoundAndAbsentSourcesAndTheChannels) {
+  TempTree sys, cwd;
+  WriteRaplTree(sys, 1000000, 2000000);
+  BinaryResult r = RunWattprint({"doctor", "--sysfs-root", sys.Path("sys")}, cwd.root());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("\n  powercap      found   "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\n  hwmon         absent  "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\n  powercap:package-0           cpu       measured_counter  " + sys.Path(kPkgDir) + "\n"),
+            std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("(default: no location configured; give --country)"), std::string::npos);
+  EXPECT_NE(r.out.find("Process scope:\n  works: read /proc/self"), std::string::npos) << r.out;
+}
+
+TEST(DoctorTest, EmptyTreeStillExitsZero) {
+  TempTree sys, cwd;
+  sys.Mkdir("sys");
+  BinaryResult r = RunWattprint({"doctor", "--sysfs-root", sys.Path("sys"), "--country", "FRA"}, cwd.root());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("\n  powercap      absent  "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("zone:       France (FRA)"), std::string::npos) << r.out;
+}
+
+TEST(MonitorTest, RowsCoverTheWholeRunAndSigintExitsZero) {
+  TempTree sys, out;
+  WriteRaplTree(sys, 1000000, 2000000);
+  RunSpec spec;
+  spec.args = {"monitor", "--sysfs-root", sys.Path("sys"), "--output-dir", out.root(), "--interval", "0.05",
+               "--save-interval", "0.25", "--json", out.Path("m.json")};
+  spec.cwd = out.root();
+  spec.signal = SIGINT;
+  spec.signal_after_s = 0.9;
+  spec.timeout_s = 5;
+  // Move the package counter twice while monitor runs.
+  std::thread mover([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    OverwriteCounter(sys.Path(std::string(kPkgDir) + "/energy_uj"), 3000000);
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    OverwriteCounter(sys.Path(std::string(kPkgDir) + "/energy_uj"), 4500000);
+  });
+  BinaryResult r = RunWattprint(spec);
+  mover.join();
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  auto rows = ReadCsv(out.Path("emissions.csv"));
+  ASSERT_GE(rows.size(), 3u);  // about 3 periodic rows and the final partial one
+  // Rows are contiguous: together they hold exactly the counter's movement.
+  double kwh = 0;
+  std::string run_id = rows[0]["run_id"];
+  for (auto& row : rows) {
+    kwh += std::stod(row["cpu_energy"]);
+    EXPECT_EQ(row["run_id"], run_id);
+  }
+  EXPECT_NEAR(kwh, KwhOfMicrojoules(3500000), KwhOfMicrojoules(3500000) * 1e-12);
+  const nlohmann::json j = nlohmann::json::parse(ReadWholeFile(out.Path("m.json")));
+  EXPECT_NEAR(j["kinds"]["cpu"]["machine"]["j"].get<double>(), 3.5, 3.5 * 1e-12);
+}
+
+}  // namespace
+}  // namespace wattprint::testing
