@@ -91,11 +91,13 @@ BinaryResult RunWattprint(const RunSpec& spec) {
       kill(pid, SIGKILL);
       break;
     }
-    if (!signalled && now >= signal_at) {
+    const bool ready = spec.signal_when_stdout_has.empty() ||
+                       r.out.find(spec.signal_when_stdout_has) != std::string::npos;
+    if (!signalled && now >= signal_at && ready) {
       kill(pid, spec.signal);
       signalled = true;
     }
-    const auto until = signalled ? deadline : std::min(deadline, signal_at);
+    const auto until = signalled || now >= signal_at ? deadline : std::min(deadline, signal_at);
     const int ms = static_cast<int>(std::chrono::ceil<std::chrono::milliseconds>(until - now).count());
     if (poll(fds, 2, std::max(ms, 1)) < 0 && errno != EINTR) break;
     for (int i = 0; i < 2; ++i) {

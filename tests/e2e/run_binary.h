@@ -30,6 +30,9 @@ struct RunSpec {
   double timeout_s = 60;
   int signal = 0;
   double signal_after_s = 0;
+  // When not empty, the signal also waits until stdout holds this text (the
+  // tracked command saying it is ready), so slow machines do not race.
+  std::string signal_when_stdout_has;
 };
 BinaryResult RunWattprint(const RunSpec& spec);
 

@@ -135,23 +135,24 @@ TEST_F(RunTest, NoSaveWritesNoCsv) {
 TEST_F(RunTest, SignalFromAProcessIsForwardedToTheCommand) {
   WriteRaplTree(sys_, 1000000, 2000000);
   RunSpec spec;
-  spec.args = Args("trap 'kill $!; exit 42' USR1; sleep 5 >/dev/null 2>&1 & wait");
+  spec.args = Args("trap 'kill $!; exit 42' USR1; sleep 5 >/dev/null 2>&1 & echo ready; wait");
   spec.cwd = out_.root();
   spec.signal = SIGUSR1;
-  spec.signal_after_s = 0.5;
+  spec.signal_when_stdout_has = "ready";
   spec.timeout_s = 4;
   BinaryResult r = RunWattprint(spec);
   EXPECT_EQ(r.exit_code, 42) << r.err;
+  EXPECT_EQ(r.out, "ready\n");
   EXPECT_EQ(ReadCsv(out_.Path("emissions.csv")).size(), 1u);
 }
 
 TEST_F(RunTest, SigtermToWattprintEndsTheCommandAndStillWritesOutputs) {
   WriteRaplTree(sys_, 1000000, 2000000);
   RunSpec spec;
-  spec.args = Args("sleep 5 >/dev/null 2>&1 & wait");
+  spec.args = Args("sleep 5 >/dev/null 2>&1 & echo ready; wait");
   spec.cwd = out_.root();
   spec.signal = SIGTERM;
-  spec.signal_after_s = 0.5;
+  spec.signal_when_stdout_has = "ready";
   spec.timeout_s = 4;
   BinaryResult r = RunWattprint(spec);
   EXPECT_EQ(r.exit_code, 128 + SIGTERM) << r.err;
