@@ -1,15 +1,18 @@
 // `wattprint doctor`: print, on stdout, every source wattprint knows with
 // what its probe found, the channels a run would use, the intensity and
 // its provenance, whether process scope works, and the effective
-// configuration with the origin of each value. Always exits 0 unless the
-// configuration itself is invalid: finding nothing is a diagnosis, not an
-// error.
+// configuration with the origin of each value. With --json FILE the same
+// report is also written as JSON. Exits 0 unless the configuration is
+// invalid (2) or the JSON file cannot be written (1): finding nothing is a
+// diagnosis, not an error.
 #include <unistd.h>
 
 #include <cstdio>
+#include <fstream>
 #include <string>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include "commands.h"
 #include "options.h"
@@ -54,12 +57,17 @@ void PrintIntensity(const IntensityTimeline& t) {
   fmt::print("  resolution: {}\n", p.resolution);
 }
 
-void PrintProcessScope(const Config& cfg) {
+ActivitySnapshot SampleSelf(const Config& cfg) {
   SystemRoots roots;
   roots.sysfs = cfg.sysfs_root;
   roots.procfs = cfg.procfs_root;
   ActivitySampler sampler(roots, PosixFileSystem(), getpid());
-  const ActivitySnapshot s = sampler.Sample();
+  return sampler.Sample();
+}
+
+void PrintProcessScope(const Config& cfg, const ActivitySnapshot& s) {
+  SystemRoots roots;
+  roots.procfs = cfg.procfs_root;
   fmt::print("\nProcess scope:\n");
   if (s.ok && s.tree_ok) {
     fmt::print("  works: read {} ({} CPUs, this process tree: {} process(es))\n",
@@ -81,6 +89,48 @@ void PrintConfig(const Config& cfg, const std::vector<std::string>& files) {
   for (const std::string& f : files) fmt::print("  config file: {}\n", f);
 }
 
+nlohmann::json ReportJson(const Config& cfg, const std::vector<std::string>& files,
+                          const DiscoveredSources& found, const IntensityTimeline& intensity,
+                          const ActivitySnapshot& self) {
+  using nlohmann::json;
+  json sources = json::array();
+  json channels = json::array();
+  for (const ProbeReport& r : found.reports) {
+    sources.push_back({{"name", r.name}, {"state", ToString(r.state)}, {"reason", r.reason},
+                       {"fix", r.fix.empty() ? json(nullptr) : json(r.fix)}});
+    for (const ChannelInfo& c : r.channels) {
+      channels.push_back({{"id", c.id}, {"kind", ToString(c.kind)}, {"method", ToString(c.method)},
+                          {"path", c.path}, {"source", r.name}});
+    }
+  }
+  const IntensityProvenance& p = intensity.provenance;
+  json config = json::object();
+  for (const ConfigKey& k : ConfigKeys()) {
+    config[k.key] = {{"value", ConfigValueText(cfg, k.key)}, {"origin", cfg.OriginOf(k.key)}};
+  }
+  return {{"wattprint_version", WATTPRINT_VERSION},
+          {"sources", sources},
+          {"channels", channels},
+          {"intensity",
+           {{"g_per_kwh", intensity.points.empty() ? json(nullptr) : json(intensity.points[0].value.g_per_kwh())},
+            {"zone", p.zone}, {"source", p.source}, {"year", p.year}, {"resolution", p.resolution},
+            {"is_default", p.is_default}}},
+          {"process_scope",
+           {{"works", self.ok && self.tree_ok},
+            {"error", self.error.ok() ? json(nullptr) : json(self.error.ToString())}}},
+          {"config", config},
+          {"config_files", files}};
+}
+
+bool WriteReport(const std::string& path, const nlohmann::json& j) {
+  std::ofstream out(path, std::ios::trunc);
+  out << j.dump(2) << "\n";
+  out.close();
+  if (out) return true;
+  std::fprintf(stderr, "wattprint: error: cannot write %s\n", path.c_str());
+  return false;
+}
+
 }  // namespace
 
 int DoctorCommand(const Config& cfg, const std::vector<std::string>& config_files) {
@@ -91,10 +141,12 @@ int DoctorCommand(const Config& cfg, const std::vector<std::string>& config_file
   PrintSources(found.reports);
   PrintChannels(found.reports);
   PrintIntensity(*intensity);
-  PrintProcessScope(cfg);
+  const ActivitySnapshot self = SampleSelf(cfg);
+  PrintProcessScope(cfg, self);
   PrintConfig(cfg, config_files);
   std::fflush(stdout);
-  return 0;
+  if (cfg.json.empty()) return 0;
+  return WriteReport(cfg.json, ReportJson(cfg, config_files, found, *intensity, self)) ? 0 : 1;
 }
 
 }  // namespace wattprint::cli

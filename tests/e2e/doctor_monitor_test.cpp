@@ -34,6 +34,26 @@ TEST(DoctorTest, EmptyTreeStillExitsZero) {
   EXPECT_NE(r.out.find("zone:       France (FRA)"), std::string::npos) << r.out;
 }
 
+TEST(DoctorTest, JsonReportCarriesChannelsAndConfigOrigins) {
+  TempTree sys, cwd;
+  WriteRaplTree(sys, 1000000, 2000000);
+  BinaryResult r = RunWattprint({"doctor", "--sysfs-root", sys.Path("sys"), "--json", cwd.Path("d.json")},
+                                cwd.root(), {{"WATTPRINT_PUE", "1.3"}});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const nlohmann::json j = nlohmann::json::parse(ReadWholeFile(cwd.Path("d.json")));
+  EXPECT_EQ(j["sources"][0]["name"], "powercap");
+  EXPECT_EQ(j["sources"][0]["state"], "found");
+  ASSERT_EQ(j["channels"].size(), 2u);
+  EXPECT_EQ(j["channels"][0]["id"], "powercap:package-0");
+  EXPECT_EQ(j["channels"][1]["kind"], "dram");
+  EXPECT_EQ(j["config"]["pue"]["value"], "1.3");
+  EXPECT_EQ(j["config"]["pue"]["origin"], "env WATTPRINT_PUE");
+  EXPECT_EQ(j["config"]["sysfs_root"]["origin"], "flag --sysfs-root");
+  EXPECT_EQ(j["config"]["scope"]["origin"], "default");
+  EXPECT_EQ(j["intensity"]["is_default"], true);
+  EXPECT_EQ(j["process_scope"]["works"], true);
+}
+
 TEST(MonitorTest, RowsCoverTheWholeRunAndSigintExitsZero) {
   TempTree sys, out;
   WriteRaplTree(sys, 1000000, 2000000);
