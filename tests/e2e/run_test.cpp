@@ -132,6 +132,29 @@ TEST_F(RunTest, NoSaveWritesNoCsv) {
   EXPECT_NE(ReadWholeFile(out_.Path("run.json")), "");
 }
 
+TEST_F(RunTest, OutputErrorIsReportedButTheCommandsCodeIsKept) {
+  WriteRaplTree(sys_, 1000000, 2000000);
+  out_.Write("not-a-dir", "x");
+  BinaryResult r = RunWattprint({"run", "--sysfs-root", sys_.Path("sys"), "--output-dir", out_.Path("not-a-dir/sub"),
+                                 "--quiet", "--", "sh", "-c", "exit 3"},
+                                out_.root());
+  EXPECT_EQ(r.exit_code, 3);
+  EXPECT_EQ(r.err.rfind("wattprint: error: cannot write the CSV row: ", 0), 0u) << r.err;
+}
+
+TEST_F(RunTest, ProcessScopeFeedsTheCsv) {
+  WriteRaplTree(sys_, 1000000, 2000000);
+  std::vector<std::string> args = Args("i=0; while [ $i -lt 20000 ]; do i=$((i+1)); done");
+  args.insert(args.begin() + 1, {"--scope", "process"});
+  BinaryResult r = RunWattprint(args, out_.root());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto rows = ReadCsv(out_.Path("emissions.csv"));
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0]["tracking_mode"], "process");
+  const nlohmann::json j = nlohmann::json::parse(ReadWholeFile(out_.Path("run.json")));
+  EXPECT_EQ(j["scope"], "process");
+}
+
 TEST_F(RunTest, SignalFromAProcessIsForwardedToTheCommand) {
   WriteRaplTree(sys_, 1000000, 2000000);
   RunSpec spec;
