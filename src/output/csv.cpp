@@ -1,1 +1,253 @@
-// placeholder: implemented by its module owner
+// The CodeCarbon-compatible emissions.csv: row building and safe appends.
+//
+// Column meanings and units are documented in docs/OUTPUTS.md. Numbers use
+// fmt's shortest round-trip form, so tiny energies (1e-07 kWh) are exact.
+// A quantity that is unknown is an empty field, never 0.
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <filesystem>
+#include <string>
+#include <string_view>
+
+#include <fmt/format.h>
+
+#include "output/figures.h"
+#include "wattprint/report.h"
+
+namespace wattprint {
+
+const std::vector<std::string> kCsvColumns = {
+    "timestamp",        "project_name",       "run_id",
+    "experiment_id",    "duration",           "emissions",
+    "emissions_rate",   "cpu_power",          "gpu_power",
+    "ram_power",        "cpu_energy",         "gpu_energy",
+    "ram_energy",       "energy_consumed",    "water_consumed",
+    "country_name",     "country_iso_code",   "region",
+    "cloud_provider",   "cloud_region",       "os",
+    "python_version",   "codecarbon_version", "cpu_count",
+    "cpu_model",        "gpu_count",          "gpu_model",
+    "longitude",        "latitude",           "ram_total_size",
+    "tracking_mode",    "cpu_utilization_percent", "gpu_utilization_percent",
+    "ram_utilization_percent", "ram_used_gb", "on_cloud",
+    "pue",              "wue"};
+
+namespace {
+
+constexpr double kBytesPerGb = 1024.0 * 1024.0 * 1024.0;  // CodeCarbon divides by 1024**3
+
+std::string Num(double v) { return fmt::format("{}", v); }
+
+// RFC 4180: quote a field holding a comma, quote, CR or LF; double quotes.
+std::string Quote(std::string_view f) {
+  if (f.find_first_of(",\"\r\n") == std::string_view::npos) return std::string(f);
+  std::string out = "\"";
+  for (char c : f) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  return out + "\"";
+}
+
+std::string JoinLine(const std::vector<std::string>& fields) {
+  std::string line;
+  for (size_t i = 0; i < fields.size(); ++i) {
+    if (i > 0) line += ',';
+    line += Quote(fields[i]);
+  }
+  return line + "\n";
+}
+
+// The CPU column's figure: CPU channels, or platform when it stands in.
+const KindFigure& CpuFigure(const Figures& f) {
+  return f.Kind(f.platform_as_cpu ? DeviceKind::kPlatform : DeviceKind::kCpu);
+}
+
+// kWh with PUE (CodeCarbon multiplies energy by PUE) or empty when unknown.
+std::string KindEnergy(const KindFigure& k, Scope s, double pue) {
+  return k.known ? Num(k.Of(s).kwh() * pue) : "";
+}
+
+// Mean watts over the row: energy / duration, without PUE (as CodeCarbon's
+// power columns); 0 s gives 0 W.
+std::string KindPower(const KindFigure& k, Scope s, Seconds d) {
+  return k.known ? Num((k.Of(s) / d).watts()) : "";
+}
+
+std::string Optional(const std::optional<double>& v) { return v ? Num(*v) : ""; }
+
+}  // namespace
+
+CsvRow MakeCsvRow(const RunResult& run, size_t from_point, size_t to_point, SystemTime row_time) {
+  const Figures f = ComputeFigures(run, from_point, to_point);
+  const Scope s = run.scope;
+  const RunMetadata& m = run.meta;
+  const IntensityProvenance& p = run.intensity.provenance;
+  const double secs = f.duration.count();
+  const ScopeEmissions& e = f.In(s);
+  const Energy it_energy = f.CountedEnergy(s);
+  const bool any_known = CpuFigure(f).known || f.Kind(DeviceKind::kGpu).known ||
+                         f.Kind(DeviceKind::kDram).known;
+  const double gb_total = static_cast<double>(m.ram_total_bytes) / kBytesPerGb;
+  const double ram_used_gb =
+      s == Scope::kProcess ? static_cast<double>(f.totals.peak_tree_rss_bytes) / kBytesPerGb
+                           : f.ram_utilization * gb_total;
+
+  CsvRow row;
+  row.fields = {
+      FormatUtc(row_time, false),
+      m.project_name,
+      m.run_id,
+      m.experiment_id,
+      Num(secs),
+      any_known ? Num(e.co2e.kg()) : "",
+      any_known ? Num(secs > 0 ? e.co2e.kg() / secs : 0.0) : "",
+      KindPower(CpuFigure(f), s, f.duration),
+      KindPower(f.Kind(DeviceKind::kGpu), s, f.duration),
+      KindPower(f.Kind(DeviceKind::kDram), s, f.duration),
+      KindEnergy(CpuFigure(f), s, m.pue),
+      KindEnergy(f.Kind(DeviceKind::kGpu), s, m.pue),
+      KindEnergy(f.Kind(DeviceKind::kDram), s, m.pue),
+      any_known ? Num(e.energy.kwh()) : "",
+      // WUE is litres per kWh of IT energy, so PUE is not applied.
+      any_known ? Num(it_energy.kwh() * m.wue) : "",
+      p.country_name,
+      p.country_iso3,
+      p.region,
+      m.cloud_provider,
+      m.cloud_region,
+      m.os,
+      m.python_version,
+      m.tool_version,
+      Num(m.cpu_count),
+      m.cpu_model,
+      Num(m.gpu_count),
+      m.gpu_model,
+      Optional(m.longitude),
+      Optional(m.latitude),
+      m.ram_total_bytes > 0 ? Num(gb_total) : "",
+      ToString(s),
+      f.utilization_ok ? Num(f.cpu_utilization * 100.0) : "",
+      "",  // GPU utilisation is not sampled
+      f.utilization_ok ? Num(f.ram_utilization * 100.0) : "",
+      (s == Scope::kProcess || (f.utilization_ok && m.ram_total_bytes > 0)) ? Num(ram_used_gb)
+                                                                             : "",
+      m.on_cloud ? "Y" : "N",
+      Num(m.pue),
+      Num(m.wue),
+  };
+  return row;
+}
+
+namespace {
+
+std::string HeaderLine() { return JoinLine(kCsvColumns); }
+
+// Reads the first line of the file behind fd (with its '\n' when it has
+// one), and whether the file is empty or ends with '\n'.
+Result<std::string> ReadFirstLine(int fd, bool* ends_with_newline, bool* empty) {
+  struct stat st {};
+  if (fstat(fd, &st) != 0) return Status::FromErrno(errno, "fstat");
+  *empty = st.st_size == 0;
+  *ends_with_newline = true;
+  if (*empty) return std::string();
+  char last = 0;
+  if (pread(fd, &last, 1, st.st_size - 1) != 1) return Status::FromErrno(errno, "pread");
+  *ends_with_newline = last == '\n';
+  std::string line;
+  char buf[4096];
+  for (off_t off = 0;;) {
+    ssize_t n = pread(fd, buf, sizeof buf, off);
+    if (n < 0) return Status::FromErrno(errno, "pread");
+    if (n == 0) break;
+    std::string_view chunk(buf, static_cast<size_t>(n));
+    size_t nl = chunk.find('\n');
+    line.append(chunk.substr(0, nl));
+    if (nl != std::string_view::npos) return line + "\n";
+    off += n;
+  }
+  return line;  // header without newline (torn)
+}
+
+Status WriteAll(int fd, std::string_view data, const std::string& path) {
+  while (!data.empty()) {
+    ssize_t n = write(fd, data.data(), data.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return Status::FromErrno(errno, "write " + path);
+    data.remove_prefix(static_cast<size_t>(n));
+  }
+  return Status::Ok();
+}
+
+enum class Outcome { kWritten, kHeaderMismatch };
+
+// Appends under an exclusive flock. kHeaderMismatch leaves the file as is.
+Result<Outcome> AppendLocked(const std::string& path, const std::string& line) {
+  // Read-write so the header and the last byte can be checked under the
+  // same lock; O_APPEND makes every write land at the end.
+  int fd = open(path.c_str(), O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) return Status::FromErrno(errno, "open " + path);
+  auto done = [&](Result<Outcome> r) {
+    close(fd);  // releases the lock
+    return r;
+  };
+  while (flock(fd, LOCK_EX) != 0) {
+    if (errno != EINTR) return done(Status::FromErrno(errno, "flock " + path));
+  }
+  bool ends_nl = true, empty = true;
+  auto first = ReadFirstLine(fd, &ends_nl, &empty);
+  if (!first.ok()) return done(first.status());
+  const std::string header = HeaderLine();
+  std::string out;
+  if (empty) {
+    out = header;
+  } else if (*first != header && *first + "\n" != header) {
+    return done(Outcome::kHeaderMismatch);
+  }
+  // A previous writer died mid-line: end that line so our columns line up.
+  if (!ends_nl) out += '\n';
+  out += line;
+  Status st = WriteAll(fd, out, path);
+  if (!st.ok()) return done(st);
+  return done(Outcome::kWritten);
+}
+
+std::string SiblingName(const std::string& file, int n) {
+  const std::filesystem::path p(file);
+  const std::string ext = p.has_extension() ? p.extension().string() : ".csv";
+  return fmt::format("{}.wattprint-{}{}", p.stem().string(), n, ext);
+}
+
+}  // namespace
+
+Status AppendCsvRow(const std::string& dir, const std::string& file, const CsvRow& row,
+                    std::string* written_to, std::string* note) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir.empty() ? "." : dir, ec);
+  if (ec) return Status::IOError(fmt::format("cannot create directory {}: {}", dir, ec.message()));
+  const std::filesystem::path base = dir.empty() ? "." : dir;
+  const std::string line = JoinLine(row.fields);
+  // Sibling files: the first that is new, empty, or has our header.
+  constexpr int kMaxSiblings = 1000;
+  for (int n = 0; n <= kMaxSiblings; ++n) {
+    const std::string name = n == 0 ? file : SiblingName(file, n);
+    const std::string path = (base / name).string();
+    auto r = AppendLocked(path, line);
+    if (!r.ok()) return r.status();
+    if (*r == Outcome::kHeaderMismatch) continue;
+    if (written_to) *written_to = path;
+    if (n > 0 && note) {
+      *note = fmt::format(
+          "{} has different columns (another tool or version wrote it); it was left untouched "
+          "and this row went to {}",
+          (base / file).string(), path);
+    }
+    return Status::Ok();
+  }
+  return Status::IOError(fmt::format("no usable sibling of {} in {}", file, dir));
+}
+
+}  // namespace wattprint

@@ -1,1 +1,143 @@
-// placeholder: implemented by its module owner
+// The human summary printed on stderr after `wattprint run`, and the one-line
+// live status. Compact (about a dozen lines), aligned, and explicit about
+// where each figure comes from.
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "output/figures.h"
+#include "wattprint/report.h"
+
+namespace wattprint {
+namespace {
+
+constexpr int kLabelWidth = 12;
+
+// Four significant digits: enough to read, and tiny values stay visible.
+std::string Sig(double v) { return fmt::format("{:.4g}", v); }
+
+std::string EnergyText(Energy e) { return fmt::format("{} kWh ({} J)", Sig(e.kwh()), Sig(e.joules())); }
+
+std::string MassText(Co2e m) {
+  return m.grams() >= 1000 ? fmt::format("{} kg CO2e", Sig(m.kg()))
+                           : fmt::format("{} g CO2e", Sig(m.grams()));
+}
+
+void Line(std::string& out, std::string_view label, std::string_view text) {
+  out += fmt::format("  {:<{}}{}\n", label, kLabelWidth, text);
+}
+
+std::string CommandText(const RunMetadata& m) {
+  std::string cmd;
+  for (const auto& a : m.command) cmd += (cmd.empty() ? "" : " ") + a;
+  std::string status;
+  if (m.signal) status = fmt::format(" (killed by signal {})", *m.signal);
+  else if (m.exit_code) status = fmt::format(" (exit {})", *m.exit_code);
+  return cmd.empty() ? "wattprint" : fmt::format("wattprint: {}{}", cmd, status);
+}
+
+void KindLines(std::string& out, const Figures& f, Scope s, const Ledger* ledger) {
+  for (const KindFigure& k : f.kinds) {
+    if (k.channels == 0) continue;
+    const char* name = ToString(k.kind);
+    if (!k.known) {
+      std::string why = "no reading";
+      for (size_t c = 0; ledger && c < ledger->channels().size(); ++c) {
+        if (ledger->channels()[c].kind == k.kind && !ledger->last_status()[c].ok()) {
+          why = ledger->last_status()[c].ToString();
+          break;
+        }
+      }
+      Line(out, name, "unavailable: " + why);
+      continue;
+    }
+    std::string text = fmt::format("{}  {}", EnergyText(k.Of(s)), DescribeMethod(k));
+    if (!k.counted) text += "  (includes cpu; not added)";
+    if (!k.complete) text += "  (some intervals unknown: lower bound)";
+    Line(out, name, text);
+  }
+}
+
+void ScopeLines(std::string& out, std::string_view label, Scope chosen, const std::string& machine,
+                const std::string& process) {
+  const char* used = "  <- feeds emissions";
+  Line(out, label, fmt::format("machine {}{}", machine, chosen == Scope::kMachine ? used : ""));
+  Line(out, "", fmt::format("process {}{}", process, chosen == Scope::kProcess ? used : ""));
+}
+
+void IntensityLines(std::string& out, const IntensityTimeline& tl) {
+  const IntensityProvenance& p = tl.provenance;
+  const double g = tl.points.empty() ? 0.0 : tl.points.front().value.g_per_kwh();
+  const std::string where = p.country_name.empty()
+                                ? (p.is_default ? std::string("world average") : p.zone)
+                                : fmt::format("{} ({})", p.country_name, p.country_iso3);
+  std::string text = fmt::format("{} g CO2e/kWh{}, {}; {}", Sig(g),
+                                 tl.points.size() > 1 ? " (first of a timeline)" : "", where,
+                                 p.source);
+  if (p.year > 0 && p.source.find(std::to_string(p.year)) == std::string::npos) {
+    text += fmt::format(", {}", p.year);
+  }
+  Line(out, "intensity", text);
+  if (p.is_default) {
+    Line(out, "", "location not configured: world average used; pass --country");
+  } else if (!p.resolution.empty()) {
+    Line(out, "", "location: " + p.resolution);
+  }
+}
+
+void NoteLines(std::string& out, const RunResult& run) {
+  for (const ProbeReport& r : run.sources) {
+    if (r.state != ProbeState::kDenied) continue;
+    std::string text = fmt::format("{} denied: {}", r.name, r.reason);
+    if (!r.fix.empty()) text += fmt::format("; fix: {}", r.fix);
+    Line(out, "note", text);
+  }
+}
+
+}  // namespace
+
+std::string FormatSummary(const RunResult& run) {
+  const Figures f = ComputeFigures(run);
+  const Ledger* ledger = run.snapshot.ledger.get();
+  const Scope s = run.scope;
+  std::string out = CommandText(run.meta) + "\n";
+  Line(out, "duration", fmt::format("{} s", Sig(f.duration.count())));
+  KindLines(out, f, s, ledger);
+  const std::string unknown = "unknown (no process share for every device)";
+  ScopeLines(out, "energy", s, EnergyText(f.CountedEnergy(Scope::kMachine)),
+             f.process_known ? EnergyText(f.CountedEnergy(Scope::kProcess)) : unknown);
+  const std::string pue = run.meta.pue != 1.0 ? fmt::format(" (PUE {} applied)", run.meta.pue) : "";
+  ScopeLines(out, "CO2e", s, MassText(f.machine.co2e) + pue,
+             f.process_known ? MassText(f.process.co2e) + pue : unknown);
+  IntensityLines(out, run.intensity);
+  const bool chosen_known = s == Scope::kMachine || f.process_known;
+  if (chosen_known) {
+    const char* label = "equivalent";
+    for (const Equivalent& e : EverydayEquivalents(f.In(s).co2e)) {
+      Line(out, label, fmt::format("{} {}  [{}]", Sig(e.amount), e.unit, e.source));
+      label = "";
+    }
+  }
+  NoteLines(out, run);
+  return out;
+}
+
+std::string FormatLiveStatus(const RunResult& run) {
+  const Ledger* ledger = run.snapshot.ledger.get();
+  const size_t n = ledger ? ledger->num_points() : 0;
+  if (n == 0) return "waiting for the first reading...";
+  const Figures all = ComputeFigures(run);
+  const Scope s = run.scope;
+  std::string power = "-- W";
+  if (n >= 2) {
+    const Figures last = ComputeFigures(run, n - 2, n - 1);
+    power = fmt::format("{:.1f} W", (last.CountedEnergy(s) / last.duration).watts());
+  }
+  const long secs = static_cast<long>(all.duration.count());
+  return fmt::format("{}  |  {} J  |  {} g CO2e  |  {:02}:{:02}:{:02}", power,
+                     Sig(all.CountedEnergy(s).joules()), Sig(all.In(s).co2e.grams()), secs / 3600,
+                     secs / 60 % 60, secs % 60);
+}
+
+}  // namespace wattprint

@@ -1,0 +1,155 @@
+// Per-kind figures shared by every output (see figures.h).
+#include "output/figures.h"
+
+#include <algorithm>
+#include <array>
+#include <ctime>
+
+namespace wattprint {
+namespace {
+
+constexpr std::array<DeviceKind, 4> kKinds = {DeviceKind::kCpu, DeviceKind::kDram,
+                                              DeviceKind::kGpu, DeviceKind::kPlatform};
+
+std::string ModelName(const ChannelInfo& info) {
+  auto it = info.model.find("name");
+  if (it != info.model.end()) return it->second;
+  it = info.model.find("model");
+  return it != info.model.end() ? it->second : info.label;
+}
+
+// A zero-length slice (from == to) has no interval: its energy is exactly
+// 0 J for every channel that was readable (judged by its last status).
+KindFigure SumKind(DeviceKind kind, const Ledger& ledger, const Totals& t, bool empty_slice) {
+  const auto& infos = ledger.channels();
+  KindFigure k;
+  k.kind = kind;
+  k.process_ok = true;
+  k.complete = true;
+  for (size_t c = 0; c < infos.size() && c < t.channels.size(); ++c) {
+    if (infos[c].kind != kind) continue;
+    const ChannelTotal& ct = t.channels[c];
+    ++k.channels;
+    const bool readable = empty_slice && ledger.last_status()[c].ok();
+    k.known = k.known || ct.ok_intervals > 0 || readable;
+    k.complete = k.complete && ct.missing_intervals == 0 && (ct.ok_intervals > 0 || readable);
+    k.process_ok = k.process_ok && (ct.process_ok || readable);
+    k.machine += ct.machine;
+    k.process += ct.process;
+    const std::string m = ToString(infos[c].method);
+    k.method = k.method.empty() || k.method == m ? m : "mixed";
+    if (infos[c].method == Method::kEstimated && k.model.empty()) k.model = ModelName(infos[c]);
+  }
+  if (!k.known) k.complete = k.process_ok = false;
+  return k;
+}
+
+// Counted energy of one interval in one scope, over the counted channels.
+Energy IntervalEnergy(const Interval& iv, Scope scope, const std::vector<bool>& counted) {
+  Energy e;
+  for (size_t c = 0; c < iv.channels.size() && c < counted.size(); ++c) {
+    const ChannelDelta& d = iv.channels[c];
+    if (d.ok && counted[c]) e += scope == Scope::kMachine ? d.machine : d.process;
+  }
+  return e;
+}
+
+// Energy x intensity at the interval's midpoint x PUE, interval by interval,
+// like ComputeEmissions but over the counted channels only.
+ScopeEmissions Emit(const Ledger& ledger, size_t from, size_t to, Scope scope,
+                    const std::vector<bool>& counted, const IntensityTimeline& intensity,
+                    double pue) {
+  ScopeEmissions out;
+  const auto& ivs = ledger.intervals();
+  for (size_t k = from; k < to && k < ivs.size(); ++k) {
+    const Interval& iv = ivs[k];
+    const Energy e = IntervalEnergy(iv, scope, counted) * pue;
+    const auto half = std::chrono::duration_cast<SystemTime::duration>((iv.end - iv.begin) / 2);
+    out.energy += e;
+    if (!intensity.points.empty()) out.co2e += e * intensity.At(iv.wall_end - half);
+  }
+  return out;
+}
+
+}  // namespace
+
+const KindFigure& Figures::Kind(DeviceKind k) const {
+  for (const KindFigure& f : kinds) {
+    if (f.kind == k) return f;
+  }
+  static const KindFigure kNone;
+  return kNone;
+}
+
+Energy Figures::CountedEnergy(Scope s) const {
+  Energy e;
+  for (const KindFigure& k : kinds) {
+    if (k.counted) e += k.Of(s);
+  }
+  return e;
+}
+
+Figures ComputeFigures(const RunResult& run, size_t from, size_t to) {
+  Figures f;
+  for (DeviceKind kind : kKinds) {
+    KindFigure k;
+    k.kind = kind;
+    f.kinds.push_back(k);
+  }
+  const Ledger* ledger = run.snapshot.ledger.get();
+  if (ledger == nullptr || ledger->num_points() == 0) return f;
+  to = std::min(to, ledger->num_points() - 1);
+  from = std::min(from, to);
+  f.totals = ledger->Sum(from, to);
+  f.duration = f.totals.duration();
+  const auto& infos = ledger->channels();
+  f.kinds.clear();
+  for (DeviceKind kind : kKinds) f.kinds.push_back(SumKind(kind, *ledger, f.totals, from == to));
+
+  f.platform_as_cpu = f.kinds[0].channels == 0 && f.kinds[3].channels > 0;
+  std::vector<bool> counted(infos.size());
+  for (size_t c = 0; c < infos.size(); ++c) {
+    counted[c] = infos[c].kind != DeviceKind::kPlatform || f.platform_as_cpu;
+  }
+  f.process_known = true;
+  for (KindFigure& k : f.kinds) {
+    k.counted = k.known && (k.kind != DeviceKind::kPlatform || f.platform_as_cpu);
+    if (k.counted && !k.process_ok) f.process_known = false;
+  }
+  f.machine = Emit(*ledger, from, to, Scope::kMachine, counted, run.intensity, run.meta.pue);
+  f.process = Emit(*ledger, from, to, Scope::kProcess, counted, run.intensity, run.meta.pue);
+
+  double util_time = 0.0;
+  for (size_t k = from; k < to && k < ledger->intervals().size(); ++k) {
+    const Interval& iv = ledger->intervals()[k];
+    if (iv.activity_ok) util_time += std::chrono::duration<double>(iv.end - iv.begin).count();
+  }
+  f.utilization_ok = util_time > 0.0;
+  f.cpu_utilization = f.totals.mean_cpu_utilization;
+  f.ram_utilization = f.totals.mean_ram_utilization;
+  return f;
+}
+
+Figures ComputeFigures(const RunResult& run) {
+  const Ledger* ledger = run.snapshot.ledger.get();
+  const size_t last = ledger == nullptr || ledger->num_points() == 0 ? 0 : ledger->num_points() - 1;
+  return ComputeFigures(run, 0, last);
+}
+
+std::string FormatUtc(SystemTime t, bool with_zone) {
+  const std::time_t tt = std::chrono::system_clock::to_time_t(t);
+  std::tm tm{};
+  gmtime_r(&tt, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+  return with_zone ? std::string(buf) + "Z" : std::string(buf);
+}
+
+std::string DescribeMethod(const KindFigure& k) {
+  if (k.method == "measured_counter") return "measured counter";
+  if (k.method == "measured_power") return "measured power";
+  if (k.method == "estimated") return k.model.empty() ? "estimated" : "estimated: " + k.model;
+  return k.method;
+}
+
+}  // namespace wattprint

@@ -1,0 +1,70 @@
+// The figures every output shows, computed once from a run's ledger slice:
+// energy per device kind in both scopes, the method behind each kind, the
+// energy that feeds emissions, emissions in both scopes, mean utilisation.
+// Private to src/output; CSV, JSON and the summary all read from here so
+// they can never disagree.
+//
+// Platform (psys) energy covers the CPU package and more, so it is never
+// added on top of CPU energy: when the run has CPU channels, platform
+// channels are reported but left out of the total and of emissions; when it
+// has none, platform energy stands in for the CPU figure.
+//
+// No I/O. Thread safety: pure functions.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "wattprint/report.h"
+
+namespace wattprint {
+
+struct KindFigure {
+  DeviceKind kind = DeviceKind::kCpu;
+  int channels = 0;         // channels of this kind in the run
+  bool known = false;       // at least one channel had at least one known interval
+  bool complete = false;    // known, and no interval of any channel was missing
+  bool process_ok = false;  // every channel had a share for every known interval
+  Energy machine;           // no PUE
+  Energy process;           // no PUE
+  std::string method;       // "measured_counter", ..., or "mixed"
+  std::string model;        // for estimated channels: the model's name
+  bool counted = false;     // part of the total and of emissions
+  Energy Of(Scope s) const { return s == Scope::kMachine ? machine : process; }
+};
+
+struct ScopeEmissions {
+  Energy energy;  // counted energy, PUE applied
+  Co2e co2e;
+};
+
+struct Figures {
+  Seconds duration{0};
+  Totals totals;
+  std::vector<KindFigure> kinds;  // cpu, dram, gpu, platform (in that order)
+  bool platform_as_cpu = false;   // no CPU channels: platform stands in
+  ScopeEmissions machine;
+  ScopeEmissions process;
+  bool process_known = false;  // every counted kind has a process figure
+  bool utilization_ok = false;
+  double cpu_utilization = 0.0;  // time-weighted mean, 0..1
+  double ram_utilization = 0.0;
+
+  const KindFigure& Kind(DeviceKind k) const;
+  const ScopeEmissions& In(Scope s) const { return s == Scope::kMachine ? machine : process; }
+  // Counted energy without PUE (what the hardware used).
+  Energy CountedEnergy(Scope s) const;
+};
+
+// Figures for polls [from, to] of run.snapshot.ledger, with run.meta.pue
+// and run.intensity. An empty or missing ledger gives all-unknown figures.
+Figures ComputeFigures(const RunResult& run, size_t from, size_t to);
+Figures ComputeFigures(const RunResult& run);  // the whole run
+
+// "2024-05-01T12:00:00" in UTC (CodeCarbon's layout); with_zone appends "Z".
+std::string FormatUtc(SystemTime t, bool with_zone);
+
+// "measured counter", "measured power", "estimated (model)", ...
+std::string DescribeMethod(const KindFigure& k);
+
+}  // namespace wattprint
