@@ -22,11 +22,9 @@ std::vector<Equivalent> EverydayEquivalents(Co2e mass) {
   const double g = mass.grams();
   return {
       Equivalent{g / (kCarGramsPerMile / kKmPerMile), "km driven by an average passenger car",
-                 "US EPA, Greenhouse Gas Emissions from a Typical Passenger Vehicle "
-                 "(2023): 400 g CO2/mile"},
+                 "US EPA (2023), typical passenger vehicle: 400 g CO2/mile"},
       Equivalent{g / kPhoneChargeGrams, "smartphone charges",
-                 "US EPA, Greenhouse Gas Equivalencies Calculator (2022): "
-                 "8.22e-6 t CO2/charge"},
+                 "US EPA GHG Equivalencies Calculator (2022): 8.22e-6 t CO2/charge"},
   };
 }
 
