@@ -104,7 +104,7 @@ std::string FormatSummary(const RunResult& run) {
   std::string out = CommandText(run.meta) + "\n";
   Line(out, "duration", fmt::format("{} s", Sig(f.duration.count())));
   KindLines(out, f, s, ledger);
-  const std::string unknown = "unknown (no process share for every device)";
+  const std::string unknown = "unknown (a device has no process share)";
   ScopeLines(out, "energy", s, EnergyText(f.CountedEnergy(Scope::kMachine)),
              f.process_known ? EnergyText(f.CountedEnergy(Scope::kProcess)) : unknown);
   const std::string pue = run.meta.pue != 1.0 ? fmt::format(" (PUE {} applied)", run.meta.pue) : "";
