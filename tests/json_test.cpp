@@ -111,6 +111,9 @@ TEST(RunJson, ProcessNullWhenAShareIsMissing) {
   EXPECT_TRUE(j["emissions"]["process"].is_null());
   EXPECT_TRUE(j["emissions"]["kg"].is_null());
   EXPECT_TRUE(j["samples"][0]["process_j"][0].is_null());
+  EXPECT_TRUE(j["samples"][0]["cpu_share"].is_null());  // unknown, not 0
+  EXPECT_TRUE(j["samples"][0]["ram_share"].is_null());
+  EXPECT_EQ(j["samples"][0]["cpu_utilization"], 0.5);    // the machine side is known
 }
 
 TEST(RunJson, IntensityProvenanceAndPoints) {

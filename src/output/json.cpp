@@ -225,6 +225,17 @@ json EventsJson(const Ledger& ledger) {
   return out;
 }
 
+// Interval carries no validity flag for its procfs shares; a share is known
+// when a channel of the matching kind received it in this interval.
+bool ShareKnown(const Ledger& ledger, const Interval& iv, bool ram) {
+  for (size_t c = 0; c < iv.channels.size() && c < ledger.channels().size(); ++c) {
+    const DeviceKind k = ledger.channels()[c].kind;
+    const bool match = ram ? k == DeviceKind::kDram : (k == DeviceKind::kCpu || k == DeviceKind::kPlatform);
+    if (match && iv.channels[c].ok && iv.channels[c].share_ok) return true;
+  }
+  return false;
+}
+
 json SamplesJson(const Ledger& ledger) {
   json out = json::array();
   if (ledger.num_points() == 0) return out;
@@ -240,8 +251,8 @@ json SamplesJson(const Ledger& ledger) {
                    {"t_end_s", Rel(iv.end, origin)},
                    {"machine_j", machine},
                    {"process_j", process},
-                   {"cpu_share", act(iv.cpu_share)},
-                   {"ram_share", act(iv.ram_share)},
+                   {"cpu_share", ShareKnown(ledger, iv, false) ? json(iv.cpu_share) : json(nullptr)},
+                   {"ram_share", ShareKnown(ledger, iv, true) ? json(iv.ram_share) : json(nullptr)},
                    {"cpu_utilization", act(iv.cpu_utilization)},
                    {"ram_utilization", act(iv.ram_utilization)}});
   }
