@@ -138,6 +138,65 @@ TEST(Ledger, ProcessShareFromCpuTicksAndRss) {
   EXPECT_EQ(t.peak_tree_rss_bytes, 250u);
 }
 
+TEST(Ledger, TreeStartedAfterFirstReadingGetsAllItsTicks) {
+  Clock k;
+  Ledger l({Counter("pkg", DeviceKind::kCpu, 0)});
+  Reading a = Reading::Of(0), b = Reading::Of(80);
+  ActivitySnapshot before = Act(1000, 0, 0);
+  before.tree_ok = false;  // the command is not forked yet
+  l.Add(k.T(0), k.W(0), {&a, 1}, before);
+  l.Add(k.T(1), k.W(1), {&b, 1}, Act(1200, 100, 50));
+  Totals t = l.SumAll();
+  EXPECT_TRUE(t.channels[0].process_ok);
+  EXPECT_DOUBLE_EQ(t.channels[0].process.joules(), 20.0);
+}
+
+TEST(Ledger, RamShareOfAnExitedCommandUsesLastSeenRssOrIsUnknown) {
+  Clock k;
+  Ledger l({Counter("dram", DeviceKind::kDram, 0)});
+  Reading v[] = {Reading::Of(0), Reading::Of(10), Reading::Of(20)};
+  ActivitySnapshot none = Act(0, 0, 0);
+  none.tree_ok = false;
+  l.Add(k.T(0), k.W(0), {&v[0], 1}, none);
+  l.Add(k.T(1), k.W(1), {&v[1], 1}, Act(100, 0, 5, 0));    // zombie never seen alive
+  l.Add(k.T(2), k.W(2), {&v[2], 1}, Act(200, 0, 6, 0));
+  EXPECT_FALSE(l.intervals()[0].channels[0].share_ok);
+  EXPECT_FALSE(l.SumAll().channels[0].process_ok);
+  Ledger m({Counter("dram", DeviceKind::kDram, 0)});
+  m.Add(k.T(0), k.W(0), {&v[0], 1}, Act(0, 0, 0, 300));
+  m.Add(k.T(1), k.W(1), {&v[1], 1}, Act(100, 0, 5, 0));   // exited: 300 of 1000 bytes last seen
+  EXPECT_DOUBLE_EQ(m.SumAll().channels[0].process.joules(), 3.0);
+}
+
+TEST(Ledger, IntervalShorterThanATickUsesTreeTickMovement) {
+  Clock k;
+  Ledger l({Counter("pkg", DeviceKind::kCpu, 0)});
+  Reading v[] = {Reading::Of(0), Reading::Of(2), Reading::Of(6)};
+  l.Add(k.T(0), k.W(0), {&v[0], 1}, Act(100, 0, 7));
+  l.Add(k.T(0.001), k.W(0.001), {&v[1], 1}, Act(100, 0, 7));  // no tick anywhere
+  l.Add(k.T(0.002), k.W(0.002), {&v[2], 1}, Act(100, 0, 8));  // only the tree's tick landed
+  EXPECT_TRUE(l.intervals()[0].channels[0].share_ok);
+  EXPECT_DOUBLE_EQ(l.intervals()[0].channels[0].process.joules(), 0.0);
+  EXPECT_DOUBLE_EQ(l.intervals()[1].channels[0].process.joules(), 4.0);
+}
+
+TEST(Emissions, PlatformIsNotAddedOnTopOfCpu) {
+  Clock k;
+  ChannelInfo psys = Counter("psys", DeviceKind::kPlatform, 0);
+  Ledger l({Counter("pkg", DeviceKind::kCpu, 0), psys});
+  Reading a[] = {Reading::Of(0), Reading::Of(0)};
+  Reading b[] = {Reading::Of(3.6e6), Reading::Of(7.2e6)};
+  l.Add(k.T(0), k.W(0), a, Act(0, 0, 0));
+  l.Add(k.T(1), k.W(1), b, Act(100, 0, 0));
+  auto tl = IntensityTimeline::Constant(Intensity::GramsPerKwh(100), {});
+  EXPECT_DOUBLE_EQ(ComputeEmissions(l, 0, 1, Scope::kMachine, tl, 1.0).total.grams(), 100.0);
+  EXPECT_EQ(CountedChannels(l.channels()), (std::vector<bool>{true, false}));
+  Ledger only({psys});
+  only.Add(k.T(0), k.W(0), {&a[1], 1}, Act(0, 0, 0));
+  only.Add(k.T(1), k.W(1), {&b[1], 1}, Act(100, 0, 0));
+  EXPECT_DOUBLE_EQ(ComputeEmissions(only, 0, 1, Scope::kMachine, tl, 1.0).total.grams(), 200.0);
+}
+
 TEST(Ledger, ProcessEnergyNeverExceedsMachine) {
   Clock k;
   Ledger l({Counter("pkg", DeviceKind::kCpu, 0)});

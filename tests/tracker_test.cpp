@@ -5,6 +5,8 @@
 #include <atomic>
 #include <thread>
 
+#include <unistd.h>
+
 #include "support/temp_tree.h"
 
 namespace wattprint {
@@ -121,6 +123,17 @@ TEST(Tracker, TasksAreExactSlices) {
   EXPECT_DOUBLE_EQ(energy(snap.tasks[1]), 10.0);
   EXPECT_DOUBLE_EQ(energy(snap.tasks[2]), 7.0);
   EXPECT_DOUBLE_EQ(snap.ledger->SumAll().channels[0].machine.joules(), 47.0);
+}
+
+TEST(Tracker, NewTreeRootGetsAnEarlyPoll) {
+  FakeProc p;
+  FakeCounter* c;
+  auto t = MakeTracker(p, 3600s, &c);
+  ASSERT_TRUE(t->Start().ok());
+  t->SetTreeRoot(getpid());
+  std::this_thread::sleep_for(300ms);
+  EXPECT_EQ(c->polls.load(), 2);  // start + the early poll, not waiting an hour
+  ASSERT_TRUE(t->Stop().ok());
 }
 
 TEST(Tracker, MisuseIsAnErrorNotACrash) {

@@ -46,9 +46,14 @@ struct EmissionsResult {
   std::vector<Co2e> per_interval;  // parallel to the intervals summed
 };
 
-// Sums intervals [from, to) of the ledger (point indexes) in `scope`,
-// multiplying each interval's energy by the intensity valid at its midpoint
-// and by pue (>= 1.0).
+// Which channels feed totals and emissions. A platform channel (psys, a
+// board's module power) already contains the CPU packages, so it is counted
+// only when no CPU channel exists; otherwise it is reported but not added.
+std::vector<bool> CountedChannels(std::span<const ChannelInfo> channels);
+
+// Sums intervals [from, to) of the ledger (point indexes) in `scope` over the
+// counted channels, multiplying each interval's energy by the intensity
+// valid at its midpoint and by pue (>= 1.0).
 EmissionsResult ComputeEmissions(const Ledger& ledger, size_t from_point, size_t to_point,
                                  Scope scope, const IntensityTimeline& intensity, double pue);
 

@@ -21,9 +21,7 @@ struct Shares {
   double ram_util = 0.0;
 };
 
-Shares ComputeShares(const ActivitySnapshot& prev, const ActivitySnapshot& cur) {
-  Shares s;
-  if (!prev.ok || !cur.ok || cur.machine_total_ticks <= prev.machine_total_ticks) return s;
+Shares TickShares(const ActivitySnapshot& prev, const ActivitySnapshot& cur, Shares s) {
   const double total = static_cast<double>(cur.machine_total_ticks - prev.machine_total_ticks);
   const double busy = cur.machine_busy_ticks >= prev.machine_busy_ticks
                           ? static_cast<double>(cur.machine_busy_ticks - prev.machine_busy_ticks)
@@ -34,17 +32,45 @@ Shares ComputeShares(const ActivitySnapshot& prev, const ActivitySnapshot& cur) 
     s.ram_util = Clamp01(1.0 - static_cast<double>(cur.mem_available_bytes) /
                                    static_cast<double>(cur.mem_total_bytes));
   }
-  if (prev.tree_ok && cur.tree_ok) {
-    const double tree = cur.tree_ticks >= prev.tree_ticks
-                            ? static_cast<double>(cur.tree_ticks - prev.tree_ticks)
-                            : 0.0;
+  // A tree that did not exist at the previous poll (the command was started
+  // right after the tracker's first reading) began within this interval, so
+  // all of its ticks belong here.
+  if (cur.tree_ok) {
+    const unsigned long long before = prev.tree_ok ? prev.tree_ticks : 0;
+    const double tree =
+        cur.tree_ticks >= before ? static_cast<double>(cur.tree_ticks - before) : 0.0;
     s.cpu_ok = true;
     s.cpu = Clamp01(tree / total);
-    if (cur.mem_total_bytes > 0) {
-      s.ram_ok = true;
-      s.ram = Clamp01(static_cast<double>(cur.tree_rss_bytes) /
-                      static_cast<double>(cur.mem_total_bytes));
-    }
+  }
+  return s;
+}
+
+// Tree CPU share when procfs ticks (10 ms) did not advance in a short
+// interval: the tree used no measurable CPU time, or all of what was counted.
+Shares TickFreeShares(const ActivitySnapshot& prev, const ActivitySnapshot& cur, Shares s) {
+  if (!cur.tree_ok) return s;
+  const unsigned long long before = prev.tree_ok ? prev.tree_ticks : 0;
+  s.cpu_ok = true;
+  s.cpu = cur.tree_ticks > before ? 1.0 : 0.0;
+  return s;
+}
+
+Shares ComputeShares(const ActivitySnapshot& prev, const ActivitySnapshot& cur) {
+  Shares s;
+  if (!prev.ok || !cur.ok) return s;
+  if (cur.machine_total_ticks <= prev.machine_total_ticks) {
+    s = TickFreeShares(prev, cur, s);
+  } else {
+    s = TickShares(prev, cur, s);
+  }
+  const unsigned long long rss =
+      std::max(prev.tree_ok ? prev.tree_rss_bytes : 0ULL, cur.tree_rss_bytes);
+  // The larger RSS seen at either end of the interval: a command that has
+  // just exited is a zombie with no memory left. A tree never seen with
+  // memory (it lived only between two polls) has an unknown RAM share.
+  if (cur.tree_ok && cur.mem_total_bytes > 0 && rss > 0) {
+    s.ram_ok = true;
+    s.ram = Clamp01(static_cast<double>(rss) / static_cast<double>(cur.mem_total_bytes));
   }
   return s;
 }

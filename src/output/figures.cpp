@@ -44,33 +44,6 @@ KindFigure SumKind(DeviceKind kind, const Ledger& ledger, const Totals& t, bool 
   return k;
 }
 
-// Counted energy of one interval in one scope, over the counted channels.
-Energy IntervalEnergy(const Interval& iv, Scope scope, const std::vector<bool>& counted) {
-  Energy e;
-  for (size_t c = 0; c < iv.channels.size() && c < counted.size(); ++c) {
-    const ChannelDelta& d = iv.channels[c];
-    if (d.ok && counted[c]) e += scope == Scope::kMachine ? d.machine : d.process;
-  }
-  return e;
-}
-
-// Energy x intensity at the interval's midpoint x PUE, interval by interval,
-// like ComputeEmissions but over the counted channels only.
-ScopeEmissions Emit(const Ledger& ledger, size_t from, size_t to, Scope scope,
-                    const std::vector<bool>& counted, const IntensityTimeline& intensity,
-                    double pue) {
-  ScopeEmissions out;
-  const auto& ivs = ledger.intervals();
-  for (size_t k = from; k < to && k < ivs.size(); ++k) {
-    const Interval& iv = ivs[k];
-    const Energy e = IntervalEnergy(iv, scope, counted) * pue;
-    const auto half = std::chrono::duration_cast<SystemTime::duration>((iv.end - iv.begin) / 2);
-    out.energy += e;
-    if (!intensity.points.empty()) out.co2e += e * intensity.At(iv.wall_end - half);
-  }
-  return out;
-}
-
 }  // namespace
 
 const KindFigure& Figures::Kind(DeviceKind k) const {
@@ -102,22 +75,22 @@ Figures ComputeFigures(const RunResult& run, size_t from, size_t to) {
   from = std::min(from, to);
   f.totals = ledger->Sum(from, to);
   f.duration = f.totals.duration();
-  const auto& infos = ledger->channels();
   f.kinds.clear();
   for (DeviceKind kind : kKinds) f.kinds.push_back(SumKind(kind, *ledger, f.totals, from == to));
 
   f.platform_as_cpu = f.kinds[0].channels == 0 && f.kinds[3].channels > 0;
-  std::vector<bool> counted(infos.size());
-  for (size_t c = 0; c < infos.size(); ++c) {
-    counted[c] = infos[c].kind != DeviceKind::kPlatform || f.platform_as_cpu;
-  }
   f.process_known = true;
   for (KindFigure& k : f.kinds) {
     k.counted = k.known && (k.kind != DeviceKind::kPlatform || f.platform_as_cpu);
     if (k.counted && !k.process_ok) f.process_known = false;
   }
-  f.machine = Emit(*ledger, from, to, Scope::kMachine, counted, run.intensity, run.meta.pue);
-  f.process = Emit(*ledger, from, to, Scope::kProcess, counted, run.intensity, run.meta.pue);
+  for (Scope s : {Scope::kMachine, Scope::kProcess}) {
+    ScopeEmissions& out = s == Scope::kMachine ? f.machine : f.process;
+    // An empty timeline yields 0 g: energy is still reported.
+    const EmissionsResult r = ComputeEmissions(*ledger, from, to, s, run.intensity, run.meta.pue);
+    out.energy = r.energy;
+    out.co2e = r.total;
+  }
 
   double util_time = 0.0;
   for (size_t k = from; k < to && k < ledger->intervals().size(); ++k) {

@@ -4,9 +4,14 @@
 
 #include <condition_variable>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 namespace wattprint {
+namespace {
+// Long enough for an exec'd command to fault in its first pages.
+constexpr auto kEarlyPollDelay = std::chrono::milliseconds(20);
+}  // namespace
 
 struct Tracker::Impl {
   Impl(TrackerOptions o, std::vector<std::unique_ptr<Source>> s)
@@ -29,6 +34,10 @@ struct Tracker::Impl {
   TaskRecord open_task;
   bool running = false;
   bool stop_requested = false;
+  // One extra poll shortly after the tree root changes, so a command shorter
+  // than the interval is still seen alive with its memory mapped (right
+  // after exec its RSS is 0, and once it exits it is a zombie with none).
+  std::optional<SteadyTime> early_poll;
   SystemTime wall_start;
   std::thread sampler;
 
@@ -58,7 +67,18 @@ struct Tracker::Impl {
     std::unique_lock<std::mutex> l(mu);
     SteadyTime next = SteadyClock::now() + opts.interval;
     while (!stop_requested) {
-      if (cv.wait_until(l, next, [this] { return stop_requested; })) break;
+      const SteadyTime deadline = early_poll ? std::min(next, *early_poll) : next;
+      const bool early = early_poll && *early_poll < next;
+      const bool woken = cv.wait_until(l, deadline, [&] {
+        return stop_requested || (early_poll && *early_poll < deadline);
+      });
+      if (stop_requested) break;
+      if (woken) continue;  // an earlier poll was requested: recompute the deadline
+      if (early) {
+        early_poll.reset();
+        PollLocked();
+        continue;
+      }
       PollLocked();
       if (opts.on_sample) opts.on_sample(*ledger);
       next += opts.interval;
@@ -160,8 +180,12 @@ Result<TaskRecord> Tracker::StopTask() {
 }
 
 void Tracker::SetTreeRoot(pid_t pid) {
-  std::lock_guard<std::mutex> l(impl_->mu);
-  impl_->activity.SetRoot(pid);
+  {
+    std::lock_guard<std::mutex> l(impl_->mu);
+    impl_->activity.SetRoot(pid);
+    if (impl_->running) impl_->early_poll = SteadyClock::now() + kEarlyPollDelay;
+  }
+  impl_->cv.notify_all();
 }
 
 bool Tracker::running() const {
