@@ -52,7 +52,11 @@ void KindLines(std::string& out, const Figures& f, Scope s, const Ledger* ledger
       Line(out, name, "unavailable: " + why);
       continue;
     }
-    std::string text = fmt::format("{}  {}", EnergyText(k.Of(s)), DescribeMethod(k));
+    const bool unknown_share = s == Scope::kProcess && !k.process_ok;
+    std::string text = fmt::format("{}  {}",
+                                   unknown_share ? std::string("process share unknown")
+                                                 : EnergyText(k.Of(s)),
+                                   DescribeMethod(k));
     if (!k.counted) text += "  (includes cpu; not added)";
     if (!k.complete) text += "  (some intervals unknown: lower bound)";
     Line(out, name, text);
