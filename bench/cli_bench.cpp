@@ -10,6 +10,8 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -43,6 +45,10 @@ Usage Run(const std::vector<std::string>& args) {
   int st = 0;
   struct rusage ru {};
   wait4(p, &st, 0, &ru);
+  if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+    std::fprintf(stderr, "%s failed (status %d)\n", args[0].c_str(), st);
+    std::exit(1);
+  }
   Usage u;
   u.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   u.cpu_s = ru.ru_utime.tv_sec + ru.ru_stime.tv_sec + (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
@@ -70,14 +76,20 @@ void BM_WattprintRunTrue(benchmark::State& state) {
 BENCHMARK(BM_WattprintRunTrue)->UseManualTime()->Unit(benchmark::kMillisecond)->MinTime(2.0);
 
 // One long run; the figure that matters is CPU per second of wall time.
+// cpu_percent_of_core counts everything (start-up, sleep itself, outputs);
+// sampler_percent_of_core subtracts a run of the same command whose
+// interval is longer than the run, which takes only its start/stop readings.
 void BM_WattprintSleep10(benchmark::State& state) {
   Usage u;
+  Usage base;
   for (auto _ : state) {
     u = Run({g_wattprint, "run", "--quiet", "--no-save", "--interval", "0.1", "--", "/bin/sleep", "10"});
     state.SetIterationTime(u.wall_s);
+    base = Run({g_wattprint, "run", "--quiet", "--no-save", "--interval", "1000", "--", "/bin/sleep", "10"});
   }
   state.counters["cpu_s"] = u.cpu_s;
   state.counters["cpu_percent_of_core"] = 100.0 * u.cpu_s / u.wall_s;
+  state.counters["sampler_percent_of_core"] = 100.0 * (u.cpu_s - base.cpu_s) / u.wall_s;
   state.counters["peak_rss_KiB"] = static_cast<double>(u.maxrss_kib);
 }
 BENCHMARK(BM_WattprintSleep10)->UseManualTime()->Unit(benchmark::kSecond)->Iterations(1);
@@ -88,7 +100,10 @@ int main(int argc, char** argv) {
   std::vector<char*> rest;
   for (int i = 0; i < argc; ++i) {
     if (std::strcmp(argv[i], "--wattprint") == 0 && i + 1 < argc) {
-      g_wattprint = argv[++i];
+      // Absolute: the runs below chdir to /tmp.
+      char* abs = realpath(argv[++i], nullptr);
+      g_wattprint = abs ? abs : argv[i];
+      free(abs);
       continue;
     }
     rest.push_back(argv[i]);
