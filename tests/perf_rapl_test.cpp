@@ -3,6 +3,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "support/source_helpers.h"
+
 #include <cerrno>
 #include <map>
 #include <tuple>
@@ -13,6 +15,8 @@
 
 namespace wattprint {
 namespace {
+
+using testing::PollOnce;
 
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
@@ -60,12 +64,6 @@ SourceOptions OptionsFor(const std::string& root, std::shared_ptr<PerfEventApi> 
   o.fs = PosixFileSystem();
   o.perf = std::move(perf);
   return o;
-}
-
-std::vector<Reading> PollOnce(Source& s) {
-  std::vector<Reading> out(s.channels().size());
-  s.Poll(SteadyClock::now(), ActivitySnapshot{}, out);
-  return out;
 }
 
 TEST(PerfRaplTest, TwoSocketsOneChannelPerEventAndSocket) {

@@ -3,6 +3,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "support/source_helpers.h"
+
 #include "sources/probes.h"
 #include "support/fault_fs.h"
 #include "support/temp_tree.h"
@@ -10,31 +12,15 @@
 namespace wattprint {
 namespace {
 
+using testing::PollOnce;
+using testing::Ids;
+using testing::OptionsFor;
+
 using ::testing::HasSubstr;
 using testing::FaultFs;
 using testing::TempTree;
 
 const std::string kFixtures = WATTPRINT_FIXTURES;
-
-SourceOptions OptionsFor(const std::string& root, std::shared_ptr<FileSystem> fs = PosixFileSystem()) {
-  SourceOptions o;
-  o.roots.sysfs = root + "/sys";
-  o.roots.procfs = root + "/proc";
-  o.fs = std::move(fs);
-  return o;
-}
-
-std::vector<Reading> PollOnce(Source& s) {
-  std::vector<Reading> out(s.channels().size());
-  s.Poll(SteadyClock::now(), ActivitySnapshot{}, out);
-  return out;
-}
-
-std::vector<std::string> Ids(const Source& s) {
-  std::vector<std::string> ids;
-  for (const ChannelInfo& c : s.channels()) ids.push_back(c.id);
-  return ids;
-}
 
 std::string ZoneDir(const std::string& root, const std::string& zone) {
   return root + "/sys/class/powercap/" + zone;
