@@ -1,6 +1,6 @@
 // Machine and process-tree activity from procfs: CPU ticks from /proc/stat,
-// the tracked tree's CPU ticks and RSS from /proc/PID/stat and
-// /proc/PID/statm, memory size from /proc/meminfo.
+// the tracked tree's CPU ticks and RSS from /proc/PID/stat (utime, stime,
+// cutime, cstime and rss fields), memory size from /proc/meminfo.
 //
 // The tree is the root PID and every descendant, found through
 // /proc/PID/task/TID/children at each sample, so children that start or exit

@@ -15,7 +15,7 @@ constexpr std::array<SourceEntry, 5> kSourceTable = {{
     {"perf_rapl", "RAPL energy counters via the perf power PMU (perf_event_open)", &ProbePerfRapl},
     {"hwmon", "hwmon energy and power sensors (amd_energy, ibmpowernv, Grace, i915/xe)", &ProbeHwmon},
     {"estimate_cpu", "CPU power model: TDP x utilisation", &ProbeEstimateCpu},
-    {"estimate_ram", "RAM power model: watts per GB in use", &ProbeEstimateRam},
+    {"estimate_ram", "RAM power model: watts per GB installed", &ProbeEstimateRam},
 }};
 
 // Presents a subset of another source's channels, when a probe returned
