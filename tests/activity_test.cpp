@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <string>
@@ -161,6 +162,11 @@ TEST(ActivityTest, DiscoversTreeThroughChildrenOfEveryThread) {
   EXPECT_EQ(a.tree_processes, 5);
   EXPECT_EQ(a.tree_ticks, 15u + 220u + 10u + 40u + 2u);
   EXPECT_EQ(a.tree_rss_bytes, (1000u + 3000u + 500u + 2000u + 100u) * kPage);
+  ASSERT_FALSE(a.tree_pids.empty());
+  EXPECT_EQ(a.tree_pids.front(), 100);  // the root first
+  std::vector<int> pids = a.tree_pids;
+  std::sort(pids.begin(), pids.end());
+  EXPECT_EQ(pids, (std::vector<int>{100, 101, 102, 103, 104}));
 }
 
 TEST(ActivityTest, ChildrenStartAndExitBetweenSamples) {
@@ -202,6 +208,9 @@ TEST(ActivityTest, MemberVanishingBeforeItsStatIsReadIsSkipped) {
   ASSERT_TRUE(a.tree_ok) << a.error.ToString();
   EXPECT_EQ(a.tree_processes, 2);
   EXPECT_EQ(a.tree_ticks, 15u);
+  std::vector<int> pids = a.tree_pids;
+  std::sort(pids.begin(), pids.end());
+  EXPECT_EQ(pids, (std::vector<int>{100, 102}));  // 101 vanished
 }
 
 TEST(ActivityTest, CommWithSpacesAndParentheses) {

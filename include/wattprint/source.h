@@ -85,6 +85,9 @@ struct ActivitySnapshot {
   unsigned long long tree_ticks = 0;  // utime+stime+cutime+cstime summed over the tree
   unsigned long long tree_rss_bytes = 0;
   int tree_processes = 0;
+  // PIDs of the tree's members at this sample (the root first), for sources
+  // that attribute a device per process (GPU per-process accounting).
+  std::vector<int> tree_pids;
   unsigned long long mem_total_bytes = 0;
   unsigned long long mem_available_bytes = 0;
 };

@@ -317,6 +317,11 @@ void ActivitySampler::Impl::ReadTree(ActivitySnapshot* snap) {
   snap->tree_ticks = max_tree_ticks;
   snap->tree_rss_bytes = rss;
   snap->tree_processes = count;
+  snap->tree_pids.clear();
+  snap->tree_pids.push_back(root);
+  for (const auto& [pid, m] : members) {
+    if (pid != root) snap->tree_pids.push_back(pid);
+  }
 }
 
 ActivitySampler::ActivitySampler(SystemRoots roots, std::shared_ptr<FileSystem> fs, pid_t root_pid)
