@@ -9,7 +9,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
+#include <thread>
 #include <vector>
+#include <time.h>
 
 #include "support/temp_tree.h"
 #include "wattprint/activity.h"
@@ -80,6 +83,44 @@ void BM_Sample(benchmark::State& state) {
   state.counters["tree_processes"] = processes;
 }
 BENCHMARK(BM_Sample)->Arg(1)->Arg(100)->MeasureProcessCPUTime()->Unit(benchmark::kMicrosecond);
+
+double ThreadCpuSeconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
+}
+
+// The same sample taken as the sampler takes it: after sleeping 100 ms, with
+// caches gone cold. Reports this thread's CPU time per sample.
+void BM_SampleAfterSleep(benchmark::State& state) {
+  TempTree t;
+  WriteRapl(t);
+  wattprint::SourceOptions so;
+  so.roots.sysfs = t.Path("sys");
+  so.roots.procfs = "/proc";
+  auto found = wattprint::DiscoverSources(so);
+  std::vector<wattprint::ChannelInfo> infos;
+  std::vector<size_t> offsets;
+  for (auto& s : found.sources) {
+    offsets.push_back(infos.size());
+    for (auto& c : s->channels()) infos.push_back(c);
+  }
+  wattprint::ActivitySampler act(so.roots, wattprint::PosixFileSystem(), getpid());
+  wattprint::Ledger ledger(infos);
+  std::vector<wattprint::Reading> readings(infos.size());
+  for (auto _ : state) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    const double c0 = ThreadCpuSeconds();
+    auto now = wattprint::SteadyClock::now();
+    auto snap = act.Sample();
+    for (size_t i = 0; i < found.sources.size(); ++i) {
+      found.sources[i]->Poll(now, snap, {readings.data() + offsets[i], found.sources[i]->channels().size()});
+    }
+    ledger.Add(now, std::chrono::system_clock::now(), readings, snap);
+    state.SetIterationTime(ThreadCpuSeconds() - c0);
+  }
+}
+BENCHMARK(BM_SampleAfterSleep)->UseManualTime()->Iterations(50)->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 

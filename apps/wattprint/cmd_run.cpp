@@ -15,8 +15,18 @@
 // The command is waited for with waitid(WNOWAIT), so the tracker's last
 // sample still sees it as a zombie (its final CPU time counts), and only
 // then is it reaped.
+//
+// Starting the command. clone(CLONE_VM | CLONE_VFORK) like posix_spawn, plus
+// CLONE_FILES: before it executes, the child opens the tree CPU clock on
+// itself (a perf task-clock its descendants inherit, activity.h), and the
+// shared descriptor table hands that fd to wattprint; execve then unshares
+// the table and closes the close-on-exec copy, so the command never sees it.
+// posix_spawn also resets every signal's disposition in the child with one
+// sigaction call per signal; wattprint installs no handler (its signals
+// arrive through a signalfd), so the child only restores the signal mask.
+#include <sched.h>
 #include <signal.h>
-#include <spawn.h>
+#include <sys/mman.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -50,18 +60,56 @@ int BlockSignals(sigset_t* old_mask) {
   return signalfd(-1, &set, SFD_CLOEXEC);
 }
 
-// Starts the command with the original signal mask. Returns errno on failure.
-int Spawn(const std::vector<std::string>& command, const sigset_t& mask, pid_t* pid) {
+// Shared between wattprint and the child until the child executes (the
+// child runs in wattprint's memory; wattprint is suspended meanwhile).
+struct SpawnShared {
+  char** argv = nullptr;
+  const sigset_t* mask = nullptr;
+  int clock_fd = -1;   // the tree CPU clock, or -errno
+  int exec_err = 0;    // why execvpe failed
+};
+
+// The child: async-signal-safe calls only.
+int ChildMain(void* arg) {
+  auto* sh = static_cast<SpawnShared*>(arg);
+  sh->clock_fd = OpenInheritedTaskClock();
+  sigprocmask(SIG_SETMASK, sh->mask, nullptr);
+  execvpe(sh->argv[0], sh->argv, environ);
+  sh->exec_err = errno;
+  _exit(127);
+}
+
+struct Spawned {
+  pid_t pid = 0;
+  int err = 0;  // errno when the command could not be started
+  std::unique_ptr<TreeCpuClock> clock;
+};
+
+// Starts the command with the original signal mask, and its tree CPU clock.
+Spawned Spawn(const std::vector<std::string>& command, const sigset_t& mask) {
   std::vector<char*> argv;
   for (const std::string& a : command) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
-  posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
-  posix_spawnattr_setsigmask(&attr, &mask);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK);
-  const int err = posix_spawnp(pid, argv[0], nullptr, &attr, argv.data(), environ);
-  posix_spawnattr_destroy(&attr);
-  return err;
+  SpawnShared sh;
+  sh.argv = argv.data();
+  sh.mask = &mask;
+  // execvpe builds each candidate path on the stack.
+  constexpr size_t kStack = 256 * 1024;
+  void* stack = mmap(nullptr, kStack, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+  if (stack == MAP_FAILED) return {0, errno, nullptr};
+  Spawned out;
+  out.pid = clone(&ChildMain, static_cast<char*>(stack) + kStack,
+                  CLONE_VM | CLONE_VFORK | CLONE_FILES | SIGCHLD, &sh);
+  const int clone_err = errno;
+  munmap(stack, kStack);
+  if (out.pid < 0) return {0, clone_err, nullptr};
+  if (sh.exec_err != 0) {
+    if (sh.clock_fd >= 0) close(sh.clock_fd);
+    waitpid(out.pid, nullptr, 0);
+    return {0, sh.exec_err, nullptr};
+  }
+  out.clock = TaskClockFromFd(sh.clock_fd);
+  return out;
 }
 
 bool ShouldForward(const signalfd_siginfo& si, pid_t child) {
@@ -131,13 +179,13 @@ int RunCommand(const Config& cfg, const std::vector<std::string>& command) {
     return 1;
   }
 
-  pid_t child = 0;
-  const int spawn_err = Spawn(command, old_mask, &child);
-  if (spawn_err != 0) {
+  Spawned spawned = Spawn(command, old_mask);
+  if (spawned.err != 0) {
     (void)tracker.Stop();
-    return ExecFailure(command[0], spawn_err);
+    return ExecFailure(command[0], spawned.err);
   }
-  tracker.SetTreeRoot(child);
+  const pid_t child = spawned.pid;
+  tracker.SetTreeRoot(child, std::move(spawned.clock));
   const ChildExit exit = WaitForwarding(child, sigfd);
   (void)tracker.Stop();
   waitpid(child, nullptr, 0);

@@ -83,6 +83,11 @@ struct ActivitySnapshot {
   // The tracked process tree (0 when no process is tracked).
   bool tree_ok = false;
   unsigned long long tree_ticks = 0;  // utime+stime+cutime+cstime summed over the tree
+  // The tree's CPU time in nanoseconds from a kernel counter (TreeCpuClock)
+  // when one follows the tree; tree_ticks is then derived from it.
+  bool tree_cpu_ns_ok = false;
+  unsigned long long tree_cpu_ns = 0;
+  long ticks_per_second = 100;  // length of a machine tick (sysconf(_SC_CLK_TCK))
   unsigned long long tree_rss_bytes = 0;
   int tree_processes = 0;
   // PIDs of the tree's members at this sample (the root first), for sources

@@ -69,7 +69,8 @@ class Tracker {
   Status StartTask(std::string name);
   Result<TaskRecord> StopTask();
   // Changes the process tree (e.g. once the tracked command is forked).
-  void SetTreeRoot(pid_t pid);
+  // `clock`, when given, counts that tree's CPU time (see activity.h).
+  void SetTreeRoot(pid_t pid, std::unique_ptr<TreeCpuClock> clock = nullptr);
   TrackerSnapshot Snapshot() const;
   bool running() const;
 

@@ -2,18 +2,20 @@
 // include/wattprint/activity.h for the contract and docs/ATTRIBUTION.md for
 // how the figures are used.
 //
-// Cost: a sample is one pread of /proc/stat, one of /proc/meminfo and, per
-// tree member, one pread of /proc/PID/stat plus one of each thread's
-// /proc/PID/task/TID/children. Every file stays open across samples and the
-// read buffer is reused, so the steady state allocates nothing; a member's
-// thread list is re-listed only when its thread count says it may have
-// changed.
+// Cost: a sample is one pread of /proc/stat and either one read of the tree
+// CPU clock or, without one, the walk: per tree member, one pread of
+// /proc/PID/stat plus one of each thread's /proc/PID/task/TID/children.
+// /proc/meminfo (and, with a clock, the walk) is read every kTreeWalkPeriod.
+// Every file stays open across samples and the read buffer is reused; a
+// member's thread list is re-listed only when its thread count says it may
+// have changed.
 #include "wattprint/activity.h"
 
 #include <unistd.h>
 
 #include <algorithm>
 #include <charconv>
+#include <optional>
 #include <string_view>
 #include <unordered_map>
 #include <utility>
@@ -165,6 +167,14 @@ struct ActivitySampler::Impl {
 
   std::unique_ptr<FileHandle> proc_stat;
   std::unique_ptr<FileHandle> meminfo;
+  std::optional<SteadyTime> meminfo_at;  // last good read of meminfo
+  unsigned long long mem_total = 0;
+  unsigned long long mem_available = 0;
+
+  // The tree CPU clock, and the last walk's results it is paired with.
+  std::unique_ptr<TreeCpuClock> clock;
+  std::optional<SteadyTime> walked_at;
+  ActivitySnapshot walked;  // tree_ok, rss, processes and pids of that walk
   std::unordered_map<pid_t, Member> members;
   std::vector<pid_t> queue;  // breadth-first walk, reused
   std::string buf;           // read buffer, reused
@@ -172,8 +182,10 @@ struct ActivitySampler::Impl {
   unsigned long long max_tree_ticks = 0;
 
   Status ReadKept(std::unique_ptr<FileHandle>* h, const std::string& path);
-  Status ReadMachine(ActivitySnapshot* snap);
+  Status ReadMachine(ActivitySnapshot* snap, SteadyTime now);
+  Status ReadMeminfo();
   void ReadTree(ActivitySnapshot* snap);
+  void ReadTreeWithClock(ActivitySnapshot* snap, SteadyTime now);
   // Reads one member's stat, adds it to the sums and queues its children.
   // NotFound: it vanished.
   Status Visit(pid_t pid, unsigned long long* ticks, unsigned long long* rss, int* count);
@@ -195,24 +207,46 @@ Status ActivitySampler::Impl::ReadKept(std::unique_ptr<FileHandle>* h, const std
   return s;
 }
 
-Status ActivitySampler::Impl::ReadMachine(ActivitySnapshot* snap) {
+namespace {
+// Due when never read, or kTreeWalkPeriod after the last read.
+bool Due(const std::optional<SteadyTime>& last, SteadyTime now) {
+  return !last || now - *last >= kTreeWalkPeriod || now < *last;
+}
+}  // namespace
+
+Status ActivitySampler::Impl::ReadMachine(ActivitySnapshot* snap, SteadyTime now) {
   if (Status s = ReadKept(&proc_stat, roots.Proc("stat")); !s.ok()) return s;
   auto cpu = ParseProcStat(buf);
   if (!cpu.ok()) return Status::Corrupt(roots.Proc("stat") + ": " + cpu.status().message());
   snap->machine_total_ticks = cpu->total;
   snap->machine_busy_ticks = cpu->busy;
   snap->online_cpus = cpu->online;
+  snap->ticks_per_second = clk_tck;
 
+  if (Due(meminfo_at, now)) {
+    if (Status s = ReadMeminfo(); !s.ok()) return s;
+    meminfo_at = now;
+  }
+  snap->mem_total_bytes = mem_total;
+  snap->mem_available_bytes = mem_available;
+  return Status::Ok();
+}
+
+Status ActivitySampler::Impl::ReadMeminfo() {
   if (Status s = ReadKept(&meminfo, roots.Proc("meminfo")); !s.ok()) return s;
-  if (!MeminfoBytes(buf, "MemTotal", &snap->mem_total_bytes) || snap->mem_total_bytes == 0) {
+  unsigned long long total = 0;
+  unsigned long long available = 0;
+  if (!MeminfoBytes(buf, "MemTotal", &total) || total == 0) {
     return Status::Corrupt(roots.Proc("meminfo") + ": no valid MemTotal");
   }
   // MemAvailable appeared in Linux 3.14; before it, MemFree is the closest
   // (lower) figure.
-  if (!MeminfoBytes(buf, "MemAvailable", &snap->mem_available_bytes) &&
-      !MeminfoBytes(buf, "MemFree", &snap->mem_available_bytes)) {
+  if (!MeminfoBytes(buf, "MemAvailable", &available) &&
+      !MeminfoBytes(buf, "MemFree", &available)) {
     return Status::Corrupt(roots.Proc("meminfo") + ": neither MemAvailable nor MemFree");
   }
+  mem_total = total;
+  mem_available = available;
   return Status::Ok();
 }
 
@@ -324,6 +358,38 @@ void ActivitySampler::Impl::ReadTree(ActivitySnapshot* snap) {
   }
 }
 
+// CPU time from the clock at every sample; membership and RSS from the last
+// walk, refreshed when due. An unreadable clock falls back to the walk.
+void ActivitySampler::Impl::ReadTreeWithClock(ActivitySnapshot* snap, SteadyTime now) {
+  Result<unsigned long long> ns = clock->ReadNs();
+  if (!ns.ok()) {
+    clock.reset();
+    ReadTree(snap);
+    return;
+  }
+  if (Due(walked_at, now)) {
+    ActivitySnapshot w;
+    w.ok = true;
+    ReadTree(&w);
+    if (!w.ok) {  // corrupt procfs content: report it like the walk does
+      snap->ok = false;
+      snap->error = std::move(w.error);
+      return;
+    }
+    walked = std::move(w);
+    walked_at = now;
+  }
+  snap->tree_ok = true;
+  snap->tree_cpu_ns_ok = true;
+  snap->tree_cpu_ns = *ns;
+  // Ticks are derived so consumers of tick counts see the same figure.
+  snap->tree_ticks = static_cast<unsigned long long>(
+      static_cast<long double>(*ns) * clk_tck / 1e9L);
+  snap->tree_rss_bytes = walked.tree_ok ? walked.tree_rss_bytes : 0;
+  snap->tree_processes = walked.tree_ok ? walked.tree_processes : 0;
+  snap->tree_pids = walked.tree_ok ? walked.tree_pids : std::vector<int>{};
+}
+
 ActivitySampler::ActivitySampler(SystemRoots roots, std::shared_ptr<FileSystem> fs, pid_t root_pid)
     : impl_(std::make_unique<Impl>()) {
   impl_->roots = std::move(roots);
@@ -339,22 +405,30 @@ ActivitySampler::ActivitySampler(SystemRoots roots, std::shared_ptr<FileSystem> 
 
 ActivitySampler::~ActivitySampler() = default;
 
-void ActivitySampler::SetRoot(pid_t root_pid) {
+void ActivitySampler::SetRoot(pid_t root_pid, std::unique_ptr<TreeCpuClock> clock) {
+  impl_->clock = std::move(clock);
+  impl_->walked_at.reset();
+  impl_->walked = ActivitySnapshot{};
   if (root_pid == impl_->root) return;
   impl_->root = root_pid;
   impl_->members.clear();
   impl_->max_tree_ticks = 0;
 }
 
-ActivitySnapshot ActivitySampler::Sample() {
+ActivitySnapshot ActivitySampler::Sample(SteadyTime now) {
   ActivitySnapshot snap;
-  Status s = impl_->ReadMachine(&snap);
+  Status s = impl_->ReadMachine(&snap, now);
   if (!s.ok()) {
     snap.error = std::move(s);
     return snap;
   }
   snap.ok = true;
-  if (impl_->root > 0) impl_->ReadTree(&snap);
+  if (impl_->root <= 0) return snap;
+  if (impl_->clock) {
+    impl_->ReadTreeWithClock(&snap, now);
+  } else {
+    impl_->ReadTree(&snap);
+  }
   return snap;
 }
 

@@ -21,6 +21,19 @@ struct Shares {
   double ram_util = 0.0;
 };
 
+// The tree's CPU time over the interval, in machine ticks: from the
+// nanosecond clock when both ends have it (a tree that did not exist at the
+// previous poll started at zero), else from procfs ticks.
+double TreeTicks(const ActivitySnapshot& prev, const ActivitySnapshot& cur) {
+  if (cur.tree_cpu_ns_ok && (prev.tree_cpu_ns_ok || !prev.tree_ok)) {
+    const unsigned long long before = prev.tree_cpu_ns_ok ? prev.tree_cpu_ns : 0;
+    if (cur.tree_cpu_ns <= before) return 0.0;
+    return static_cast<double>(cur.tree_cpu_ns - before) * static_cast<double>(cur.ticks_per_second) / 1e9;
+  }
+  const unsigned long long before = prev.tree_ok ? prev.tree_ticks : 0;
+  return cur.tree_ticks >= before ? static_cast<double>(cur.tree_ticks - before) : 0.0;
+}
+
 Shares TickShares(const ActivitySnapshot& prev, const ActivitySnapshot& cur, Shares s) {
   const double total = static_cast<double>(cur.machine_total_ticks - prev.machine_total_ticks);
   const double busy = cur.machine_busy_ticks >= prev.machine_busy_ticks
@@ -36,11 +49,8 @@ Shares TickShares(const ActivitySnapshot& prev, const ActivitySnapshot& cur, Sha
   // right after the tracker's first reading) began within this interval, so
   // all of its ticks belong here.
   if (cur.tree_ok) {
-    const unsigned long long before = prev.tree_ok ? prev.tree_ticks : 0;
-    const double tree =
-        cur.tree_ticks >= before ? static_cast<double>(cur.tree_ticks - before) : 0.0;
     s.cpu_ok = true;
-    s.cpu = Clamp01(tree / total);
+    s.cpu = Clamp01(TreeTicks(prev, cur) / total);
   }
   return s;
 }
@@ -49,9 +59,8 @@ Shares TickShares(const ActivitySnapshot& prev, const ActivitySnapshot& cur, Sha
 // interval: the tree used no measurable CPU time, or all of what was counted.
 Shares TickFreeShares(const ActivitySnapshot& prev, const ActivitySnapshot& cur, Shares s) {
   if (!cur.tree_ok) return s;
-  const unsigned long long before = prev.tree_ok ? prev.tree_ticks : 0;
   s.cpu_ok = true;
-  s.cpu = cur.tree_ticks > before ? 1.0 : 0.0;
+  s.cpu = TreeTicks(prev, cur) > 0.0 ? 1.0 : 0.0;
   return s;
 }
 

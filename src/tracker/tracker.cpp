@@ -45,7 +45,7 @@ struct Tracker::Impl {
   void PollLocked() {
     const SteadyTime t = SteadyClock::now();
     const SystemTime wall = std::chrono::system_clock::now();
-    const ActivitySnapshot act = activity.Sample();
+    const ActivitySnapshot act = activity.Sample(t);
     for (size_t i = 0; i < sources.size(); ++i) {
       const size_t n = sources[i]->channels().size();
       sources[i]->Poll(t, act, std::span<Reading>(readings.data() + offsets[i], n));
@@ -179,10 +179,10 @@ Result<TaskRecord> Tracker::StopTask() {
   return impl_->tasks.back();
 }
 
-void Tracker::SetTreeRoot(pid_t pid) {
+void Tracker::SetTreeRoot(pid_t pid, std::unique_ptr<TreeCpuClock> clock) {
   {
     std::lock_guard<std::mutex> l(impl_->mu);
-    impl_->activity.SetRoot(pid);
+    impl_->activity.SetRoot(pid, std::move(clock));
     if (impl_->running) impl_->early_poll = SteadyClock::now() + kEarlyPollDelay;
   }
   impl_->cv.notify_all();
