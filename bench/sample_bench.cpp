@@ -1,18 +1,29 @@
 // CPU cost of one sample: the work the tracker's sampler does at every tick
-// (procfs activity of the tracked tree, every source's poll, the ledger
-// update), with 4 RAPL domains (2 sockets x package+dram) and a tracked
-// process tree of 100 processes.
+// (machine and tree activity, every source's poll, the ledger update), with
+// 4 RAPL domains (2 sockets x package+dram) and a tracked process tree of 1
+// or 100 processes.
+//
+//   BM_Sample/TREE/CLOCK   back-to-back samples (warm caches)
+//   BM_SampleAfterSleep/TREE/CLOCK
+//                          one sample every 100 ms, as the sampler takes
+//                          them at --interval 0.1 (cold caches)
+//
+// CLOCK=1: the tree's CPU time comes from the inherited perf task-clock, as
+// in `wattprint run`; the procfs walk of the tree then runs every
+// kTreeWalkPeriod (5 s), so warm runs shorter than that see at most one.
+// CLOCK=0: the procfs walk at every sample (an in-process tracker, or a
+// kernel that refuses perf_event_open), i.e. the cost of one walk.
 //
 //   ./build/bench/sample_bench --benchmark_counters_tabular=true
 #include <benchmark/benchmark.h>
 #include <signal.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <thread>
 #include <vector>
-#include <time.h>
 
 #include "support/temp_tree.h"
 #include "wattprint/activity.h"
@@ -49,40 +60,72 @@ std::vector<pid_t> SpawnChildren(int n) {
   return pids;
 }
 
-void BM_Sample(benchmark::State& state) {
-  const int tree = static_cast<int>(state.range(0));
+// Everything one sample touches, set up as `wattprint run` sets it up.
+struct Rig {
   TempTree t;
-  WriteRapl(t);
-  wattprint::SourceOptions so;
-  so.roots.sysfs = t.Path("sys");
-  so.roots.procfs = "/proc";
-  auto found = wattprint::DiscoverSources(so);
+  wattprint::DiscoveredSources found;
   std::vector<wattprint::ChannelInfo> infos;
   std::vector<size_t> offsets;
-  for (auto& s : found.sources) {
-    offsets.push_back(infos.size());
-    for (auto& c : s->channels()) infos.push_back(c);
+  std::vector<pid_t> kids;
+  std::unique_ptr<wattprint::ActivitySampler> act;
+  std::unique_ptr<wattprint::Ledger> ledger;
+  std::vector<wattprint::Reading> readings;
+  bool clock = false;
+
+  Rig(int tree, bool with_clock) {
+    WriteRapl(t);
+    wattprint::SourceOptions so;
+    so.roots.sysfs = t.Path("sys");
+    so.roots.procfs = "/proc";
+    found = wattprint::DiscoverSources(so);
+    for (auto& s : found.sources) {
+      offsets.push_back(infos.size());
+      for (auto& c : s->channels()) infos.push_back(c);
+    }
+    // The clock must exist before the children are forked to follow them.
+    const int fd = with_clock ? wattprint::OpenInheritedTaskClock() : -1;
+    kids = SpawnChildren(tree - 1);
+    act = std::make_unique<wattprint::ActivitySampler>(so.roots, wattprint::PosixFileSystem(), 0);
+    auto c = wattprint::TaskClockFromFd(fd);
+    clock = c != nullptr;
+    act->SetRoot(getpid(), std::move(c));
+    ledger = std::make_unique<wattprint::Ledger>(infos);
+    readings.resize(infos.size());
   }
-  std::vector<pid_t> kids = SpawnChildren(tree - 1);
-  wattprint::ActivitySampler act(so.roots, wattprint::PosixFileSystem(), getpid());
-  wattprint::Ledger ledger(infos);
-  std::vector<wattprint::Reading> readings(infos.size());
-  int processes = 0;
-  for (auto _ : state) {
+  ~Rig() {
+    for (pid_t p : kids) kill(p, SIGKILL);
+    for (pid_t p : kids) waitpid(p, nullptr, 0);
+  }
+  int Sample() {
     auto now = wattprint::SteadyClock::now();
-    auto snap = act.Sample();
+    auto snap = act->Sample(now);
     for (size_t i = 0; i < found.sources.size(); ++i) {
       found.sources[i]->Poll(now, snap, {readings.data() + offsets[i], found.sources[i]->channels().size()});
     }
-    ledger.Add(now, std::chrono::system_clock::now(), readings, snap);
-    processes = snap.tree_processes;
+    ledger->Add(now, std::chrono::system_clock::now(), readings, snap);
+    return snap.tree_processes;
   }
-  for (pid_t p : kids) kill(p, SIGKILL);
-  for (pid_t p : kids) waitpid(p, nullptr, 0);
-  state.counters["channels"] = static_cast<double>(infos.size());
+};
+
+void BM_Sample(benchmark::State& state) {
+  Rig rig(static_cast<int>(state.range(0)), state.range(1) != 0);
+  if (state.range(1) != 0 && !rig.clock) {
+    state.SkipWithError("perf_event_open refused: no tree CPU clock");
+    return;
+  }
+  int processes = 0;
+  for (auto _ : state) processes = rig.Sample();
+  state.counters["channels"] = static_cast<double>(rig.infos.size());
   state.counters["tree_processes"] = processes;
 }
-BENCHMARK(BM_Sample)->Arg(1)->Arg(100)->MeasureProcessCPUTime()->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_Sample)
+    ->Args({1, 0})
+    ->Args({100, 0})
+    ->Args({1, 1})
+    ->Args({100, 1})
+    ->ArgNames({"tree", "clock"})
+    ->MeasureProcessCPUTime()
+    ->Unit(benchmark::kMicrosecond);
 
 double ThreadCpuSeconds() {
   timespec ts{};
@@ -90,37 +133,27 @@ double ThreadCpuSeconds() {
   return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
 }
 
-// The same sample taken as the sampler takes it: after sleeping 100 ms, with
-// caches gone cold. Reports this thread's CPU time per sample.
+// Reports this thread's CPU time per sample, taken 100 ms apart.
 void BM_SampleAfterSleep(benchmark::State& state) {
-  TempTree t;
-  WriteRapl(t);
-  wattprint::SourceOptions so;
-  so.roots.sysfs = t.Path("sys");
-  so.roots.procfs = "/proc";
-  auto found = wattprint::DiscoverSources(so);
-  std::vector<wattprint::ChannelInfo> infos;
-  std::vector<size_t> offsets;
-  for (auto& s : found.sources) {
-    offsets.push_back(infos.size());
-    for (auto& c : s->channels()) infos.push_back(c);
+  Rig rig(static_cast<int>(state.range(0)), state.range(1) != 0);
+  if (state.range(1) != 0 && !rig.clock) {
+    state.SkipWithError("perf_event_open refused: no tree CPU clock");
+    return;
   }
-  wattprint::ActivitySampler act(so.roots, wattprint::PosixFileSystem(), getpid());
-  wattprint::Ledger ledger(infos);
-  std::vector<wattprint::Reading> readings(infos.size());
   for (auto _ : state) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
     const double c0 = ThreadCpuSeconds();
-    auto now = wattprint::SteadyClock::now();
-    auto snap = act.Sample();
-    for (size_t i = 0; i < found.sources.size(); ++i) {
-      found.sources[i]->Poll(now, snap, {readings.data() + offsets[i], found.sources[i]->channels().size()});
-    }
-    ledger.Add(now, std::chrono::system_clock::now(), readings, snap);
+    rig.Sample();
     state.SetIterationTime(ThreadCpuSeconds() - c0);
   }
 }
-BENCHMARK(BM_SampleAfterSleep)->UseManualTime()->Iterations(50)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_SampleAfterSleep)
+    ->Args({1, 0})
+    ->Args({100, 1})
+    ->ArgNames({"tree", "clock"})
+    ->UseManualTime()
+    ->Iterations(50)
+    ->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 

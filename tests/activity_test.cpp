@@ -3,14 +3,19 @@
 
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstring>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "support/temp_tree.h"
 
@@ -440,6 +445,177 @@ TEST(ActivityRealProcTest, FindsChildrenOfOtherThreads) {
   kill(child2, SIGKILL);
   waitpid(child, nullptr, 0);
   waitpid(child2, nullptr, 0);
+}
+
+// A clock the test sets; shared so the test keeps a handle.
+struct FakeClockState {
+  std::atomic<unsigned long long> ns{0};
+  std::atomic<bool> fail{false};
+};
+class FakeClock final : public TreeCpuClock {
+ public:
+  explicit FakeClock(std::shared_ptr<FakeClockState> st) : st_(std::move(st)) {}
+  Result<unsigned long long> ReadNs() override {
+    if (st_->fail) return Status::IOError("counter gone");
+    return st_->ns.load();
+  }
+
+ private:
+  std::shared_ptr<FakeClockState> st_;
+};
+
+TEST(ActivityClockTest, ClockGivesTreeCpuAndTheWalkRunsOnItsPeriod) {
+  FakeProc p;
+  p.Proc(100, StatLine(100, "sh", 10, 0, 0, 0, 1, 100), "101");
+  p.Proc(101, StatLine(101, "job", 50, 0, 0, 0, 1, 200));
+  auto st = std::make_shared<FakeClockState>();
+  st->ns = 2'500'000'000;
+  ActivitySampler s(p.Roots(), p.fs, 0);
+  s.SetRoot(100, std::make_unique<FakeClock>(st));
+  const SteadyTime t0 = SteadyClock::now();
+  ActivitySnapshot a = s.Sample(t0);
+  ASSERT_TRUE(a.ok) << a.error.ToString();
+  ASSERT_TRUE(a.tree_ok);
+  EXPECT_TRUE(a.tree_cpu_ns_ok);
+  EXPECT_EQ(a.tree_cpu_ns, 2'500'000'000u);
+  EXPECT_EQ(a.tree_ticks, static_cast<unsigned long long>(2.5 * s.ticks_per_second()));
+  EXPECT_EQ(a.ticks_per_second, s.ticks_per_second());
+  EXPECT_EQ(a.tree_processes, 2);
+  EXPECT_EQ(a.tree_rss_bytes, 300u * kPage);
+
+  // A new member and more memory: not walked again until the period ends,
+  // while the CPU time follows the clock at every sample.
+  p.Proc(101, StatLine(101, "job", 60, 0, 0, 0, 1, 900), "102");
+  p.Proc(102, StatLine(102, "child", 1, 0, 0, 0, 1, 50));
+  p.SetMeminfo("MemTotal:       16384 kB\nMemFree:         1024 kB\nMemAvailable:    2048 kB\n");
+  st->ns = 3'000'000'000;
+  a = s.Sample(t0 + std::chrono::seconds(1));
+  EXPECT_EQ(a.tree_cpu_ns, 3'000'000'000u);
+  EXPECT_EQ(a.tree_processes, 2);
+  EXPECT_EQ(a.tree_rss_bytes, 300u * kPage);
+  EXPECT_EQ(a.mem_available_bytes, 8192u * 1024u);
+
+  a = s.Sample(t0 + kTreeWalkPeriod);
+  EXPECT_EQ(a.tree_processes, 3);
+  EXPECT_EQ(a.tree_rss_bytes, 1050u * kPage);
+  EXPECT_EQ(a.mem_available_bytes, 2048u * 1024u);
+  std::vector<int> pids = a.tree_pids;
+  std::sort(pids.begin(), pids.end());
+  EXPECT_EQ(pids, (std::vector<int>{100, 101, 102}));
+}
+
+TEST(ActivityClockTest, UnreadableClockFallsBackToTheWalkAtEverySample) {
+  FakeProc p;
+  p.Proc(100, StatLine(100, "sh", 10, 5, 0, 0, 1, 100));
+  auto st = std::make_shared<FakeClockState>();
+  st->fail = true;
+  ActivitySampler s(p.Roots(), p.fs, 0);
+  s.SetRoot(100, std::make_unique<FakeClock>(st));
+  const SteadyTime t0 = SteadyClock::now();
+  ActivitySnapshot a = s.Sample(t0);
+  ASSERT_TRUE(a.tree_ok) << a.error.ToString();
+  EXPECT_FALSE(a.tree_cpu_ns_ok);
+  EXPECT_EQ(a.tree_ticks, 15u);
+  p.Proc(100, StatLine(100, "sh", 30, 5, 0, 0, 1, 100));
+  a = s.Sample(t0 + std::chrono::milliseconds(100));
+  EXPECT_EQ(a.tree_ticks, 35u);
+}
+
+// A root that has exited keeps its CPU time from the clock; it has no
+// members or memory left.
+TEST(ActivityClockTest, ClockOutlivesTheRoot) {
+  FakeProc p;
+  auto st = std::make_shared<FakeClockState>();
+  st->ns = 40'000'000;
+  ActivitySampler s(p.Roots(), p.fs, 0);
+  s.SetRoot(4242, std::make_unique<FakeClock>(st));  // no /proc/4242
+  ActivitySnapshot a = s.Sample(SteadyClock::now());
+  ASSERT_TRUE(a.ok);
+  EXPECT_TRUE(a.tree_ok);
+  EXPECT_EQ(a.tree_cpu_ns, 40'000'000u);
+  EXPECT_EQ(a.tree_processes, 0);
+  EXPECT_EQ(a.tree_rss_bytes, 0u);
+}
+
+double ChildrenCpuSeconds() {
+  rusage ru{};
+  getrusage(RUSAGE_CHILDREN, &ru);
+  return static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+         static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
+void Burn(std::chrono::milliseconds cpu) {
+  timespec ts{};
+  auto now = [&] {
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return std::chrono::seconds(ts.tv_sec) + std::chrono::nanoseconds(ts.tv_nsec);
+  };
+  const auto end = now() + cpu;
+  while (now() < end) {
+  }
+}
+
+// The real kernel counter, opened the way `wattprint run` opens it: in a
+// child before it forks. It counts that child and a grandchild that
+// outlives it (an orphan, reaped here as subreaper).
+TEST(ActivityClockTest, InheritedTaskClockCountsDescendantsIncludingOrphans) {
+  ASSERT_EQ(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  const double before = ChildrenCpuSeconds();
+  const pid_t child = fork();
+  if (child == 0) {
+    const int fd = OpenInheritedTaskClock();
+    (void)!write(fds[1], &fd, sizeof fd);  // the fd number, or -errno
+    if (fd < 0) _exit(0);
+    if (fork() == 0) {  // grandchild: outlives its parent
+      usleep(50'000);
+      Burn(std::chrono::milliseconds(120));
+      _exit(0);
+    }
+    Burn(std::chrono::milliseconds(80));
+    const char done = 'd';
+    (void)!write(fds[1], &done, 1);
+    pause();  // keep the counter's fd open until the test has duplicated it
+    _exit(0);
+  }
+  int child_fd = -1;
+  ASSERT_EQ(read(fds[0], &child_fd, sizeof child_fd), static_cast<ssize_t>(sizeof child_fd));
+  if (child_fd < 0) {
+    kill(child, SIGKILL);
+    waitpid(child, nullptr, 0);
+    GTEST_SKIP() << "perf_event_open refused: " << std::strerror(-child_fd);
+  }
+  // Take the child's descriptor (pidfd_getfd needs Linux 5.6 and ptrace
+  // rights over the child, which a parent has).
+  const int pidfd = static_cast<int>(syscall(SYS_pidfd_open, child, 0));
+  ASSERT_GE(pidfd, 0) << std::strerror(errno);
+  const int fd = static_cast<int>(syscall(SYS_pidfd_getfd, pidfd, child_fd, 0));
+  ASSERT_GE(fd, 0) << std::strerror(errno);
+  close(pidfd);
+  std::unique_ptr<TreeCpuClock> clock = TaskClockFromFd(fd);
+  // Once the child has burnt its share, end it; the grandchild goes on as
+  // an orphan.
+  char done = 0;
+  ASSERT_EQ(read(fds[0], &done, 1), 1);
+  Result<unsigned long long> live = clock->ReadNs();
+  ASSERT_TRUE(live.ok()) << live.status().ToString();
+  EXPECT_GE(*live, 80'000'000u - 2'000'000u);  // living members are summed too
+  kill(child, SIGKILL);
+  waitpid(child, nullptr, 0);
+  // Reap the orphan, now our child.
+  while (waitpid(-1, nullptr, 0) > 0) {
+  }
+  const double reaped = ChildrenCpuSeconds() - before;
+  Result<unsigned long long> ns = clock->ReadNs();
+  ASSERT_TRUE(ns.ok()) << ns.status().ToString();
+  const double counted = static_cast<double>(*ns) / 1e9;
+  EXPECT_GE(counted, 0.200 - 0.002);
+  // Everything it counted ran in those two processes.
+  EXPECT_LE(counted, reaped + 0.005);
+  prctl(PR_SET_CHILD_SUBREAPER, 0);
+  close(fds[0]);
+  close(fds[1]);
 }
 
 }  // namespace

@@ -168,6 +168,48 @@ TEST(Ledger, RamShareOfAnExitedCommandUsesLastSeenRssOrIsUnknown) {
   EXPECT_DOUBLE_EQ(m.SumAll().channels[0].process.joules(), 3.0);
 }
 
+// With the tree CPU clock the share uses nanoseconds: 0.75 s of tree CPU
+// over 4 s of machine CPU (400 ticks of 10 ms) is 18.75 %, where whole
+// ticks (derived, truncated) would give 75/400 too but lose sub-tick time.
+TEST(Ledger, ProcessShareFromTreeCpuNanoseconds) {
+  Clock k;
+  Ledger l({Counter("pkg", DeviceKind::kCpu, 0)});
+  Reading v[] = {Reading::Of(0), Reading::Of(100), Reading::Of(200)};
+  ActivitySnapshot a = Act(1000, 500, 10);
+  a.tree_cpu_ns_ok = true;
+  a.tree_cpu_ns = 100'000'000;  // 0.1 s
+  a.ticks_per_second = 100;
+  ActivitySnapshot b = Act(1400, 800, 85);
+  b.tree_cpu_ns_ok = true;
+  b.tree_cpu_ns = 850'000'000;  // +0.75 s
+  b.ticks_per_second = 100;
+  ActivitySnapshot c = Act(1800, 900, 85);
+  c.tree_cpu_ns_ok = true;
+  c.tree_cpu_ns = 855'000'000;  // +5 ms: less than a tick, still counted
+  c.ticks_per_second = 100;
+  l.Add(k.T(0), k.W(0), {&v[0], 1}, a);
+  l.Add(k.T(1), k.W(1), {&v[1], 1}, b);
+  l.Add(k.T(2), k.W(2), {&v[2], 1}, c);
+  EXPECT_DOUBLE_EQ(l.intervals()[0].channels[0].process.joules(), 100.0 * 75.0 / 400.0);
+  EXPECT_DOUBLE_EQ(l.intervals()[1].channels[0].process.joules(), 100.0 * 0.5 / 400.0);
+}
+
+// The clock starts at zero when the tree starts after the first reading.
+TEST(Ledger, TreeCpuClockStartedAfterFirstReadingCountsFromZero) {
+  Clock k;
+  Ledger l({Counter("pkg", DeviceKind::kCpu, 0)});
+  Reading a = Reading::Of(0), b = Reading::Of(80);
+  ActivitySnapshot before = Act(1000, 0, 0);
+  before.tree_ok = false;
+  ActivitySnapshot after = Act(1200, 100, 0);
+  after.tree_cpu_ns_ok = true;
+  after.tree_cpu_ns = 500'000'000;  // 50 ticks of the 200
+  after.ticks_per_second = 100;
+  l.Add(k.T(0), k.W(0), {&a, 1}, before);
+  l.Add(k.T(1), k.W(1), {&b, 1}, after);
+  EXPECT_DOUBLE_EQ(l.SumAll().channels[0].process.joules(), 20.0);
+}
+
 TEST(Ledger, IntervalShorterThanATickUsesTreeTickMovement) {
   Clock k;
   Ledger l({Counter("pkg", DeviceKind::kCpu, 0)});

@@ -80,9 +80,15 @@ int ChildMain(void* arg) {
 }
 
 struct Spawned {
+  static Spawned Failed(int err) {
+    Spawned s;
+    s.err = err;
+    return s;
+  }
   pid_t pid = 0;
   int err = 0;  // errno when the command could not be started
   std::unique_ptr<TreeCpuClock> clock;
+  std::string clock_note;  // where the tree's CPU time comes from
 };
 
 // Starts the command with the original signal mask, and its tree CPU clock.
@@ -96,19 +102,22 @@ Spawned Spawn(const std::vector<std::string>& command, const sigset_t& mask) {
   // execvpe builds each candidate path on the stack.
   constexpr size_t kStack = 256 * 1024;
   void* stack = mmap(nullptr, kStack, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
-  if (stack == MAP_FAILED) return {0, errno, nullptr};
+  if (stack == MAP_FAILED) return Spawned::Failed(errno);
   Spawned out;
   out.pid = clone(&ChildMain, static_cast<char*>(stack) + kStack,
                   CLONE_VM | CLONE_VFORK | CLONE_FILES | SIGCHLD, &sh);
   const int clone_err = errno;
   munmap(stack, kStack);
-  if (out.pid < 0) return {0, clone_err, nullptr};
+  if (out.pid < 0) return Spawned::Failed(clone_err);
   if (sh.exec_err != 0) {
     if (sh.clock_fd >= 0) close(sh.clock_fd);
     waitpid(out.pid, nullptr, 0);
-    return {0, sh.exec_err, nullptr};
+    return Spawned::Failed(sh.exec_err);
   }
   out.clock = TaskClockFromFd(sh.clock_fd);
+  out.clock_note = out.clock ? "perf_event task-clock (inherited)"
+                             : std::string("procfs walk (perf_event_open: ") +
+                                   std::strerror(-sh.clock_fd) + ")";
   return out;
 }
 
@@ -185,6 +194,7 @@ int RunCommand(const Config& cfg, const std::vector<std::string>& command) {
     return ExecFailure(command[0], spawned.err);
   }
   const pid_t child = spawned.pid;
+  run.meta.tree_cpu_source = spawned.clock_note;
   tracker.SetTreeRoot(child, std::move(spawned.clock));
   const ChildExit exit = WaitForwarding(child, sigfd);
   (void)tracker.Stop();

@@ -40,6 +40,10 @@ struct RunMetadata {
   std::optional<double> latitude;
   double pue = 1.0;
   double wue = 0.0;
+  // For `run`: where the process tree's CPU time came from, e.g.
+  // "perf_event task-clock (inherited)" or "procfs walk (perf_event_open:
+  // Permission denied)". Empty when no tree was tracked.
+  std::string tree_cpu_source;
   std::optional<int> exit_code;  // for `run`
   std::optional<int> signal;     // for `run`, when the command was killed
 };

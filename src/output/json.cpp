@@ -291,6 +291,9 @@ nlohmann::json RunToJson(const RunResult& run) {
       {"cpu_mean", f.utilization_ok ? json(f.cpu_utilization) : json(nullptr)},
       {"ram_mean", f.utilization_ok ? json(f.ram_utilization) : json(nullptr)},
       {"peak_tree_rss_bytes", f.totals.peak_tree_rss_bytes}};
+  if (!run.meta.tree_cpu_source.empty()) {
+    j["process_tree"] = {{"cpu_time_source", run.meta.tree_cpu_source}};
+  }
   return j;
 }
 

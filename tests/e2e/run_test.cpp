@@ -1,11 +1,15 @@
 // End-to-end tests of `wattprint run` on a fake RAPL tree whose counters
 // the tracked command itself moves mid-run.
 #include <signal.h>
+#include <unistd.h>
+
+#include <cstring>
 
 #include <nlohmann/json.hpp>
 
 #include "e2e/e2e_util.h"
 #include "e2e/run_binary.h"
+#include "wattprint/activity.h"
 
 namespace wattprint::testing {
 namespace {
@@ -46,6 +50,24 @@ TEST_F(RunTest, CounterDeltasGiveExactEnergyInCsvAndJson) {
   EXPECT_NEAR(j["kinds"]["dram"]["machine"]["j"].get<double>(), 0.9, 0.9 * 1e-12);
   EXPECT_EQ(j["kinds"]["cpu"]["method"], "measured_counter");
   EXPECT_EQ(j["intensity"]["is_default"], true);
+}
+
+// The tree's CPU time comes from the inherited perf counter where the kernel
+// allows it, else from procfs, and the JSON says which.
+TEST_F(RunTest, JsonNamesTheSourceOfTheTreeCpuTime) {
+  WriteRaplTree(sys_, 1000000, 2000000);
+  BinaryResult r = RunWattprint(Args("i=0; while [ $i -lt 20000 ]; do i=$((i+1)); done"), out_.root());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const nlohmann::json j = nlohmann::json::parse(ReadWholeFile(out_.Path("run.json")));
+  const std::string source = j["process_tree"]["cpu_time_source"];
+  const int probe = OpenInheritedTaskClock();
+  if (probe >= 0) {
+    close(probe);
+    EXPECT_EQ(source, "perf_event task-clock (inherited)");
+  } else {
+    EXPECT_EQ(source, std::string("procfs walk (perf_event_open: ") + std::strerror(-probe) + ")");
+  }
+  EXPECT_FALSE(j["kinds"]["cpu"]["process"].is_null());
 }
 
 TEST_F(RunTest, CounterWrapAddsRangeMinusPreviousPlusCurrent) {
