@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <string>
 
@@ -65,6 +66,43 @@ ActivitySnapshot SampleSelf(const Config& cfg) {
   return sampler.Sample();
 }
 
+// Whether `wattprint run` can count its command's tree CPU time with the
+// inherited perf counter (activity.h), tried on this process.
+struct ClockProbe {
+  bool available = false;
+  std::string error;
+  std::string paranoid;  // kernel.perf_event_paranoid, "" when unreadable
+};
+
+ClockProbe ProbeTreeCpuClock(const Config& cfg) {
+  ClockProbe p;
+  const int fd = OpenInheritedTaskClock();
+  p.available = fd >= 0;
+  if (fd >= 0) {
+    close(fd);
+  } else {
+    p.error = std::strerror(-fd);
+  }
+  SystemRoots roots;
+  roots.procfs = cfg.procfs_root;
+  auto text = PosixFileSystem()->ReadFile(roots.Proc("sys/kernel/perf_event_paranoid"));
+  if (text.ok()) p.paranoid = std::string(Trim(*text));
+  return p;
+}
+
+void PrintTreeCpuClock(const ClockProbe& p) {
+  const std::string level = p.paranoid.empty() ? "unreadable" : p.paranoid;
+  if (p.available) {
+    fmt::print("  tree CPU clock: perf_event task-clock available (kernel.perf_event_paranoid = {})\n",
+               level);
+    return;
+  }
+  fmt::print("  tree CPU clock: refused ({}; kernel.perf_event_paranoid = {}); `run` walks procfs "
+             "at every sample instead\n  fix: sudo sysctl kernel.perf_event_paranoid=2, or "
+             "sudo setcap cap_perfmon+ep $(command -v wattprint)\n",
+             p.error, level);
+}
+
 void PrintProcessScope(const Config& cfg, const ActivitySnapshot& s) {
   SystemRoots roots;
   roots.procfs = cfg.procfs_root;
@@ -91,7 +129,7 @@ void PrintConfig(const Config& cfg, const std::vector<std::string>& files) {
 
 nlohmann::json ReportJson(const Config& cfg, const std::vector<std::string>& files,
                           const DiscoveredSources& found, const IntensityTimeline& intensity,
-                          const ActivitySnapshot& self) {
+                          const ActivitySnapshot& self, const ClockProbe& clock) {
   using nlohmann::json;
   json sources = json::array();
   json channels = json::array();
@@ -117,7 +155,11 @@ nlohmann::json ReportJson(const Config& cfg, const std::vector<std::string>& fil
             {"is_default", p.is_default}}},
           {"process_scope",
            {{"works", self.ok && self.tree_ok},
-            {"error", self.error.ok() ? json(nullptr) : json(self.error.ToString())}}},
+            {"error", self.error.ok() ? json(nullptr) : json(self.error.ToString())},
+            {"tree_cpu_clock",
+             {{"available", clock.available},
+              {"error", clock.available ? json(nullptr) : json(clock.error)},
+              {"perf_event_paranoid", clock.paranoid.empty() ? json(nullptr) : json(clock.paranoid)}}}}},
           {"config", config},
           {"config_files", files}};
 }
@@ -143,10 +185,12 @@ int DoctorCommand(const Config& cfg, const std::vector<std::string>& config_file
   PrintIntensity(*intensity);
   const ActivitySnapshot self = SampleSelf(cfg);
   PrintProcessScope(cfg, self);
+  const ClockProbe clock = ProbeTreeCpuClock(cfg);
+  PrintTreeCpuClock(clock);
   PrintConfig(cfg, config_files);
   std::fflush(stdout);
   if (cfg.json.empty()) return 0;
-  return WriteReport(cfg.json, ReportJson(cfg, config_files, found, *intensity, self)) ? 0 : 1;
+  return WriteReport(cfg.json, ReportJson(cfg, config_files, found, *intensity, self, clock)) ? 0 : 1;
 }
 
 }  // namespace wattprint::cli

@@ -1,5 +1,6 @@
 // End-to-end tests of `wattprint doctor` and `wattprint monitor`.
 #include <signal.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <thread>
@@ -8,6 +9,7 @@
 
 #include "e2e/e2e_util.h"
 #include "e2e/run_binary.h"
+#include "wattprint/activity.h"
 
 namespace wattprint::testing {
 namespace {
@@ -52,6 +54,14 @@ TEST(DoctorTest, JsonReportCarriesChannelsAndConfigOrigins) {
   EXPECT_EQ(j["config"]["scope"]["origin"], "default");
   EXPECT_EQ(j["intensity"]["is_default"], true);
   EXPECT_EQ(j["process_scope"]["works"], true);
+  // The tree CPU clock probe agrees with the kernel as this test sees it.
+  const int probe = OpenInheritedTaskClock();
+  if (probe >= 0) close(probe);
+  EXPECT_EQ(j["process_scope"]["tree_cpu_clock"]["available"], probe >= 0);
+  std::string paranoid = ReadWholeFile("/proc/sys/kernel/perf_event_paranoid");
+  while (!paranoid.empty() && paranoid.back() == '\n') paranoid.pop_back();
+  EXPECT_EQ(j["process_scope"]["tree_cpu_clock"]["perf_event_paranoid"], paranoid);
+  EXPECT_NE(r.out.find("tree CPU clock: "), std::string::npos) << r.out;
 }
 
 TEST(MonitorTest, RowsCoverTheWholeRunAndSigintExitsZero) {
