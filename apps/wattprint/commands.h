@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -25,8 +26,13 @@ int DoctorCommand(const Config& cfg, const std::vector<std::string>& config_file
 
 SourceOptions MakeSourceOptions(const Config& cfg);
 TrackerOptions MakeTrackerOptions(const Config& cfg);
-// --country's table row, or the world average (labelled as the default).
-// NotFound/InvalidArgument messages name the flag/variable/file it came from.
+// Step 1 of the location resolution: the explicitly configured location
+// (--cloud-region > --zone > --region > --country) or --intensity override.
+// Returns an empty optional when nothing explicit is configured; errors name
+// the flag/variable/file the bad value came from.
+Result<std::optional<IntensityTimeline>> ExplicitIntensity(const Config& cfg);
+// The intensity for a run: ExplicitIntensity, else the world average
+// (labelled as the default, never a specific place).
 Result<IntensityTimeline> ResolveIntensity(const Config& cfg);
 // Metadata from the system plus the config's names and PUE.
 RunMetadata MakeMetadata(const Config& cfg);

@@ -16,6 +16,10 @@ const char* TypeName(std::string_view key) {
   if (key == "interval" || key == "save_interval") return "SECONDS";
   if (key == "cpu_power") return "W";
   if (key == "pue") return "RATIO";
+  if (key == "intensity") return "G";
+  if (key == "intensity_year") return "YEAR";
+  if (key == "cloud_provider") return "aws|gcp|azure";
+  if (key == "cloud_region" || key == "region" || key == "zone") return "NAME";
   if (key == "scope") return "machine|process";
   if (key == "output_dir" || key == "sysfs_root" || key == "procfs_root") return "DIR";
   if (key == "json") return "FILE";
