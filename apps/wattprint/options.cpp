@@ -3,6 +3,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 
@@ -34,17 +35,27 @@ std::string Env(const char* name) {
 
 }  // namespace
 
+void SharedFlags::Add(CLI::App* cmd, const ConfigKey& k) {
+  const std::string key = k.key;
+  Entry e{key, nullptr, k.type == ConfigKey::Type::kBool};
+  if (e.is_bool) {
+    e.option = cmd->add_flag(k.flag, bools_[key], k.help);
+  } else {
+    e.option = cmd->add_option(k.flag, values_[key], k.help)->type_name(TypeName(key));
+  }
+  entries_.push_back(std::move(e));
+}
+
 void SharedFlags::Register(CLI::App* cmd, bool with_save_interval) {
   for (const ConfigKey& k : ConfigKeys()) {
-    const std::string key = k.key;
-    if (key == "save_interval" && !with_save_interval) continue;
-    Entry e{key, nullptr, k.type == ConfigKey::Type::kBool};
-    if (e.is_bool) {
-      e.option = cmd->add_flag(k.flag, bools_[key], k.help);
-    } else {
-      e.option = cmd->add_option(k.flag, values_[key], k.help)->type_name(TypeName(key));
-    }
-    entries_.push_back(std::move(e));
+    if (std::string_view(k.key) == "save_interval" && !with_save_interval) continue;
+    Add(cmd, k);
+  }
+}
+
+void SharedFlags::RegisterKeys(CLI::App* cmd, std::initializer_list<std::string_view> keys) {
+  for (const ConfigKey& k : ConfigKeys()) {
+    if (std::find(keys.begin(), keys.end(), std::string_view(k.key)) != keys.end()) Add(cmd, k);
   }
 }
 

@@ -51,12 +51,7 @@ std::string ResolutionLabel(const Config& cfg) {
 }  // namespace
 
 Result<std::optional<IntensityTimeline>> ExplicitIntensity(const Config& cfg) {
-  GridLocation where;
-  where.country = cfg.country;
-  where.region = cfg.region;
-  where.zone = cfg.zone;
-  where.cloud_provider = cfg.cloud_provider;
-  where.cloud_region = cfg.cloud_region;
+  const GridLocation where = LocationOf(cfg);
   std::optional<GridIntensity> found;
   if (!where.empty() || !where.cloud_provider.empty()) {
     GridSelection which;
