@@ -21,11 +21,27 @@ using grid_data::GetTables;
 using grid_data::Region;
 using grid_data::Zone;
 
+// ASCII base letters of U+00C0..U+00FF (UTF-8 0xC3 0x80..0xBF), so
+// "Québec" and "Zürich" match names stored without accents.
+constexpr std::string_view kLatin1Fold = "aaaaaaaceeeeiiiidnooooo*ouuuuytsaaaaaaaceeeeiiiidnooooo/ouuuuyty";
+static_assert(kLatin1Fold.size() == 64);
+
+// Trimmed, ASCII-lower-cased, Latin-1 accents folded: the matching key.
 std::string Lower(std::string_view s) {
   while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
   while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size(); ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    const auto next = i + 1 < s.size() ? static_cast<unsigned char>(s[i + 1]) : 0;
+    if (c == 0xC3 && next >= 0x80 && next <= 0xBF) {
+      out += kLatin1Fold[next - 0x80];
+      ++i;
+    } else {
+      out += static_cast<char>(std::tolower(c));
+    }
+  }
   return out;
 }
 
