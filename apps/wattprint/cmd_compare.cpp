@@ -99,14 +99,15 @@ Result<Baseline> FromJson(const std::string& path, const std::string& text) {
   const auto bad = [&] { return Status::InvalidArgument(path + ": not a wattprint JSON record (no emissions)"); };
   if (j.is_discarded() || !j.is_object() || !j.contains("emissions")) return bad();
   const json& e = j["emissions"];
-  const std::string scope = e.value("scope", "");
+  if (!e.is_object() || !e.contains("scope") || !e["scope"].is_string()) return bad();
+  const std::string scope = e["scope"];
   if (!e.contains("kg") || !e["kg"].is_number() || !e.contains(scope) || !e[scope].is_object()) return bad();
   const json& energy = e[scope]["energy"];
   if (!energy.is_object() || !energy.contains("kwh") || !energy["kwh"].is_number()) return bad();
   std::string where;
   if (j.contains("intensity") && j["intensity"].is_object()) {
     const json& i = j["intensity"];
-    if (i.value("is_default", false)) where = "world average";
+    if (i.contains("is_default") && i["is_default"] == true) where = "world average";
     else if (i.contains("country_name") && i["country_name"].is_string()) where = i["country_name"];
     else if (i.contains("zone") && i["zone"].is_string()) where = i["zone"];
   }
