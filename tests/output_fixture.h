@@ -105,6 +105,20 @@ inline ProbeReport FixtureProbe(const char* name, ProbeState st, const char* rea
   return p;
 }
 
+// A fixed intensity with full provenance, so output tests do not move when
+// the grid data are regenerated (the lookup has its own tests).
+inline IntensityTimeline FixtureIntensity() {
+  IntensityProvenance p;
+  p.zone = "FRA";
+  p.country_iso3 = "FRA";
+  p.country_name = "France";
+  p.source = "Ember (2024), Yearly Electricity Data, 2023 lifecycle average";
+  p.year = 2023;
+  p.basis = "average";
+  p.resolution = "explicit --country";
+  return IntensityTimeline::Constant(Intensity::GramsPerKwh(56), std::move(p));
+}
+
 inline RunResult FixtureRun() {
   RunResult run;
   run.meta = FixtureMetadata();
@@ -112,7 +126,7 @@ inline RunResult FixtureRun() {
   run.snapshot.wall_start = FixedWall();
   run.wall_start = FixedWall();
   run.scope = Scope::kMachine;
-  run.intensity = *CountryIntensityTimeline("FRA");
+  run.intensity = FixtureIntensity();
   auto ch = FixtureChannels();
   run.sources.push_back(FixtureProbe("powercap", ProbeState::kFound, "2 zones", "", {ch[0], ch[1]}));
   run.sources.push_back(FixtureProbe("nvml", ProbeState::kAbsent, "libnvidia-ml.so.1 not found",

@@ -52,8 +52,9 @@ void PrintIntensity(const IntensityTimeline& t) {
   fmt::print("\nCarbon intensity:\n");
   fmt::print("  {} gCO2e/kWh{}\n", t.points.empty() ? 0.0 : t.points.front().value.g_per_kwh(),
              p.is_default ? " (default: no location configured; give --country)" : "");
-  if (!p.country_name.empty()) fmt::print("  zone:       {} ({})\n", p.country_name, p.zone);
-  if (!p.region.empty()) fmt::print("  region:     {} (recorded only)\n", p.region);
+  if (!p.zone.empty()) fmt::print("  zone:       {}\n", p.zone);
+  if (!p.country_name.empty()) fmt::print("  country:    {} ({})\n", p.country_name, p.country_iso3);
+  if (!p.region.empty()) fmt::print("  region:     {}\n", p.region);
   fmt::print("  source:     {}{}\n", p.source, p.year ? fmt::format(", {}", p.year) : "");
   fmt::print("  resolution: {}\n", p.resolution);
 }

@@ -4,10 +4,12 @@
 
 #include <atomic>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "wattprint/config.h"
+#include "wattprint/grid.h"
 #include "wattprint/intensity.h"
 #include "wattprint/report.h"
 #include "wattprint/sources.h"
@@ -23,10 +25,36 @@ int MonitorCommand(const Config& cfg);
 // `wattprint doctor`: what wattprint can see, on stdout.
 int DoctorCommand(const Config& cfg, const std::vector<std::string>& config_files);
 
+// `wattprint intensity`: the configured location's intensity and provenance.
+struct IntensityOptions {
+  bool list = false;    // every zone and cloud region instead
+  bool json = false;    // JSON on stdout
+  std::string dataset;  // electricitymaps | ember | unfccc; empty = default
+};
+int IntensityCommand(const Config& cfg, const IntensityOptions& opt);
+
+// `wattprint compare RUN | --energy-kwh X`.
+struct CompareOptions {
+  std::string run;                  // emissions CSV or JSON record
+  std::optional<double> energy_kwh;
+  int row = 0;                      // CSV data row, 1-based; 0 = last
+  int top = 5;                      // how many zones and cloud regions
+  bool json = false;
+};
+int CompareCommand(const Config& cfg, const CompareOptions& opt);
+
+// The location keys of the config as a lookup query.
+GridLocation LocationOf(const Config& cfg);
+
 SourceOptions MakeSourceOptions(const Config& cfg);
 TrackerOptions MakeTrackerOptions(const Config& cfg);
-// --country's table row, or the world average (labelled as the default).
-// NotFound/InvalidArgument messages name the flag/variable/file it came from.
+// Step 1 of the location resolution: the explicitly configured location
+// (--cloud-region > --zone > --region > --country) or --intensity override.
+// Returns an empty optional when nothing explicit is configured; errors name
+// the flag/variable/file the bad value came from.
+Result<std::optional<IntensityTimeline>> ExplicitIntensity(const Config& cfg);
+// The intensity for a run: ExplicitIntensity, else the world average
+// (labelled as the default, never a specific place).
 Result<IntensityTimeline> ResolveIntensity(const Config& cfg);
 // Metadata from the system plus the config's names and PUE.
 RunMetadata MakeMetadata(const Config& cfg);

@@ -49,24 +49,59 @@ int main(int argc, char** argv) {
   SharedFlags doctor_flags;
   doctor_flags.Register(doctor, false);
 
+  // Location keys shared by intensity and compare.
+  const auto location_keys = {std::string_view("country"), std::string_view("region"), std::string_view("zone"),
+                              std::string_view("cloud_provider"), std::string_view("cloud_region"),
+                              std::string_view("intensity"), std::string_view("intensity_year")};
+  CLI::App* intensity = app.add_subcommand(
+      "intensity", "Show the grid carbon intensity of a location and where the figure comes from");
+  SharedFlags intensity_flags;
+  intensity_flags.RegisterKeys(intensity, location_keys);
+  wattprint::cli::IntensityOptions intensity_opt;
+  intensity->add_flag("--list", intensity_opt.list, "List every grid zone and cloud region instead");
+  intensity->add_flag("--json", intensity_opt.json, "Print JSON instead of text");
+  intensity->add_option("--dataset", intensity_opt.dataset,
+                        "Use this data set instead of the default (electricitymaps, ember or unfccc)")
+      ->type_name("NAME");
+
+  CLI::App* compare = app.add_subcommand(
+      "compare", "Show what a finished run would have emitted in the lowest-intensity zones and cloud regions");
+  SharedFlags compare_flags;
+  compare_flags.RegisterKeys(compare, location_keys);
+  wattprint::cli::CompareOptions compare_opt;
+  compare->add_option("run", compare_opt.run, "Read the run from this emissions CSV or JSON record");
+  compare->add_option("--energy-kwh", compare_opt.energy_kwh, "Compare this energy in kWh instead of a run")
+      ->type_name("KWH");
+  compare->add_option("--row", compare_opt.row, "Use this data row of the CSV (1 = first; default: last)")
+      ->type_name("N");
+  compare->add_option("--top", compare_opt.top, "Show this many zones and cloud regions (default 5)")
+      ->type_name("N");
+  compare->add_flag("--json", compare_opt.json, "Print JSON instead of text");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
     std::string sub;
-    for (CLI::App* s : {run, monitor, doctor}) {
+    for (CLI::App* s : {run, monitor, doctor, intensity, compare}) {
       if (s->parsed()) sub = s->get_name() + " ";
     }
     return ParseFailure(e, sub);
   }
 
-  const SharedFlags& flags = run->parsed() ? run_flags : monitor->parsed() ? monitor_flags : doctor_flags;
+  const SharedFlags& flags = run->parsed()         ? run_flags
+                             : monitor->parsed()   ? monitor_flags
+                             : intensity->parsed() ? intensity_flags
+                             : compare->parsed()   ? compare_flags
+                                                   : doctor_flags;
   std::vector<std::string> files;
   wattprint::Result<wattprint::Config> cfg = wattprint::cli::ResolveConfig(flags, &files);
   if (!cfg.ok()) return UsageError(cfg.status().message());
   try {
     if (run->parsed()) return wattprint::cli::RunCommand(*cfg, command);
     if (monitor->parsed()) return wattprint::cli::MonitorCommand(*cfg);
+    if (intensity->parsed()) return wattprint::cli::IntensityCommand(*cfg, intensity_opt);
+    if (compare->parsed()) return wattprint::cli::CompareCommand(*cfg, compare_opt);
     return wattprint::cli::DoctorCommand(*cfg, files);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "wattprint: error: %s\n", e.what());

@@ -3,6 +3,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 
@@ -16,6 +17,10 @@ const char* TypeName(std::string_view key) {
   if (key == "interval" || key == "save_interval") return "SECONDS";
   if (key == "cpu_power") return "W";
   if (key == "pue") return "RATIO";
+  if (key == "intensity") return "G";
+  if (key == "intensity_year") return "YEAR";
+  if (key == "cloud_provider") return "aws|gcp|azure";
+  if (key == "cloud_region" || key == "region" || key == "zone") return "NAME";
   if (key == "scope") return "machine|process";
   if (key == "output_dir" || key == "sysfs_root" || key == "procfs_root") return "DIR";
   if (key == "json") return "FILE";
@@ -30,17 +35,27 @@ std::string Env(const char* name) {
 
 }  // namespace
 
+void SharedFlags::Add(CLI::App* cmd, const ConfigKey& k) {
+  const std::string key = k.key;
+  Entry e{key, nullptr, k.type == ConfigKey::Type::kBool};
+  if (e.is_bool) {
+    e.option = cmd->add_flag(k.flag, bools_[key], k.help);
+  } else {
+    e.option = cmd->add_option(k.flag, values_[key], k.help)->type_name(TypeName(key));
+  }
+  entries_.push_back(std::move(e));
+}
+
 void SharedFlags::Register(CLI::App* cmd, bool with_save_interval) {
   for (const ConfigKey& k : ConfigKeys()) {
-    const std::string key = k.key;
-    if (key == "save_interval" && !with_save_interval) continue;
-    Entry e{key, nullptr, k.type == ConfigKey::Type::kBool};
-    if (e.is_bool) {
-      e.option = cmd->add_flag(k.flag, bools_[key], k.help);
-    } else {
-      e.option = cmd->add_option(k.flag, values_[key], k.help)->type_name(TypeName(key));
-    }
-    entries_.push_back(std::move(e));
+    if (std::string_view(k.key) == "save_interval" && !with_save_interval) continue;
+    Add(cmd, k);
+  }
+}
+
+void SharedFlags::RegisterKeys(CLI::App* cmd, std::initializer_list<std::string_view> keys) {
+  for (const ConfigKey& k : ConfigKeys()) {
+    if (std::find(keys.begin(), keys.end(), std::string_view(k.key)) != keys.end()) Add(cmd, k);
   }
 }
 

@@ -2,6 +2,7 @@
 // layers them over the environment and config files (wattprint/config.h).
 #pragma once
 
+#include <initializer_list>
 #include <map>
 #include <string>
 #include <utility>
@@ -19,6 +20,8 @@ class SharedFlags {
   // Registers a flag for every key in ConfigKeys(); save_interval only when
   // `with_save_interval` (monitor).
   void Register(CLI::App* cmd, bool with_save_interval);
+  // Registers flags for only these keys (commands that take a location).
+  void RegisterKeys(CLI::App* cmd, std::initializer_list<std::string_view> keys);
   // The flags actually given, as (key, raw value) for LoadConfig.
   std::vector<std::pair<std::string, std::string>> Given() const;
 
@@ -28,6 +31,7 @@ class SharedFlags {
     CLI::Option* option = nullptr;
     bool is_bool = false;
   };
+  void Add(CLI::App* cmd, const ConfigKey& k);
   std::vector<Entry> entries_;
   std::map<std::string, std::string> values_;  // key -> raw text (node-stable)
   std::map<std::string, bool> bools_;

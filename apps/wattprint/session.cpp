@@ -25,21 +25,65 @@ TrackerOptions MakeTrackerOptions(const Config& cfg) {
   return o;
 }
 
-Result<IntensityTimeline> ResolveIntensity(const Config& cfg) {
-  IntensityTimeline t;
-  if (cfg.country.empty()) {
-    t = WorldAverageIntensity();
-  } else {
-    Result<IntensityTimeline> r = CountryIntensityTimeline(cfg.country);
-    if (!r.ok()) {
-      return Status::InvalidArgument(r.status().message() + " (set by " + cfg.OriginOf("country") + ")");
-    }
-    t = std::move(r).value();
+namespace {
+
+// Which keys name a location, most specific first, as ExplicitIntensity
+// tries them; used to say where a bad value came from.
+std::string LocationOrigins(const Config& cfg) {
+  std::string out;
+  for (const char* key : {"cloud_region", "cloud_provider", "zone", "region", "country", "intensity_year"}) {
+    if (ConfigValueText(cfg, key).empty()) continue;
+    out += (out.empty() ? "" : ", ") + std::string(key) + " from " + cfg.OriginOf(key);
   }
-  // The built-in table holds country averages; the region is recorded, not
-  // used to pick a different figure.
-  if (!cfg.region.empty()) t.provenance.region = cfg.region;
-  return t;
+  return out;
+}
+
+std::string ResolutionLabel(const Config& cfg) {
+  for (const char* key : {"cloud_region", "zone", "region", "country"}) {
+    if (!ConfigValueText(cfg, key).empty()) {
+      const std::string origin = cfg.OriginOf(key);
+      return "explicit " + (origin.rfind("flag ", 0) == 0 ? origin.substr(5) : origin);
+    }
+  }
+  return "explicit";
+}
+
+}  // namespace
+
+Result<std::optional<IntensityTimeline>> ExplicitIntensity(const Config& cfg) {
+  const GridLocation where = LocationOf(cfg);
+  std::optional<GridIntensity> found;
+  if (!where.empty() || !where.cloud_provider.empty()) {
+    GridSelection which;
+    which.year = cfg.intensity_year;
+    Result<GridIntensity> g = LookupGridIntensity(where, which);
+    if (!g.ok()) return Status::InvalidArgument(g.status().message() + " (" + LocationOrigins(cfg) + ")");
+    found = std::move(g).value();
+  } else if (cfg.intensity_year && !cfg.intensity_g_per_kwh) {
+    return Status::InvalidArgument("intensity_year (" + cfg.OriginOf("intensity_year") +
+                                   ") needs a location: give --country, --region, --zone or --cloud-region");
+  }
+  if (cfg.intensity_g_per_kwh) {
+    // A user-supplied figure: keep the place (if any) for the record, but say
+    // the value is the user's, not a data set's.
+    IntensityProvenance p = found ? ToProvenance(*found, ResolutionLabel(cfg)) : IntensityProvenance{};
+    p.source = "user-supplied (" + cfg.OriginOf("intensity") + ")";
+    p.year = 0;
+    p.basis = "average";
+    if (!found) p.resolution = "explicit intensity (no location)";
+    return std::optional<IntensityTimeline>(
+        IntensityTimeline::Constant(Intensity::GramsPerKwh(*cfg.intensity_g_per_kwh), std::move(p)));
+  }
+  if (!found) return std::optional<IntensityTimeline>();
+  return std::optional<IntensityTimeline>(ToTimeline(*found, ResolutionLabel(cfg)));
+}
+
+Result<IntensityTimeline> ResolveIntensity(const Config& cfg) {
+  Result<std::optional<IntensityTimeline>> explicit_one = ExplicitIntensity(cfg);
+  if (!explicit_one.ok()) return explicit_one.status();
+  if (explicit_one->has_value()) return **explicit_one;
+  // Nothing configured: the world average, stated as such.
+  return WorldAverageIntensity();
 }
 
 RunMetadata MakeMetadata(const Config& cfg) {

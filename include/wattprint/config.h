@@ -34,12 +34,24 @@
 namespace wattprint {
 
 struct Config {
-  // Location for the grid intensity: ISO3, ISO2 or English country name.
-  // Empty = the world average, labelled as a default.
+  // Location for the grid intensity (wattprint/grid.h). The most specific
+  // one given wins: cloud region > zone > region > country. None given =
+  // the world average, labelled as a default.
+  // Country: ISO3, ISO2 or English name.
   std::string country;
-  // Sub-national region, recorded in the outputs (the built-in table holds
-  // country averages only).
+  // Sub-national region: ISO 3166-2 code or name ("US-CA", "Quebec"),
+  // mapped to its grid zone.
   std::string region;
+  // Electricity Maps zone key ("SE-SE1", "US-CAL-CISO").
+  std::string zone;
+  // Cloud provider (aws, gcp or azure) and region name ("eu-west-1").
+  std::string cloud_provider;
+  std::string cloud_region;
+  // Explicit grid intensity in g CO2e/kWh (>= 0), labelled as user-supplied;
+  // it overrides any looked-up figure.
+  std::optional<double> intensity_g_per_kwh;
+  // Electricity Maps year to use instead of the latest.
+  std::optional<int> intensity_year;
   // Power usage effectiveness of the data centre; >= 1.0. 1.0 = no overhead.
   double pue = 1.0;
   // Background sampling period in seconds; >= 0.01. Counters make the total

@@ -21,10 +21,22 @@ namespace {
 using Type = ConfigKey::Type;
 
 // The one list of keys. Order = the order `doctor` and --help show them.
-constexpr std::array<ConfigKey, 17> kKeys = {{
+constexpr std::array<ConfigKey, 22> kKeys = {{
     {"country", "WATTPRINT_COUNTRY", "--country",
      "Use this country's grid intensity (ISO3, ISO2 or English name)", Type::kString},
-    {"region", "WATTPRINT_REGION", "--region", "Record this region in the outputs", Type::kString},
+    {"region", "WATTPRINT_REGION", "--region",
+     "Use this sub-national region's grid zone (ISO 3166-2 code or name, e.g. US-CA, Quebec)",
+     Type::kString},
+    {"zone", "WATTPRINT_ZONE", "--zone", "Use this Electricity Maps grid zone (e.g. SE-SE1)",
+     Type::kString},
+    {"cloud_provider", "WATTPRINT_CLOUD_PROVIDER", "--cloud-provider",
+     "Name the cloud provider of --cloud-region (aws, gcp or azure)", Type::kString},
+    {"cloud_region", "WATTPRINT_CLOUD_REGION", "--cloud-region",
+     "Use this cloud region's grid zone (e.g. eu-west-1)", Type::kString},
+    {"intensity", "WATTPRINT_INTENSITY", "--intensity",
+     "Use this grid intensity in g CO2e/kWh instead of a looked-up one", Type::kNumber},
+    {"intensity_year", "WATTPRINT_INTENSITY_YEAR", "--intensity-year",
+     "Use this year's Electricity Maps figure instead of the latest", Type::kNumber},
     {"pue", "WATTPRINT_PUE", "--pue", "Multiply energy by this power usage effectiveness (>= 1)",
      Type::kNumber},
     {"interval", "WATTPRINT_INTERVAL", "--interval", "Sample every SECONDS (>= 0.01)", Type::kNumber},
@@ -90,6 +102,10 @@ std::string CheckNumber(std::string_view key, double v) {
   if (key == "interval" && v < 0.01) return "must be at least 0.01 seconds";
   if (key == "save_interval" && v <= 0) return "must be more than 0 seconds";
   if (key == "cpu_power" && v <= 0) return "must be more than 0 watts";
+  if (key == "intensity" && v < 0) return "must be at least 0 g CO2e/kWh";
+  if (key == "intensity_year" && (v != std::floor(v) || v < 1900 || v > 2200)) {
+    return "must be a year such as 2024";
+  }
   return "";
 }
 
@@ -102,6 +118,8 @@ Status SetNumber(Config* cfg, std::string_view key, double v) {
   if (key == "interval") cfg->interval_s = v;
   if (key == "save_interval") cfg->save_interval_s = v;
   if (key == "cpu_power") cfg->cpu_power_w = v;
+  if (key == "intensity") cfg->intensity_g_per_kwh = v;
+  if (key == "intensity_year") cfg->intensity_year = static_cast<int>(v);
   return Status::Ok();
 }
 
@@ -116,13 +134,18 @@ Status SetString(Config* cfg, std::string_view key, std::string_view v, const st
       s.empty()) {
     return Bad(where, "must not be empty");
   }
+  if (key == "cloud_provider" && !s.empty() && s != "aws" && s != "gcp" && s != "azure") {
+    return Bad(where, "cloud provider must be 'aws', 'gcp' or 'azure'");
+  }
   std::string* fields[] = {&cfg->country,         &cfg->region,          &cfg->output_dir,
                            &cfg->output_file,     &cfg->project_name,    &cfg->experiment_name,
                            &cfg->experiment_id,   &cfg->json,            &cfg->sysfs_root,
-                           &cfg->procfs_root};
+                           &cfg->procfs_root,     &cfg->zone,            &cfg->cloud_provider,
+                           &cfg->cloud_region};
   const char* names[] = {"country",      "region",          "output_dir", "output_file",
                          "project_name", "experiment_name", "experiment_id", "json",
-                         "sysfs_root",   "procfs_root"};
+                         "sysfs_root",   "procfs_root",     "zone",       "cloud_provider",
+                         "cloud_region"};
   for (size_t i = 0; i < std::size(names); ++i) {
     if (key == names[i]) *fields[i] = std::move(s);
   }
@@ -170,6 +193,11 @@ std::string ConfigValueText(const Config& c, std::string_view key) {
   const std::pair<std::string_view, std::string> values[] = {
       {"country", c.country},
       {"region", c.region},
+      {"zone", c.zone},
+      {"cloud_provider", c.cloud_provider},
+      {"cloud_region", c.cloud_region},
+      {"intensity", c.intensity_g_per_kwh ? fmt::format("{}", *c.intensity_g_per_kwh) : ""},
+      {"intensity_year", c.intensity_year ? fmt::format("{}", *c.intensity_year) : ""},
       {"pue", fmt::format("{}", c.pue)},
       {"interval", fmt::format("{}", c.interval_s)},
       {"scope", ToString(c.scope)},

@@ -125,12 +125,12 @@ TEST_F(PrecedenceTest, EnvironmentQuietAndSaveSwitches) {
 TEST_F(PrecedenceTest, DoctorShowsTheOriginOfEachValue) {
   cwd_.Write("wattprint.toml", "pue = 1.2\n");
   BinaryResult r = RunWattprint({"doctor", "--interval", "0.5", "--sysfs-root", sys_.Path("sys")}, cwd_.root(),
-                                {{"WATTPRINT_REGION", "bavaria"}});
+                                {{"WATTPRINT_REGION", "quebec"}});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("  pue              = 1.2                      (file ./wattprint.toml)\n"),
             std::string::npos) << r.out;
   EXPECT_NE(r.out.find("  interval         = 0.5                      (flag --interval)\n"), std::string::npos);
-  EXPECT_NE(r.out.find("  region           = bavaria                  (env WATTPRINT_REGION)\n"), std::string::npos);
+  EXPECT_NE(r.out.find("  region           = quebec                   (env WATTPRINT_REGION)\n"), std::string::npos);
   EXPECT_NE(r.out.find("  experiment_name  = user-exp                 (file " + cwd_.root() +
                        "/.config/wattprint/config.toml)\n"),
             std::string::npos);

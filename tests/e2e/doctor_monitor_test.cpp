@@ -33,7 +33,7 @@ TEST(DoctorTest, EmptyTreeStillExitsZero) {
   BinaryResult r = RunWattprint({"doctor", "--sysfs-root", sys.Path("sys"), "--country", "FRA"}, cwd.root());
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("\n  powercap      absent  "), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("zone:       France (FRA)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("country:    France (FRA)"), std::string::npos) << r.out;
 }
 
 TEST(DoctorTest, JsonReportCarriesChannelsAndConfigOrigins) {

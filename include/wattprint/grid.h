@@ -1,0 +1,86 @@
+// Grid carbon intensity by place: countries, Electricity Maps zones,
+// sub-national regions and public cloud regions, from data compiled into
+// the library (docs/INTENSITY.md says where each figure comes from).
+//
+// Three data sets are held:
+//   - Electricity Maps yearly zone averages (lifecycle), one value per year;
+//   - Ember yearly country averages (lifecycle, latest year per country);
+//   - UNFCCC/IFI operating-margin factors (marginal) for 2021.
+// By default a place gets the latest Electricity Maps year of its zone; a
+// country without a zone gets Ember. The other sets are selectable.
+//
+// Thread safety: pure functions over constant data.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "wattprint/emissions.h"
+#include "wattprint/status.h"
+
+namespace wattprint {
+
+enum class GridDataset { kElectricityMaps, kEmber, kUnfccc };
+// "electricitymaps", "ember", "unfccc".
+const char* ToString(GridDataset d);
+Result<GridDataset> ParseGridDataset(std::string_view text);
+
+// Where to look. The most specific field given wins:
+// cloud region > zone > region > country. Matching is case-insensitive.
+struct GridLocation {
+  std::string country;         // ISO3, ISO2 or English name
+  std::string region;          // ISO 3166-2 code or name ("US-CA", "California", "Quebec")
+  std::string zone;            // Electricity Maps zone key ("SE-SE1")
+  std::string cloud_provider;  // aws | gcp | azure (needed with cloud_region)
+  std::string cloud_region;    // "eu-west-1", "europe-west9", "westeurope"
+  bool empty() const {
+    return country.empty() && region.empty() && zone.empty() && cloud_region.empty();
+  }
+};
+
+// Which figure to take. Unset = the default (see the file comment).
+struct GridSelection {
+  std::optional<GridDataset> dataset;
+  std::optional<int> year;  // an Electricity Maps year
+};
+
+struct GridIntensity {
+  double g_per_kwh = 0;  // g CO2e/kWh
+  GridDataset dataset = GridDataset::kElectricityMaps;
+  std::string basis;     // "average" (lifecycle) or "marginal"
+  std::string source;    // data set, year, licence and the package it came from
+  int year = 0;          // 0 = not recorded (Ember's latest year per country)
+  std::string zone;      // zone key, or ISO3 for the country-level data sets
+  std::string zone_name;
+  std::string country_iso2, country_iso3, country_name;
+  std::string region;    // the sub-national or cloud region asked for, if any
+  std::string matched;   // how the place was found: "zone SE-SE1", "cloud region aws eu-west-1"
+};
+
+Result<GridIntensity> LookupGridIntensity(const GridLocation& where, const GridSelection& which = {});
+
+// The provenance and single-point timeline of a looked-up figure;
+// `resolution` says how the location was chosen ("explicit --zone").
+IntensityProvenance ToProvenance(const GridIntensity& g, std::string resolution);
+IntensityTimeline ToTimeline(const GridIntensity& g, std::string resolution);
+
+// For listings and comparisons: every zone at its latest Electricity Maps year.
+struct GridZoneFigure {
+  std::string zone, name, country_iso3;
+  int year = 0;
+  double g_per_kwh = 0;
+};
+std::vector<GridZoneFigure> ListZones();
+
+struct CloudRegionInfo {
+  std::string provider, region, location, zone, mapping;
+};
+std::vector<CloudRegionInfo> ListCloudRegions();
+// The Electricity Maps years held, ascending.
+std::vector<int> ElectricityMapsYears();
+// "@tgwf/co2 0.19.0": the package the data were derived from.
+std::string GridDataPackage();
+
+}  // namespace wattprint
