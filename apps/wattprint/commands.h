@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "output/sysinfo.h"
 #include "wattprint/config.h"
 #include "wattprint/intensity.h"
 #include "wattprint/report.h"

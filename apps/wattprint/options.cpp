@@ -18,7 +18,8 @@ const char* TypeName(std::string_view key) {
   if (key == "pue") return "RATIO";
   if (key == "scope") return "machine|process";
   if (key == "output_dir" || key == "sysfs_root" || key == "procfs_root") return "DIR";
-  if (key == "json") return "FILE";
+  if (key == "json" || key == "nvml_library" || key == "rocm_smi_library") return "FILE";
+  if (key == "gpu_ids") return "IDS";
   if (key == "output_file") return "NAME";
   return "TEXT";
 }
