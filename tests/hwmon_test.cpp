@@ -135,6 +135,35 @@ TEST(HwmonTest, XePrefersCardToPkg) {
   EXPECT_DOUBLE_EQ(PollOnce(*r.source)[0].value, 1200.0);
 }
 
+// amdgpu (Linux 6.x, Radeon/Instinct): power1_average with label "PPT";
+// an APU shows slowPPT and fastPPT instead. Used when ROCm SMI is absent.
+TEST(HwmonTest, AmdGpuPptPowerIsTheGpuFallback) {
+  TempTree t;
+  t.Write("sys/class/hwmon/hwmon2/name", "amdgpu\n");
+  t.Write("sys/class/hwmon/hwmon2/power1_average", "45000000\n");
+  t.Write("sys/class/hwmon/hwmon2/power1_label", "PPT\n");
+  t.Write("sys/class/hwmon/hwmon2/temp1_input", "40000\n");
+  t.Write("sys/class/hwmon/hwmon3/name", "amdgpu\n");
+  t.Write("sys/class/hwmon/hwmon3/power1_input", "9000000\n");
+  t.Write("sys/class/hwmon/hwmon3/power1_label", "fastPPT\n");
+  t.Write("sys/class/hwmon/hwmon3/power2_average", "7000000\n");
+  t.Write("sys/class/hwmon/hwmon3/power2_label", "slowPPT\n");
+  ProbeResult r = ProbeHwmon(OptionsFor(t.root()), {});
+  ASSERT_EQ(r.state, ProbeState::kFound) << r.reason;
+  EXPECT_THAT(Ids(*r.source), ElementsAre("hwmon:gpu-hwmon2", "hwmon:gpu-hwmon3"));
+  const auto& ch = r.source->channels();
+  EXPECT_EQ(ch[0].label, "GPU amdgpu PPT (amdgpu, hwmon2)");
+  EXPECT_EQ(ch[0].kind, DeviceKind::kGpu);
+  EXPECT_EQ(ch[0].method, Method::kMeasuredPower);
+  EXPECT_EQ(ch[1].label, "GPU amdgpu slowPPT (amdgpu, hwmon3)");
+  std::vector<Reading> v = PollOnce(*r.source);
+  EXPECT_DOUBLE_EQ(v[0].value, 45.0);
+  EXPECT_DOUBLE_EQ(v[1].value, 7.0);
+  // A GPU library earlier in the table covers gpu: amdgpu is then not used.
+  r = ProbeHwmon(OptionsFor(t.root()), {DeviceKind::kGpu});
+  EXPECT_EQ(r.state, ProbeState::kAbsent);
+}
+
 TEST(HwmonTest, CoveredKindsAreNotCreated) {
   ProbeResult r = ProbeHwmon(OptionsFor(kFixtures + "/hwmon"), {DeviceKind::kCpu, DeviceKind::kPlatform});
   ASSERT_EQ(r.state, ProbeState::kFound) << r.reason;

@@ -318,3 +318,36 @@ TEST(Units, Conversions) {
 
 }  // namespace
 }  // namespace wattprint
+
+namespace wattprint {
+namespace {
+
+// GPU readings carry utilisation and memory: the totals keep the
+// time-weighted mean utilisation and the peak memory; a source that gives
+// none leaves them negative (unknown, not 0).
+TEST(Ledger, DeviceUtilisationIsTimeWeightedAndMemoryPeaks) {
+  Clock k;
+  Ledger l({Counter("gpu", DeviceKind::kGpu, 0), Counter("pkg", DeviceKind::kCpu, 0)});
+  const double t[] = {0, 1, 4};
+  const double util[] = {0.9, 0.2, 0.6};  // interval 1 (1 s) at 0.2, interval 2 (3 s) at 0.6
+  const double mem[] = {10, 30, 20};
+  for (int i = 0; i < 3; ++i) {
+    Reading g = Reading::Of(100.0 * i);
+    g.utilization = util[i];
+    g.memory_used_bytes = mem[i];
+    Reading c = Reading::Of(5.0 * i);
+    const Reading both[] = {g, c};
+    l.Add(k.T(t[i]), k.W(t[i]), both, Act(100 * i, 50 * i, 10 * i));
+  }
+  const Totals tot = l.SumAll();
+  EXPECT_DOUBLE_EQ(tot.channels[0].mean_utilization, (0.2 * 1 + 0.6 * 3) / 4);
+  EXPECT_DOUBLE_EQ(tot.channels[0].peak_memory_used_bytes, 30.0);
+  EXPECT_LT(tot.channels[1].mean_utilization, 0.0);
+  EXPECT_LT(tot.channels[1].peak_memory_used_bytes, 0.0);
+  // The GPU's own process share is used, clamped: never more than the device.
+  EXPECT_DOUBLE_EQ(tot.channels[0].process.joules(), 0.0);  // no share given: 0, and unknown
+  EXPECT_FALSE(tot.channels[0].process_ok);
+}
+
+}  // namespace
+}  // namespace wattprint

@@ -74,6 +74,12 @@ ProbeResult ProbeDenied(const SourceOptions&, const std::set<DeviceKind>&) {
   return r;
 }
 
+// The test machine's own GPU libraries must not change the results.
+void NoGpuLibraries(SourceOptions* o) {
+  o->nvml_library = "/nonexistent/libnvidia-ml.so.1";
+  o->rocm_smi_library = "/nonexistent/librocm_smi64.so";
+}
+
 TEST(RegistryTest, TableOrderIsFixed) {
   std::vector<std::string> names;
   for (const SourceEntry& e : SourceTable()) {
@@ -81,7 +87,8 @@ TEST(RegistryTest, TableOrderIsFixed) {
     EXPECT_NE(e.probe, nullptr);
     EXPECT_STRNE(e.description, "");
   }
-  EXPECT_THAT(names, ElementsAre("powercap", "perf_rapl", "hwmon", "estimate_cpu", "estimate_ram"));
+  EXPECT_THAT(names, ElementsAre("powercap", "perf_rapl", "nvml", "rocm_smi", "hwmon", "estimate_cpu",
+                                 "estimate_ram"));
 }
 
 TEST(RegistryTest, LaterSourceOnlyAddsUncoveredKinds) {
@@ -128,9 +135,10 @@ TEST(RegistryTest, PowercapCoversPerfRapl) {
   SourceOptions opts;
   opts.roots.sysfs = kFixtures + "/intel-2s/sys";
   opts.roots.procfs = kFixtures + "/intel-2s/proc";
+  NoGpuLibraries(&opts);
   opts.perf = perf;  // opts.fs left null: the real filesystem
   DiscoveredSources d = DiscoverSources(opts);
-  ASSERT_EQ(d.reports.size(), 5u);
+  ASSERT_EQ(d.reports.size(), 7u);
   EXPECT_EQ(d.reports[0].name, "powercap");
   EXPECT_EQ(d.reports[0].state, ProbeState::kFound);
   EXPECT_EQ(d.reports[0].channels.size(), 4u);
@@ -138,12 +146,16 @@ TEST(RegistryTest, PowercapCoversPerfRapl) {
   EXPECT_EQ(d.reports[1].state, ProbeState::kAbsent);
   EXPECT_TRUE(d.reports[1].channels.empty());
   EXPECT_EQ(perf->opens, 0);
-  EXPECT_EQ(d.reports[2].name, "hwmon");
+  EXPECT_EQ(d.reports[2].name, "nvml");
   EXPECT_EQ(d.reports[2].state, ProbeState::kAbsent);
-  EXPECT_EQ(d.reports[3].name, "estimate_cpu");
-  EXPECT_EQ(d.reports[4].name, "estimate_ram");
+  EXPECT_EQ(d.reports[3].name, "rocm_smi");
+  EXPECT_EQ(d.reports[3].state, ProbeState::kAbsent);
+  EXPECT_EQ(d.reports[4].name, "hwmon");
+  EXPECT_EQ(d.reports[4].state, ProbeState::kAbsent);
+  EXPECT_EQ(d.reports[5].name, "estimate_cpu");
+  EXPECT_EQ(d.reports[6].name, "estimate_ram");
   // Estimation models never add cpu or dram once powercap measured them.
-  for (size_t i = 3; i < 5; ++i)
+  for (size_t i = 5; i < 7; ++i)
     for (const ChannelInfo& c : d.reports[i].channels) {
       EXPECT_NE(c.kind, DeviceKind::kCpu) << c.id;
       EXPECT_NE(c.kind, DeviceKind::kDram) << c.id;
@@ -160,6 +172,7 @@ TEST(RegistryTest, PerfRaplTakesOverWhenPowercapIsDenied) {
   SourceOptions opts;
   opts.roots.sysfs = root + "/sys";
   opts.roots.procfs = root + "/proc";
+  NoGpuLibraries(&opts);
   opts.fs = fs;
   opts.perf = perf;
   DiscoveredSources d = DiscoverSources(opts);
@@ -185,14 +198,38 @@ TEST(RegistryTest, HwmonOnlyAddsKindsPowercapLacks) {
   SourceOptions opts;
   opts.roots.sysfs = t.root() + "/sys";
   opts.roots.procfs = t.root() + "/proc";
+  NoGpuLibraries(&opts);
   opts.perf = std::make_shared<CountingPerf>();
   DiscoveredSources d = DiscoverSources(opts);
-  ASSERT_EQ(d.reports[2].state, ProbeState::kFound) << d.reports[2].reason;
+  ASSERT_EQ(d.reports[4].state, ProbeState::kFound) << d.reports[4].reason;
   std::vector<std::string> ids;
-  for (const ChannelInfo& c : d.reports[2].channels) ids.push_back(c.id);
+  for (const ChannelInfo& c : d.reports[4].channels) ids.push_back(c.id);
   // amd_energy's cpu sockets are left out: powercap measures the cpu.
   EXPECT_THAT(ids, ElementsAre("hwmon:gpu-hwmon3", "hwmon:module-0"));
-  EXPECT_THAT(d.reports[2].reason, HasSubstr("cpu already measured by an earlier source"));
+  EXPECT_THAT(d.reports[4].reason, HasSubstr("cpu already measured by an earlier source"));
+}
+
+// NVML comes before hwmon, so an NVIDIA GPU is measured through NVML even
+// when hwmon has a GPU sensor (an AMD iGPU, an Intel card).
+TEST(RegistryTest, NvmlCoversHwmonGpuSensors) {
+  TempTree t;
+  t.CopyFrom(kFixtures + "/hwmon");
+  t.Write("scenario", "count 1\ngpu0.name NVIDIA L4\ngpu0.uuid GPU-l4\ngpu0.energy_mj 42\n");
+  setenv("FAKE_NVML_SCENARIO", t.Path("scenario").c_str(), 1);
+  SourceOptions opts;
+  opts.roots.sysfs = t.root() + "/sys";
+  opts.roots.procfs = t.root() + "/proc";
+  opts.perf = std::make_shared<CountingPerf>();
+  NoGpuLibraries(&opts);
+  opts.nvml_library = WATTPRINT_FAKE_NVML;
+  DiscoveredSources d = DiscoverSources(opts);
+  unsetenv("FAKE_NVML_SCENARIO");
+  ASSERT_EQ(d.reports[2].state, ProbeState::kFound) << d.reports[2].reason;
+  ASSERT_EQ(d.reports[2].channels.size(), 1u);
+  EXPECT_EQ(d.reports[2].channels[0].id, "nvml:gpu-0");
+  EXPECT_EQ(d.reports[3].reason, "gpu already measured by an earlier source");
+  for (const ChannelInfo& c : d.reports[4].channels) EXPECT_NE(c.kind, DeviceKind::kGpu) << c.id;
+  EXPECT_THAT(d.reports[4].reason, HasSubstr("not used: gpu already measured by an earlier source"));
 }
 
 TEST(RegistryTest, EnumNames) {

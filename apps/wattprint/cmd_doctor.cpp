@@ -47,6 +47,35 @@ void PrintChannels(const std::vector<ProbeReport>& reports) {
   }
 }
 
+std::string ModelValue(const ChannelInfo& c, const char* key) {
+  auto it = c.model.find(key);
+  return it == c.model.end() ? std::string() : it->second;
+}
+
+// Every GPU a run would measure, and what its library supports for it.
+void PrintGpus(const std::vector<ProbeReport>& reports) {
+  std::vector<const ChannelInfo*> gpus;
+  for (const ProbeReport& r : reports) {
+    for (const ChannelInfo& c : r.channels) {
+      if (c.kind == DeviceKind::kGpu) gpus.push_back(&c);
+    }
+  }
+  if (gpus.empty()) return;
+  fmt::print("\nGPUs:\n");
+  for (const ChannelInfo* c : gpus) {
+    const std::string uuid = ModelValue(*c, "uuid");
+    fmt::print("  {}{}\n", c->label, uuid.empty() ? "" : " (" + uuid + ")");
+    const std::string energy = ModelValue(*c, "energy");
+    fmt::print("    energy:  {}\n", energy.empty() ? std::string(ToString(c->method)) : energy);
+    const std::string process = ModelValue(*c, "process_attribution");
+    if (!process.empty()) fmt::print("    process: {}\n", process);
+    const std::string limit = ModelValue(*c, "power_limit_w");
+    if (!limit.empty()) fmt::print("    power limit: {} W\n", limit);
+    const std::string mig = ModelValue(*c, "mig_instances");
+    if (!mig.empty()) fmt::print("    MIG instances: {}\n", mig);
+  }
+}
+
 void PrintIntensity(const IntensityTimeline& t) {
   const IntensityProvenance& p = t.provenance;
   fmt::print("\nCarbon intensity:\n");
@@ -139,7 +168,8 @@ nlohmann::json ReportJson(const Config& cfg, const std::vector<std::string>& fil
                        {"fix", r.fix.empty() ? json(nullptr) : json(r.fix)}});
     for (const ChannelInfo& c : r.channels) {
       channels.push_back({{"id", c.id}, {"kind", ToString(c.kind)}, {"method", ToString(c.method)},
-                          {"path", c.path}, {"source", r.name}});
+                          {"path", c.path}, {"source", r.name},
+                          {"model", c.model.empty() ? json(nullptr) : json(c.model)}});
     }
   }
   const IntensityProvenance& p = intensity.provenance;
@@ -183,6 +213,7 @@ int DoctorCommand(const Config& cfg, const std::vector<std::string>& config_file
   fmt::print("wattprint {} doctor\n\n", WATTPRINT_VERSION);
   PrintSources(found.reports);
   PrintChannels(found.reports);
+  PrintGpus(found.reports);
   PrintIntensity(*intensity);
   const ActivitySnapshot self = SampleSelf(cfg);
   PrintProcessScope(cfg, self);

@@ -54,6 +54,7 @@ int MonitorCommand(const Config& input) {
   RunResult run;
   run.meta = MakeMetadata(cfg);
   run.sources = found.reports;
+  AddGpuMetadata(found.reports, &run.meta);
   run.scope = Scope::kMachine;
   run.intensity = std::move(intensity).value();
 

@@ -171,6 +171,7 @@ int RunCommand(const Config& cfg, const std::vector<std::string>& command) {
   run.meta = MakeMetadata(cfg);
   run.meta.command = command;
   run.sources = found.reports;
+  AddGpuMetadata(found.reports, &run.meta);
   run.scope = cfg.scope;
   run.intensity = std::move(intensity).value();
 

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "output/sysinfo.h"
 #include "wattprint/config.h"
 #include "wattprint/grid.h"
 #include "wattprint/intensity.h"

@@ -23,7 +23,8 @@ const char* TypeName(std::string_view key) {
   if (key == "cloud_region" || key == "region" || key == "zone") return "NAME";
   if (key == "scope") return "machine|process";
   if (key == "output_dir" || key == "sysfs_root" || key == "procfs_root") return "DIR";
-  if (key == "json") return "FILE";
+  if (key == "json" || key == "nvml_library" || key == "rocm_smi_library") return "FILE";
+  if (key == "gpu_ids") return "IDS";
   if (key == "output_file") return "NAME";
   return "TEXT";
 }

@@ -2,6 +2,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 
 #include "commands.h"
@@ -14,6 +15,12 @@ SourceOptions MakeSourceOptions(const Config& cfg) {
   o.roots.sysfs = cfg.sysfs_root;
   o.roots.procfs = cfg.procfs_root;
   if (cfg.cpu_power_w) o.cpu_power_override = Power::Watts(*cfg.cpu_power_w);
+  o.nvml_library = cfg.nvml_library;
+  o.rocm_smi_library = cfg.rocm_smi_library;
+  o.gpu_ids = cfg.gpu_ids;
+  // The CLI is the edge that reads the process environment; the probes get
+  // the value, so they stay testable.
+  if (const char* v = std::getenv("CUDA_VISIBLE_DEVICES")) o.cuda_visible_devices = v;
   return o;
 }
 

@@ -81,6 +81,13 @@ struct Config {
   double save_interval_s = 60.0;
   // Append a row to output_dir/output_file (--no-save turns it off).
   bool save_to_file = true;
+  // GPU libraries to dlopen; empty = the usual sonames
+  // (libnvidia-ml.so.1, librocm_smi64.so).
+  std::string nvml_library;
+  std::string rocm_smi_library;
+  // GPUs to measure: comma-separated indices, GPU-<uuid> or MIG-<uuid>.
+  // Empty = CUDA_VISIBLE_DEVICES for NVIDIA GPUs when set, else all GPUs.
+  std::string gpu_ids;
 
   // Where each key's value came from: key -> origin. Keys missing here
   // hold their default.

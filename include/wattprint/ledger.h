@@ -38,6 +38,10 @@ struct ChannelDelta {
   Energy process;         // tracked tree's share
   double share = 0.0;     // process / machine
   bool share_ok = false;  // a share could be computed
+  // The reading's device utilisation (0..1) and memory in use (bytes) at
+  // the end of the interval; negative when the source gives none.
+  double utilization = -1.0;
+  double memory_used_bytes = -1.0;
 };
 
 struct Interval {
@@ -67,6 +71,10 @@ struct ChannelTotal {
   int missing_intervals = 0;  // intervals whose energy is unknown
   int wraps = 0;
   bool process_ok = false;    // every ok interval had a share
+  // Time-weighted mean utilisation (0..1) over the intervals that had one,
+  // and the largest memory in use seen; negative when never reported.
+  double mean_utilization = -1.0;
+  double peak_memory_used_bytes = -1.0;
 };
 
 struct Totals {

@@ -65,9 +65,17 @@ struct Reading {
   // per-process accounting). Negative: not provided; the ledger then uses
   // the procfs CPU-time or RSS share for the channel's kind.
   double process_share = -1.0;
+  // Live device facts that some sources know (GPUs); negative = not
+  // provided. Utilisation is the device's busy fraction (0..1) over the
+  // driver's last sample period; memory is bytes in use at this poll. They
+  // are plain fields rather than a key/value map because the ledger keeps
+  // them per interval for every channel, and a map would allocate at
+  // every poll.
+  double utilization = -1.0;
+  double memory_used_bytes = -1.0;
 
-  static Reading Of(double v) { return Reading{true, v, Status::Ok(), -1.0}; }
-  static Reading Unavailable(Status s) { return Reading{false, 0.0, std::move(s), -1.0}; }
+  static Reading Of(double v) { return Reading{true, v, Status::Ok(), -1.0, -1.0, -1.0}; }
+  static Reading Unavailable(Status s) { return Reading{false, 0.0, std::move(s), -1.0, -1.0, -1.0}; }
 };
 
 // What the process-scope attribution needs to know about activity in the

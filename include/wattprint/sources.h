@@ -33,6 +33,15 @@ struct SourceOptions {
   std::optional<Power> cpu_power_override;    // --cpu-power: full-load machine CPU watts
   std::optional<Power> ram_power_override;    // constant RAM watts
   bool disable_estimation = false;
+  // GPU libraries: a path for dlopen; empty = the library's usual sonames.
+  std::string nvml_library;
+  std::string rocm_smi_library;
+  // --gpu-ids: comma-separated indices, GPU-... or MIG-... UUIDs; empty =
+  // cuda_visible_devices for NVIDIA GPUs, else every GPU.
+  std::string gpu_ids;
+  // The CUDA_VISIBLE_DEVICES of the environment (nullopt = unset), passed
+  // in rather than read here so probes stay pure functions of their options.
+  std::optional<std::string> cuda_visible_devices;
 };
 
 enum class ProbeState { kFound, kAbsent, kDenied };

@@ -13,6 +13,7 @@
 #include <fmt/format.h>
 #include <toml++/toml.h>
 
+#include "sources/gpu_ids.h"
 #include "wattprint/fs.h"
 
 namespace wattprint {
@@ -21,7 +22,7 @@ namespace {
 using Type = ConfigKey::Type;
 
 // The one list of keys. Order = the order `doctor` and --help show them.
-constexpr std::array<ConfigKey, 22> kKeys = {{
+constexpr std::array<ConfigKey, 25> kKeys = {{
     {"country", "WATTPRINT_COUNTRY", "--country",
      "Use this country's grid intensity (ISO3, ISO2 or English name)", Type::kString},
     {"region", "WATTPRINT_REGION", "--region",
@@ -63,13 +64,19 @@ constexpr std::array<ConfigKey, 22> kKeys = {{
     {"save_interval", "WATTPRINT_SAVE_INTERVAL", "--save-interval",
      "Append a CSV row every SECONDS (monitor)", Type::kNumber},
     {"save_to_file", "WATTPRINT_SAVE_TO_FILE", "--no-save", "Write no CSV file", Type::kBool},
+    {"gpu_ids", "WATTPRINT_GPU_IDS", "--gpu-ids",
+     "Measure only these GPUs: indices, GPU-<uuid> or MIG-<uuid>, comma-separated "
+     "(default: CUDA_VISIBLE_DEVICES, else all)",
+     Type::kString},
+    {"nvml_library", "WATTPRINT_NVML_LIBRARY", "--nvml-library",
+     "Load NVML from FILE instead of libnvidia-ml.so.1", Type::kString},
+    {"rocm_smi_library", "WATTPRINT_ROCM_SMI_LIBRARY", "--rocm-smi-library",
+     "Load ROCm SMI from FILE instead of librocm_smi64.so", Type::kString},
 }};
 
-// Read by other modules; not config keys.
-constexpr std::array<std::string_view, 2> kReservedEnv = {
-    "WATTPRINT_NVML_LIBRARY",
-    "WATTPRINT_ROCM_SMI_LIBRARY",
-};
+// Read by other modules; not config keys. (The GPU library paths,
+// WATTPRINT_NVML_LIBRARY and WATTPRINT_ROCM_SMI_LIBRARY, are config keys.)
+constexpr std::array<std::string_view, 0> kReservedEnv = {};
 
 const ConfigKey* FindKey(std::string_view key) {
   for (const ConfigKey& k : kKeys) {
@@ -130,6 +137,10 @@ Status SetString(Config* cfg, std::string_view key, std::string_view v, const st
     if (s == "process") { cfg->scope = Scope::kProcess; return Status::Ok(); }
     return Bad(where, "scope must be 'machine' or 'process'");
   }
+  if (key == "gpu_ids" && !s.empty()) {
+    Result<std::vector<sources::GpuSelector>> ids = sources::ParseGpuIds(s);
+    if (!ids.ok()) return Bad(where, ids.status().message());
+  }
   if ((key == "output_file" || key == "output_dir" || key == "sysfs_root" || key == "procfs_root") &&
       s.empty()) {
     return Bad(where, "must not be empty");
@@ -141,11 +152,12 @@ Status SetString(Config* cfg, std::string_view key, std::string_view v, const st
                            &cfg->output_file,     &cfg->project_name,    &cfg->experiment_name,
                            &cfg->experiment_id,   &cfg->json,            &cfg->sysfs_root,
                            &cfg->procfs_root,     &cfg->zone,            &cfg->cloud_provider,
-                           &cfg->cloud_region};
+                           &cfg->cloud_region,    &cfg->gpu_ids,         &cfg->nvml_library,
+                           &cfg->rocm_smi_library};
   const char* names[] = {"country",      "region",          "output_dir", "output_file",
                          "project_name", "experiment_name", "experiment_id", "json",
                          "sysfs_root",   "procfs_root",     "zone",       "cloud_provider",
-                         "cloud_region"};
+                         "cloud_region", "gpu_ids",         "nvml_library", "rocm_smi_library"};
   for (size_t i = 0; i < std::size(names); ++i) {
     if (key == names[i]) *fields[i] = std::move(s);
   }
@@ -213,6 +225,9 @@ std::string ConfigValueText(const Config& c, std::string_view key) {
       {"quiet", c.quiet ? "true" : "false"},
       {"save_interval", fmt::format("{}", c.save_interval_s)},
       {"save_to_file", c.save_to_file ? "true" : "false"},
+      {"gpu_ids", c.gpu_ids},
+      {"nvml_library", c.nvml_library},
+      {"rocm_smi_library", c.rocm_smi_library},
   };
   for (const auto& [k, v] : values) {
     if (k == key) return v;

@@ -104,6 +104,8 @@ ChannelDelta Ledger::Account(size_t c, SteadyTime t, const Reading& r, double de
     last_status_[c] = r.error;
     return d;
   }
+  d.utilization = r.utilization;
+  d.memory_used_bytes = r.memory_used_bytes;
   if (!st.last_ok && points_ > 0) events_.push_back({c, points_, "available again"});
   st.last_ok = true;
   last_status_[c] = Status::Ok();
@@ -202,11 +204,18 @@ Totals Ledger::Sum(size_t from, size_t to) const {
   tot.begin = times_[from];
   tot.end = times_[to];
   double util_time = 0.0;
+  std::vector<double> channel_util_time(channels_.size(), 0.0);
   for (size_t k = from; k < to; ++k) {
     const Interval& iv = intervals_[k];
+    const double iv_s = std::chrono::duration<double>(iv.end - iv.begin).count();
     for (size_t c = 0; c < channels_.size(); ++c) {
       const ChannelDelta& d = iv.channels[c];
       ChannelTotal& ct = tot.channels[c];
+      if (d.utilization >= 0.0) {
+        ct.mean_utilization = std::max(ct.mean_utilization, 0.0) + d.utilization * iv_s;
+        channel_util_time[c] += iv_s;
+      }
+      ct.peak_memory_used_bytes = std::max(ct.peak_memory_used_bytes, d.memory_used_bytes);
       if (!d.ok) {
         ++ct.missing_intervals;
         continue;
@@ -231,8 +240,10 @@ Totals Ledger::Sum(size_t from, size_t to) const {
   for (const LedgerEvent& e : events_) {
     if (e.point > from && e.point <= to && e.what.rfind("counter wrapped", 0) == 0) ++tot.channels[e.channel].wraps;
   }
-  for (auto& ch : tot.channels) {
+  for (size_t c = 0; c < channels_.size(); ++c) {
+    ChannelTotal& ch = tot.channels[c];
     if (ch.ok_intervals == 0) ch.process_ok = false;
+    if (channel_util_time[c] > 0.0) ch.mean_utilization /= channel_util_time[c];
   }
   return tot;
 }

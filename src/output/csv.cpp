@@ -131,7 +131,7 @@ CsvRow MakeCsvRow(const RunResult& run, size_t from_point, size_t to_point, Syst
       m.ram_total_bytes > 0 ? Num(gb_total) : "",
       ToString(s),
       f.utilization_ok ? Num(f.cpu_utilization * 100.0) : "",
-      "",  // GPU utilisation is not sampled
+      f.gpu_utilization_ok ? Num(f.gpu_utilization * 100.0) : "",
       f.utilization_ok ? Num(f.ram_utilization * 100.0) : "",
       (s == Scope::kProcess || (f.utilization_ok && m.ram_total_bytes > 0)) ? Num(ram_used_gb)
                                                                              : "",

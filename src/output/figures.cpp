@@ -98,6 +98,15 @@ Figures ComputeFigures(const RunResult& run, size_t from, size_t to) {
     if (iv.activity_ok) util_time += std::chrono::duration<double>(iv.end - iv.begin).count();
   }
   f.utilization_ok = util_time > 0.0;
+  int gpus = 0;
+  for (size_t c = 0; c < ledger->channels().size() && c < f.totals.channels.size(); ++c) {
+    const double u = f.totals.channels[c].mean_utilization;
+    if (ledger->channels()[c].kind != DeviceKind::kGpu || u < 0.0) continue;
+    f.gpu_utilization += u;
+    ++gpus;
+  }
+  f.gpu_utilization_ok = gpus > 0;
+  if (gpus > 0) f.gpu_utilization /= gpus;
   f.cpu_utilization = f.totals.mean_cpu_utilization;
   f.ram_utilization = f.totals.mean_ram_utilization;
   return f;

@@ -49,6 +49,10 @@ struct Figures {
   bool utilization_ok = false;
   double cpu_utilization = 0.0;  // time-weighted mean, 0..1
   double ram_utilization = 0.0;
+  // Mean over GPU channels of each one's time-weighted utilisation (0..1);
+  // unknown when no GPU channel reported any.
+  bool gpu_utilization_ok = false;
+  double gpu_utilization = 0.0;
 
   const KindFigure& Kind(DeviceKind k) const;
   const ScopeEmissions& In(Scope s) const { return s == Scope::kMachine ? machine : process; }

@@ -136,6 +136,52 @@ json DevicesJson(const Ledger& ledger, const Totals& t) {
   return out;
 }
 
+// A ChannelInfo::model entry as a string, number or null.
+json Fact(const ChannelInfo& i, const char* key, bool number) {
+  auto it = i.model.find(key);
+  if (it == i.model.end() || it->second.empty()) return nullptr;
+  if (!number) return it->second;
+  try {
+    return std::stod(it->second);
+  } catch (const std::exception&) {
+    return it->second;
+  }
+}
+
+// One entry per GPU channel: what it is, how it was measured (and why,
+// for a power fallback), its energy in both scopes, utilisation and memory.
+json GpusJson(const Ledger& ledger, const Totals& t) {
+  json out = json::array();
+  const auto& infos = ledger.channels();
+  for (size_t c = 0; c < infos.size(); ++c) {
+    const ChannelInfo& i = infos[c];
+    if (i.kind != DeviceKind::kGpu) continue;
+    const ChannelTotal& ct = t.channels.at(c);
+    const bool known = ct.ok_intervals > 0;
+    out.push_back(
+        {{"device_id", i.device_id},
+         {"channel", i.id},
+         {"label", i.label},
+         {"index", Fact(i, "index", true)},
+         {"name", Fact(i, "name", false)},
+         {"uuid", Fact(i, "uuid", false)},
+         {"method", ToString(i.method)},
+         {"energy_source", Fact(i, "energy", false)},
+         {"process_attribution", Fact(i, "process_attribution", false)},
+         {"mig_instances", Fact(i, "mig_instances", false)},
+         {"power_limit_w", Fact(i, "power_limit_w", true)},
+         {"memory_total_bytes", Fact(i, "memory_total_bytes", true)},
+         {"available", known},
+         {"last_status", StatusJson(ledger.last_status().at(c))},
+         {"machine", known ? EnergyJson(ct.machine) : json(nullptr)},
+         {"process", known && ct.process_ok ? EnergyJson(ct.process) : json(nullptr)},
+         {"mean_utilization", ct.mean_utilization >= 0 ? json(ct.mean_utilization) : json(nullptr)},
+         {"peak_memory_used_bytes",
+          ct.peak_memory_used_bytes >= 0 ? json(ct.peak_memory_used_bytes) : json(nullptr)}});
+  }
+  return out;
+}
+
 json KindsJson(const Figures& f) {
   json out = json::object();
   for (const KindFigure& k : f.kinds) {
@@ -276,11 +322,12 @@ nlohmann::json RunToJson(const RunResult& run) {
             {"tasks", TasksJson(run)}};
   const Ledger* ledger = run.snapshot.ledger.get();
   if (ledger == nullptr) {
-    j["channels"] = j["unavailable"] = j["devices"] = j["events"] = j["samples"] = json::array();
+    j["channels"] = j["unavailable"] = j["devices"] = j["gpus"] = j["events"] = j["samples"] = json::array();
   } else {
     j["channels"] = ChannelsJson(*ledger, f.totals);
     j["unavailable"] = UnavailableJson(*ledger, f.totals);
     j["devices"] = DevicesJson(*ledger, f.totals);
+    j["gpus"] = GpusJson(*ledger, f.totals);
     j["events"] = EventsJson(*ledger);
     j["samples"] = SamplesJson(*ledger);
   }
@@ -290,6 +337,7 @@ nlohmann::json RunToJson(const RunResult& run) {
   j["utilization"] = {
       {"cpu_mean", f.utilization_ok ? json(f.cpu_utilization) : json(nullptr)},
       {"ram_mean", f.utilization_ok ? json(f.ram_utilization) : json(nullptr)},
+      {"gpu_mean", f.gpu_utilization_ok ? json(f.gpu_utilization) : json(nullptr)},
       {"peak_tree_rss_bytes", f.totals.peak_tree_rss_bytes}};
   if (!run.meta.tree_cpu_source.empty()) {
     j["process_tree"] = {{"cpu_time_source", run.meta.tree_cpu_source}};

@@ -37,6 +37,28 @@ std::string CommandText(const RunMetadata& m) {
   return cmd.empty() ? "wattprint" : fmt::format("wattprint: {}{}", cmd, status);
 }
 
+// One line per GPU under the gpu total: its energy in the chosen scope,
+// or why it has none, and how it was measured.
+void GpuLines(std::string& out, const Figures& f, Scope s, const Ledger& ledger) {
+  const auto& infos = ledger.channels();
+  for (size_t c = 0; c < infos.size() && c < f.totals.channels.size(); ++c) {
+    if (infos[c].kind != DeviceKind::kGpu) continue;
+    const ChannelTotal& ct = f.totals.channels[c];
+    std::string text;
+    if (ct.ok_intervals == 0) {
+      const Status& st = ledger.last_status()[c];
+      text = "unavailable: " + (st.ok() ? std::string("no complete interval") : st.ToString());
+    } else if (s == Scope::kProcess && !ct.process_ok) {
+      text = "process share unknown";
+    } else {
+      text = EnergyText(s == Scope::kMachine ? ct.machine : ct.process);
+      text += infos[c].method == Method::kMeasuredCounter ? "  measured counter" : "  measured power";
+      if (ct.missing_intervals > 0) text += "  (some intervals unknown: lower bound)";
+    }
+    Line(out, "", fmt::format("{}: {}", infos[c].label, text));
+  }
+}
+
 void KindLines(std::string& out, const Figures& f, Scope s, const Ledger* ledger) {
   for (const KindFigure& k : f.kinds) {
     if (k.channels == 0) continue;
@@ -60,6 +82,7 @@ void KindLines(std::string& out, const Figures& f, Scope s, const Ledger* ledger
     if (!k.counted) text += "  (includes cpu; not added)";
     if (!k.complete) text += "  (some intervals unknown: lower bound)";
     Line(out, name, text);
+    if (k.kind == DeviceKind::kGpu && ledger) GpuLines(out, f, s, *ledger);
   }
 }
 
@@ -91,6 +114,13 @@ void IntensityLines(std::string& out, const IntensityTimeline& tl) {
 }
 
 void NoteLines(std::string& out, const RunResult& run) {
+  const Ledger* ledger = run.snapshot.ledger.get();
+  for (size_t c = 0; ledger && run.scope == Scope::kProcess && c < ledger->channels().size(); ++c) {
+    const ChannelInfo& i = ledger->channels()[c];
+    auto it = i.model.find("process_attribution");
+    if (i.kind != DeviceKind::kGpu || it == i.model.end() || !it->second.starts_with("device level")) continue;
+    Line(out, "note", fmt::format("{}: process share at {}", i.device_id, it->second));
+  }
   for (const ProbeReport& r : run.sources) {
     if (r.state != ProbeState::kDenied) continue;
     std::string text = fmt::format("{} denied: {}", r.name, r.reason);

@@ -4,6 +4,7 @@
 #include <gnu/libc-version.h>
 #include <sys/utsname.h>
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <cstdint>
@@ -123,6 +124,31 @@ RunMetadata CollectMetadata(const SystemRoots& roots, const FileSystem& fs) {
     m.ram_total_bytes = ParseMemTotalBytes(*meminfo).value_or(0);
   }
   return m;
+}
+
+void AddGpuMetadata(const std::vector<ProbeReport>& reports, RunMetadata* meta) {
+  std::vector<std::string> seen;
+  std::vector<std::pair<std::string, int>> models;  // in first-seen order
+  for (const ProbeReport& r : reports) {
+    for (const ChannelInfo& c : r.channels) {
+      if (c.kind != DeviceKind::kGpu) continue;
+      if (std::find(seen.begin(), seen.end(), c.device_id) != seen.end()) continue;
+      seen.push_back(c.device_id);
+      auto it = c.model.find("name");
+      const std::string name = it != c.model.end() && !it->second.empty() ? it->second : c.label;
+      auto m = std::find_if(models.begin(), models.end(), [&](const auto& p) { return p.first == name; });
+      if (m == models.end()) {
+        models.emplace_back(name, 1);
+      } else {
+        ++m->second;
+      }
+    }
+  }
+  meta->gpu_count = static_cast<int>(seen.size());
+  meta->gpu_model.clear();
+  for (const auto& [name, n] : models) {
+    meta->gpu_model += fmt::format("{}{} x {}", meta->gpu_model.empty() ? "" : ", ", n, name);
+  }
 }
 
 }  // namespace wattprint

@@ -7,6 +7,10 @@
 //   NVIDIA Grace ACPI power meters ("power_meter", attributes under
 //                device/) labelled "Module|Grace|CPU|SysIO Power Socket N".
 //   i915, xe     Intel discrete GPUs: energy1_input µJ, label "card"/"pkg".
+//   amdgpu       AMD GPUs: power1_average (µW, the SMU's average) or, on
+//                newer kernels, power1_input, label "PPT" ("slowPPT" /
+//                "fastPPT" on APUs); no energy attribute. The fallback
+//                when ROCm SMI, earlier in the source table, is absent.
 // Other drivers are ignored: their sensors (fans, temperatures, PSU rails)
 // cannot be mapped to a device without guessing.
 //
@@ -99,6 +103,15 @@ std::optional<Mapping> MapIntelGpu(const Device& d, const Sensor& s) {
   return Mapping{DeviceKind::kGpu, "gpu-" + d.dir_name, "GPU " + d.driver + (s.label.empty() ? "" : " " + s.label), rank};
 }
 
+// Package power tracking: "PPT" on discrete GPUs; "slowPPT" is the APU's
+// averaged figure and preferred to the instantaneous "fastPPT".
+std::optional<Mapping> MapAmdGpu(const Device& d, const Sensor& s) {
+  if (s.energy) return std::nullopt;
+  const int rank = s.label.empty() || s.label == "PPT" ? 0 : s.label == "slowPPT" ? 1 : s.label == "fastPPT" ? 2 : -1;
+  if (rank < 0) return std::nullopt;
+  return Mapping{DeviceKind::kGpu, "gpu-" + d.dir_name, "GPU amdgpu" + (s.label.empty() ? "" : " " + s.label), rank};
+}
+
 bool IsGrace(const Device& d) {
   if (d.driver == "grace") return true;
   return std::any_of(d.sensors.begin(), d.sensors.end(),
@@ -107,13 +120,14 @@ bool IsGrace(const Device& d) {
 
 bool KnownDriver(const Device& d) {
   return d.driver == "amd_energy" || d.driver == "ibmpowernv" || d.driver == "i915" || d.driver == "xe" ||
-         IsGrace(d);
+         d.driver == "amdgpu" || IsGrace(d);
 }
 
 std::optional<Mapping> MapSensor(const Device& d, const Sensor& s) {
   if (d.driver == "amd_energy") return MapAmdEnergy(s);
   if (d.driver == "ibmpowernv") return MapIbmPowerNv(s);
   if (d.driver == "i915" || d.driver == "xe") return MapIntelGpu(d, s);
+  if (d.driver == "amdgpu") return MapAmdGpu(d, s);
   if (IsGrace(d)) return MapGrace(s);
   return std::nullopt;
 }

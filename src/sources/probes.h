@@ -16,6 +16,9 @@ namespace wattprint {
 
 ProbeResult ProbePowercap(const SourceOptions& opts, const std::set<DeviceKind>& covered);
 ProbeResult ProbePerfRapl(const SourceOptions& opts, const std::set<DeviceKind>& covered);
+// NVIDIA GPUs through NVML (nvml.cpp) and AMD GPUs through ROCm SMI (rocm_smi.cpp).
+ProbeResult ProbeNvml(const SourceOptions& opts, const std::set<DeviceKind>& covered);
+ProbeResult ProbeRocmSmi(const SourceOptions& opts, const std::set<DeviceKind>& covered);
 ProbeResult ProbeHwmon(const SourceOptions& opts, const std::set<DeviceKind>& covered);
 // Defined in estimate_cpu.cpp / estimate_ram.cpp.
 ProbeResult ProbeEstimateCpu(const SourceOptions& opts, const std::set<DeviceKind>& covered);

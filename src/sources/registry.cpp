@@ -9,10 +9,16 @@ namespace wattprint {
 namespace {
 
 // One line per source. Order is the selection priority: hardware counters
-// first, then measured power, estimation models last.
-constexpr std::array<SourceEntry, 5> kSourceTable = {{
+// first, then measured power, estimation models last. The GPU libraries
+// come before hwmon: the first source of a kind wins, and hwmon's GPU
+// sensors (amdgpu power, i915/xe, POWER "GPU n") are the fallback for
+// machines without them, not a reason to ignore an NVIDIA GPU beside an
+// AMD integrated one.
+constexpr std::array<SourceEntry, 7> kSourceTable = {{
     {"powercap", "RAPL energy counters via /sys/class/powercap (Intel, AMD Zen)", &ProbePowercap},
     {"perf_rapl", "RAPL energy counters via the perf power PMU (perf_event_open)", &ProbePerfRapl},
+    {"nvml", "NVIDIA GPUs via NVML: energy counter or power, per-process share", &ProbeNvml},
+    {"rocm_smi", "AMD GPUs via ROCm SMI: energy counter or average power", &ProbeRocmSmi},
     {"hwmon", "hwmon energy and power sensors (amd_energy, ibmpowernv, Grace, i915/xe)", &ProbeHwmon},
     {"estimate_cpu", "CPU power model: TDP x utilisation", &ProbeEstimateCpu},
     {"estimate_ram", "RAM power model: watts per GB installed", &ProbeEstimateRam},

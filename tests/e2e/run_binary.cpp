@@ -30,6 +30,10 @@ std::vector<std::string> MakeEnvironment(const RunSpec& spec) {
     char buf[4096];
     env["HOME"] = getcwd(buf, sizeof buf) ? buf : "/";
   }
+  // The GPU libraries of the machine running the tests must not leak into
+  // the results: unless a test points at a fake, none is loaded.
+  env["WATTPRINT_NVML_LIBRARY"] = "/nonexistent/libnvidia-ml.so.1";
+  env["WATTPRINT_ROCM_SMI_LIBRARY"] = "/nonexistent/librocm_smi64.so";
   for (const auto& [k, v] : spec.env) env[k] = v;
   std::vector<std::string> out;
   for (const auto& [k, v] : env) out.push_back(k + "=" + v);

@@ -1,0 +1,101 @@
+// GPU lists and per-process shares; see gpu_ids.h.
+#include "sources/gpu_ids.h"
+
+#include <algorithm>
+#include <charconv>
+
+namespace wattprint::sources {
+namespace {
+
+std::string_view TrimSpaces(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+std::vector<std::string_view> SplitCommas(std::string_view text) {
+  std::vector<std::string_view> out;
+  for (;;) {
+    const size_t c = text.find(',');
+    out.push_back(TrimSpaces(text.substr(0, c)));
+    if (c == std::string_view::npos) return out;
+    text.remove_prefix(c + 1);
+  }
+}
+
+std::optional<GpuSelector> ParseOne(std::string_view t) {
+  GpuSelector s;
+  s.text = std::string(t);
+  if (t.starts_with("GPU-") && t.size() > 4) {
+    s.kind = GpuSelector::Kind::kGpuUuid;
+    s.uuid = s.text;
+    return s;
+  }
+  if (t.starts_with("MIG-") && t.size() > 4) {
+    s.kind = GpuSelector::Kind::kMigUuid;
+    s.uuid = s.text;
+    return s;
+  }
+  unsigned int v = 0;
+  const auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
+  if (t.empty() || ec != std::errc() || end != t.data() + t.size()) return std::nullopt;
+  s.index = v;
+  return s;
+}
+
+bool InTree(int pid, const std::vector<int>& tree) {
+  return std::find(tree.begin(), tree.end(), pid) != tree.end();
+}
+
+// Sum of values over all entries and over the tree's entries.
+std::pair<double, double> Sums(const std::vector<std::pair<int, double>>& v, const std::vector<int>& tree) {
+  double all = 0.0, mine = 0.0;
+  for (const auto& [pid, x] : v) {
+    const double pos = x > 0.0 ? x : 0.0;
+    all += pos;
+    if (InTree(pid, tree)) mine += pos;
+  }
+  return {all, mine};
+}
+
+}  // namespace
+
+Result<std::vector<GpuSelector>> ParseGpuIds(std::string_view text) {
+  std::vector<GpuSelector> out;
+  for (std::string_view t : SplitCommas(text)) {
+    std::optional<GpuSelector> s = ParseOne(t);
+    if (!s) {
+      return Status::InvalidArgument("'" + std::string(t) +
+                                     "' is not a GPU index, GPU-<uuid> or MIG-<uuid>");
+    }
+    out.push_back(std::move(*s));
+  }
+  return out;
+}
+
+std::vector<GpuSelector> ParseCudaVisibleDevices(std::string_view text) {
+  std::vector<GpuSelector> out;
+  if (TrimSpaces(text).empty()) return out;
+  for (std::string_view t : SplitCommas(text)) {
+    std::optional<GpuSelector> s = ParseOne(t);
+    if (!s) break;
+    out.push_back(std::move(*s));
+  }
+  return out;
+}
+
+std::optional<double> TreeShareOfGpu(const GpuProcessView& view, const std::vector<int>& tree_pids) {
+  if (view.samples_ok) {
+    const auto [all, mine] = Sums(view.samples, tree_pids);
+    if (all > 0.0) return std::min(1.0, mine / all);
+  }
+  if (!view.processes_ok) return view.samples_ok ? std::optional<double>(0.0) : std::nullopt;
+  size_t tree_count = 0;
+  for (const auto& [pid, mem] : view.processes) tree_count += InTree(pid, tree_pids);
+  if (tree_count == 0) return 0.0;
+  const auto [all, mine] = Sums(view.processes, tree_pids);
+  if (all > 0.0) return std::min(1.0, mine / all);
+  return static_cast<double>(tree_count) / static_cast<double>(view.processes.size());
+}
+
+}  // namespace wattprint::sources
