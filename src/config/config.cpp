@@ -21,7 +21,7 @@ namespace {
 using Type = ConfigKey::Type;
 
 // The one list of keys. Order = the order `doctor` and --help show them.
-constexpr std::array<ConfigKey, 17> kKeys = {{
+constexpr std::array<ConfigKey, 26> kKeys = {{
     {"country", "WATTPRINT_COUNTRY", "--country",
      "Use this country's grid intensity (ISO3, ISO2 or English name)", Type::kString},
     {"region", "WATTPRINT_REGION", "--region", "Record this region in the outputs", Type::kString},
@@ -51,6 +51,24 @@ constexpr std::array<ConfigKey, 17> kKeys = {{
     {"save_interval", "WATTPRINT_SAVE_INTERVAL", "--save-interval",
      "Append a CSV row every SECONDS (monitor)", Type::kNumber},
     {"save_to_file", "WATTPRINT_SAVE_TO_FILE", "--no-save", "Write no CSV file", Type::kBool},
+    {"cloud_metadata", "WATTPRINT_CLOUD_METADATA", "--no-cloud-metadata",
+     "Do not ask the cloud metadata service where this machine runs", Type::kBool},
+    {"metadata_endpoint", "WATTPRINT_METADATA_ENDPOINT", "--metadata-endpoint",
+     "Ask the cloud metadata service at URL", Type::kString},
+    {"live_intensity", "WATTPRINT_LIVE_INTENSITY", "--live-intensity",
+     "Fetch live grid intensity from off, electricitymaps or uk", Type::kString},
+    {"electricitymaps_token", "WATTPRINT_ELECTRICITYMAPS_TOKEN", "--electricitymaps-token",
+     "Authenticate to the Electricity Maps API with TOKEN", Type::kString},
+    {"electricitymaps_url", "WATTPRINT_ELECTRICITYMAPS_URL", "--electricitymaps-url",
+     "Use the Electricity Maps API at URL", Type::kString},
+    {"uk_intensity_url", "WATTPRINT_UK_INTENSITY_URL", "--uk-intensity-url",
+     "Use the UK Carbon Intensity API at URL", Type::kString},
+    {"uk_region", "WATTPRINT_UK_REGION", "--uk-region",
+     "Use this UK Carbon Intensity API region (1-17; 0 = Great Britain)", Type::kNumber},
+    {"live_cache_ttl", "WATTPRINT_LIVE_CACHE_TTL", "--live-cache-ttl",
+     "Reuse a live reading for SECONDS before asking again", Type::kNumber},
+    {"intensity_basis", "WATTPRINT_INTENSITY_BASIS", "--intensity-basis",
+     "Feed emissions with the average or the marginal intensity", Type::kString},
 }};
 
 // Read by other modules; not config keys.
@@ -90,6 +108,10 @@ std::string CheckNumber(std::string_view key, double v) {
   if (key == "interval" && v < 0.01) return "must be at least 0.01 seconds";
   if (key == "save_interval" && v <= 0) return "must be more than 0 seconds";
   if (key == "cpu_power" && v <= 0) return "must be more than 0 watts";
+  if (key == "uk_region" && (v < 0 || v > 17 || v != std::floor(v))) {
+    return "must be a whole number from 0 (Great Britain) to 17";
+  }
+  if (key == "live_cache_ttl" && v < 0) return "must be 0 seconds or more";
   return "";
 }
 
@@ -102,6 +124,8 @@ Status SetNumber(Config* cfg, std::string_view key, double v) {
   if (key == "interval") cfg->interval_s = v;
   if (key == "save_interval") cfg->save_interval_s = v;
   if (key == "cpu_power") cfg->cpu_power_w = v;
+  if (key == "uk_region") cfg->uk_region = static_cast<int>(v);
+  if (key == "live_cache_ttl") cfg->live_cache_ttl_s = v;
   return Status::Ok();
 }
 
@@ -111,6 +135,16 @@ Status SetString(Config* cfg, std::string_view key, std::string_view v, const st
     if (s == "machine") { cfg->scope = Scope::kMachine; return Status::Ok(); }
     if (s == "process") { cfg->scope = Scope::kProcess; return Status::Ok(); }
     return Bad(where, "scope must be 'machine' or 'process'");
+  }
+  if (key == "live_intensity" && s != "off" && s != "electricitymaps" && s != "uk") {
+    return Bad(where, "live_intensity must be 'off', 'electricitymaps' or 'uk'");
+  }
+  if (key == "intensity_basis" && s != "average" && s != "marginal") {
+    return Bad(where, "intensity_basis must be 'average' or 'marginal'");
+  }
+  if ((key == "metadata_endpoint" || key == "electricitymaps_url" || key == "uk_intensity_url") &&
+      s.rfind("http://", 0) != 0 && s.rfind("https://", 0) != 0) {
+    return Bad(where, "must be an http:// or https:// URL");
   }
   if ((key == "output_file" || key == "output_dir" || key == "sysfs_root" || key == "procfs_root") &&
       s.empty()) {
@@ -124,7 +158,21 @@ Status SetString(Config* cfg, std::string_view key, std::string_view v, const st
                          "project_name", "experiment_name", "experiment_id", "json",
                          "sysfs_root",   "procfs_root"};
   for (size_t i = 0; i < std::size(names); ++i) {
-    if (key == names[i]) *fields[i] = std::move(s);
+    if (key == names[i]) *fields[i] = s;
+  }
+  // Location resolution and live intensity (wattprint/location.h,
+  // wattprint/live_intensity.h); URLs lose a trailing '/'.
+  while ((key == "metadata_endpoint" || key == "electricitymaps_url" || key == "uk_intensity_url") &&
+         !s.empty() && s.back() == '/') {
+    s.pop_back();
+  }
+  std::string* live_fields[] = {&cfg->metadata_endpoint, &cfg->live_intensity,
+                                &cfg->electricitymaps_token, &cfg->electricitymaps_url,
+                                &cfg->uk_intensity_url, &cfg->intensity_basis};
+  const char* live_names[] = {"metadata_endpoint", "live_intensity", "electricitymaps_token",
+                              "electricitymaps_url", "uk_intensity_url", "intensity_basis"};
+  for (size_t i = 0; i < std::size(live_names); ++i) {
+    if (key == live_names[i]) *live_fields[i] = s;
   }
   return Status::Ok();
 }
@@ -185,6 +233,16 @@ std::string ConfigValueText(const Config& c, std::string_view key) {
       {"quiet", c.quiet ? "true" : "false"},
       {"save_interval", fmt::format("{}", c.save_interval_s)},
       {"save_to_file", c.save_to_file ? "true" : "false"},
+      {"cloud_metadata", c.cloud_metadata ? "true" : "false"},
+      {"metadata_endpoint", c.metadata_endpoint},
+      {"live_intensity", c.live_intensity},
+      // A secret: say whether it is set, never what it is.
+      {"electricitymaps_token", c.electricitymaps_token.empty() ? "" : "(set)"},
+      {"electricitymaps_url", c.electricitymaps_url},
+      {"uk_intensity_url", c.uk_intensity_url},
+      {"uk_region", fmt::format("{}", c.uk_region)},
+      {"live_cache_ttl", fmt::format("{}", c.live_cache_ttl_s)},
+      {"intensity_basis", c.intensity_basis},
   };
   for (const auto& [k, v] : values) {
     if (k == key) return v;
@@ -214,6 +272,7 @@ Status ApplyConfigValue(Config* cfg, std::string_view key, std::string_view valu
       if (!v.ok()) return Bad(where, v.status().message());
       if (key == "quiet") cfg->quiet = *v;
       if (key == "save_to_file") cfg->save_to_file = *v;
+      if (key == "cloud_metadata") cfg->cloud_metadata = *v;
       break;
     }
     case Type::kString:
