@@ -26,20 +26,9 @@ TrackerOptions MakeTrackerOptions(const Config& cfg) {
 }
 
 Result<IntensityTimeline> ResolveIntensity(const Config& cfg) {
-  IntensityTimeline t;
-  if (cfg.country.empty()) {
-    t = WorldAverageIntensity();
-  } else {
-    Result<IntensityTimeline> r = CountryIntensityTimeline(cfg.country);
-    if (!r.ok()) {
-      return Status::InvalidArgument(r.status().message() + " (set by " + cfg.OriginOf("country") + ")");
-    }
-    t = std::move(r).value();
-  }
-  // The built-in table holds country averages; the region is recorded, not
-  // used to pick a different figure.
-  if (!cfg.region.empty()) t.provenance.region = cfg.region;
-  return t;
+  // Explicit > cloud metadata > time zone > world average (live_setup.cpp).
+  const Location loc = ResolveLocation(MakeLocationOptions(cfg), *PosixFileSystem());
+  return IntensityAt(cfg, loc);
 }
 
 RunMetadata MakeMetadata(const Config& cfg) {

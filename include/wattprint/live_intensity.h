@@ -15,6 +15,7 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -97,6 +98,9 @@ struct LiveSeries {
 class LivePoller {
  public:
   LivePoller(std::shared_ptr<LiveIntensity> live, std::chrono::milliseconds period);
+  // Builds the provider on the polling thread first (it may wait for the
+  // location, which decides the zone); nullptr = nothing to poll.
+  LivePoller(std::function<std::shared_ptr<LiveIntensity>()> make, std::chrono::milliseconds period);
   ~LivePoller();
   void Start();
   // Ends polling and returns what was gathered; waits for a request in
@@ -106,6 +110,7 @@ class LivePoller {
  private:
   void Loop();
   std::shared_ptr<LiveIntensity> live_;
+  std::function<std::shared_ptr<LiveIntensity>()> make_;
   std::chrono::milliseconds period_;
   std::mutex mu_;
   std::condition_variable cv_;

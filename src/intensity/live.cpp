@@ -152,12 +152,18 @@ Result<LiveReading> LiveIntensity::Latest() {
 LivePoller::LivePoller(std::shared_ptr<LiveIntensity> live, std::chrono::milliseconds period)
     : live_(std::move(live)), period_(period) {}
 
+LivePoller::LivePoller(std::function<std::shared_ptr<LiveIntensity>()> make,
+                       std::chrono::milliseconds period)
+    : make_(std::move(make)), period_(period) {}
+
 LivePoller::~LivePoller() { (void)Stop(); }
 
 void LivePoller::Start() { thread_ = std::thread([this] { Loop(); }); }
 
 void LivePoller::Loop() {
+  if (!live_ && make_) live_ = make_();
   std::unique_lock<std::mutex> lock(mu_);
+  if (!live_) return;
   while (!stop_) {
     lock.unlock();
     Result<LiveReading> r = live_->Latest();

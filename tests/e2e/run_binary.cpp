@@ -30,6 +30,10 @@ std::vector<std::string> MakeEnvironment(const RunSpec& spec) {
     char buf[4096];
     env["HOME"] = getcwd(buf, sizeof buf) ? buf : "/";
   }
+  // The same place on every machine: no time-zone country, no cloud probe
+  // (CI runners are often cloud VMs). Tests of those steps override these.
+  env["TZ"] = "UTC";
+  env["WATTPRINT_CLOUD_METADATA"] = "false";
   for (const auto& [k, v] : spec.env) env[k] = v;
   std::vector<std::string> out;
   for (const auto& [k, v] : env) out.push_back(k + "=" + v);
