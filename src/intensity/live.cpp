@@ -164,7 +164,11 @@ void LivePoller::Loop() {
   if (!live_ && make_) live_ = make_();
   std::unique_lock<std::mutex> lock(mu_);
   if (!live_) return;
-  while (!stop_) {
+  // At least one reading, even when the run ends before the first ask: a
+  // short command still gets the live value (bounded by the timeout).
+  bool first = true;
+  while (first || !stop_) {
+    first = false;
     lock.unlock();
     Result<LiveReading> r = live_->Latest();
     lock.lock();
