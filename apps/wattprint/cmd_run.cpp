@@ -37,6 +37,7 @@
 
 #include "commands.h"
 #include "options.h"
+#include "wait.h"
 
 extern char** environ;
 
@@ -163,8 +164,22 @@ int ExecFailure(const std::string& cmd, int err) {
 }  // namespace
 
 int RunCommand(const Config& cfg, const std::vector<std::string>& command) {
-  Result<IntensityTimeline> intensity = ResolveIntensity(cfg);
-  if (!intensity.ok()) return UsageError(intensity.status().message());
+  return RunCommand(cfg, command, WaitOptions{});
+}
+
+int RunCommand(const Config& cfg, const std::vector<std::string>& command, const WaitOptions& wait) {
+  // An explicit location is checked now (a typo is a usage error before the
+  // command runs); otherwise the location is found beside the command.
+  Result<std::optional<IntensityTimeline>> given = ExplicitIntensity(cfg);
+  if (!given.ok()) return UsageError(given.status().message());
+  Result<IntensityTimeline> intensity =
+      given->has_value() ? Result<IntensityTimeline>(**given) : Result<IntensityTimeline>(WorldAverageIntensity());
+  if (cfg.intensity_basis == "marginal" && given->has_value()) {
+    Location loc;
+    loc.step = LocationStep::kExplicit;
+    Result<IntensityTimeline> m = MarginalIntensityAt(cfg, loc);
+    if (!m.ok()) return UsageError(m.status().message());
+  }
   DiscoveredSources found = DiscoverSources(MakeSourceOptions(cfg));
 
   RunResult run;
@@ -173,6 +188,7 @@ int RunCommand(const Config& cfg, const std::vector<std::string>& command) {
   run.sources = found.reports;
   AddGpuMetadata(found.reports, &run.meta);
   run.scope = cfg.scope;
+  // Provisional, for the live status line; replaced once the run is over.
   run.intensity = std::move(intensity).value();
 
   LiveStatus live(cfg, &run);
@@ -181,6 +197,15 @@ int RunCommand(const Config& cfg, const std::vector<std::string>& command) {
 
   sigset_t old_mask;
   const int sigfd = BlockSignals(&old_mask);
+  if (wait.below_g_per_kwh) {
+    const WaitOutcome w = WaitForLowIntensity(cfg, wait, sigfd);
+    if (w.signal != 0) {
+      std::fprintf(stderr, "wattprint: wait ended by signal %d; command not started\n", w.signal);
+      return 128 + w.signal;
+    }
+  }
+  // After BlockSignals: its threads must inherit the blocked mask.
+  BackgroundIntensity background(cfg);
   Tracker tracker(std::move(topts), std::move(found.sources));
   run.wall_start = std::chrono::system_clock::now();
   Status st = tracker.Start();
@@ -205,6 +230,13 @@ int RunCommand(const Config& cfg, const std::vector<std::string>& command) {
   // arrives now cannot interrupt the outputs.
   live.Clear();
 
+  Result<IntensityChoice> chosen = background.Finish();
+  if (!chosen.ok()) {
+    std::fprintf(stderr, "wattprint: error: %s\n", chosen.status().message().c_str());
+  } else {
+    run.intensity = std::move(chosen->chosen);
+    run.other_intensity = std::move(chosen->other);
+  }
   run.snapshot = tracker.Snapshot();
   run.wall_start = run.snapshot.wall_start;
   run.meta.exit_code = exit.signal == 0 ? std::optional<int>(exit.code) : std::nullopt;

@@ -4,6 +4,8 @@
 
 #include <atomic>
 #include <functional>
+#include <future>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -12,6 +14,8 @@
 #include "wattprint/config.h"
 #include "wattprint/grid.h"
 #include "wattprint/intensity.h"
+#include "wattprint/live_intensity.h"
+#include "wattprint/location.h"
 #include "wattprint/report.h"
 #include "wattprint/sources.h"
 #include "wattprint/tracker.h"
@@ -21,6 +25,14 @@ namespace wattprint::cli {
 // `wattprint run -- CMD...`: returns the command's exit code, 128+signal if
 // it was killed, 126/127 if it could not be started, 2 on bad config.
 int RunCommand(const Config& cfg, const std::vector<std::string>& command);
+// Carbon-aware start: `run --wait-for-intensity-below G --max-wait DURATION`.
+struct WaitOptions {
+  std::optional<double> below_g_per_kwh;
+  std::optional<Duration> max_wait;
+};
+int RunCommand(const Config& cfg, const std::vector<std::string>& command, const WaitOptions& wait);
+// "90s", "30m", "2h", "1h30m", "45" (seconds); InvalidArgument otherwise.
+Result<Duration> ParseDuration(std::string_view text);
 // `wattprint monitor`: the whole machine until SIGINT/SIGTERM/SIGHUP.
 int MonitorCommand(const Config& cfg);
 // `wattprint doctor`: what wattprint can see, on stdout.
@@ -57,6 +69,41 @@ Result<std::optional<IntensityTimeline>> ExplicitIntensity(const Config& cfg);
 // The intensity for a run: ExplicitIntensity, else the world average
 // (labelled as the default, never a specific place).
 Result<IntensityTimeline> ResolveIntensity(const Config& cfg);
+// Location and live intensity (live_setup.cpp). $XDG_CACHE_HOME/wattprint,
+// else $HOME/.cache/wattprint, else "" (no disk cache).
+std::string CacheDir();
+LocationOptions MakeLocationOptions(const Config& cfg);
+// The static (yearly average) intensity of a resolved location, provenance
+// saying which step found it. InvalidArgument for an unknown explicit country.
+Result<IntensityTimeline> IntensityAt(const Config& cfg, const Location& loc);
+// The marginal intensity of a location; NotFound when none is known.
+Result<IntensityTimeline> MarginalIntensityAt(const Config& cfg, const Location& loc);
+// The configured live provider for a location; nullptr when live is off.
+std::shared_ptr<LiveIntensity> MakeLive(const Config& cfg, const Location& loc);
+std::chrono::milliseconds LivePollPeriod(const Config& cfg);
+
+struct IntensityChoice {
+  IntensityTimeline chosen;                // feeds emissions (intensity_basis)
+  std::optional<IntensityTimeline> other;  // the other basis, when known
+};
+
+// Finds the location and polls the live provider on background threads
+// while the command runs, so it never waits for them. Construct after the
+// signals are blocked (the threads inherit the mask).
+class BackgroundIntensity {
+ public:
+  explicit BackgroundIntensity(const Config& cfg);
+  ~BackgroundIntensity();
+  // Waits for the location (bounded by the metadata timeouts) and any
+  // request in flight; InvalidArgument for a bad explicit location.
+  Result<IntensityChoice> Finish();
+
+ private:
+  Config cfg_;
+  std::shared_future<Location> location_;
+  std::unique_ptr<LivePoller> poller_;
+};
+
 // Metadata from the system plus the config's names and PUE.
 RunMetadata MakeMetadata(const Config& cfg);
 

@@ -38,6 +38,18 @@ int main(int argc, char** argv) {
   std::vector<std::string> command;
   run->add_option("command", command, "Run this command with its arguments (put it after --)")
       ->required();
+  double wait_below = 0;
+  std::string max_wait;
+  CLI::Option* wait_opt =
+      run->add_option("--wait-for-intensity-below", wait_below,
+                      "Start CMD once the live grid intensity is below G g CO2e/kWh")
+          ->type_name("G")
+          ->check(CLI::PositiveNumber);
+  CLI::Option* max_wait_opt =
+      run->add_option("--max-wait", max_wait, "Wait at most DURATION (90s, 30m, 2h) for low intensity")
+          ->type_name("DURATION");
+  wait_opt->needs(max_wait_opt);
+  max_wait_opt->needs(wait_opt);
 
   CLI::App* monitor =
       app.add_subcommand("monitor", "Track the whole machine until interrupted (Ctrl-C)");
@@ -98,7 +110,16 @@ int main(int argc, char** argv) {
   wattprint::Result<wattprint::Config> cfg = wattprint::cli::ResolveConfig(flags, &files);
   if (!cfg.ok()) return UsageError(cfg.status().message());
   try {
-    if (run->parsed()) return wattprint::cli::RunCommand(*cfg, command);
+    if (run->parsed()) {
+      wattprint::cli::WaitOptions wait;
+      if (wait_opt->count() > 0) {
+        wattprint::Result<wattprint::Duration> d = wattprint::cli::ParseDuration(max_wait);
+        if (!d.ok()) return UsageError("--max-wait " + max_wait + ": " + d.status().message());
+        wait.below_g_per_kwh = wait_below;
+        wait.max_wait = *d;
+      }
+      return wattprint::cli::RunCommand(*cfg, command, wait);
+    }
     if (monitor->parsed()) return wattprint::cli::MonitorCommand(*cfg);
     if (intensity->parsed()) return wattprint::cli::IntensityCommand(*cfg, intensity_opt);
     if (compare->parsed()) return wattprint::cli::CompareCommand(*cfg, compare_opt);

@@ -25,6 +25,11 @@ const char* TypeName(std::string_view key) {
   if (key == "output_dir" || key == "sysfs_root" || key == "procfs_root") return "DIR";
   if (key == "json" || key == "nvml_library" || key == "rocm_smi_library") return "FILE";
   if (key == "gpu_ids") return "IDS";
+  if (key == "live_cache_ttl") return "SECONDS";
+  if (key == "uk_region") return "ID";
+  if (key == "metadata_endpoint" || key == "electricitymaps_url" || key == "uk_intensity_url") return "URL";
+  if (key == "live_intensity") return "off|electricitymaps|uk";
+  if (key == "intensity_basis") return "average|marginal";
   if (key == "output_file") return "NAME";
   return "TEXT";
 }
@@ -65,8 +70,12 @@ std::vector<std::pair<std::string, std::string>> SharedFlags::Given() const {
   for (const Entry& e : entries_) {
     if (e.option->count() == 0) continue;
     if (e.is_bool) {
-      // --quiet sets quiet; --no-save clears save_to_file.
-      out.emplace_back(e.key, e.key == "save_to_file" ? "false" : "true");
+      // --quiet sets quiet; --no-save and the other --no-* flags clear theirs.
+      bool negative = false;
+      for (const ConfigKey& k : ConfigKeys()) {
+        if (e.key == k.key) negative = std::string_view(k.flag).rfind("--no-", 0) == 0;
+      }
+      out.emplace_back(e.key, e.key == "save_to_file" || negative ? "false" : "true");
     } else {
       out.emplace_back(e.key, values_.at(e.key));
     }

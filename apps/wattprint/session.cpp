@@ -86,11 +86,9 @@ Result<std::optional<IntensityTimeline>> ExplicitIntensity(const Config& cfg) {
 }
 
 Result<IntensityTimeline> ResolveIntensity(const Config& cfg) {
-  Result<std::optional<IntensityTimeline>> explicit_one = ExplicitIntensity(cfg);
-  if (!explicit_one.ok()) return explicit_one.status();
-  if (explicit_one->has_value()) return **explicit_one;
-  // Nothing configured: the world average, stated as such.
-  return WorldAverageIntensity();
+  // Explicit > cloud metadata > time zone > world average (live_setup.cpp).
+  const Location loc = ResolveLocation(MakeLocationOptions(cfg), *PosixFileSystem());
+  return IntensityAt(cfg, loc);
 }
 
 RunMetadata MakeMetadata(const Config& cfg) {

@@ -89,6 +89,29 @@ struct Config {
   // Empty = CUDA_VISIBLE_DEVICES for NVIDIA GPUs when set, else all GPUs.
   std::string gpu_ids;
 
+  // Location resolution (wattprint/location.h). Ask the cloud instance
+  // metadata service where this machine runs when no location is given
+  // (--no-cloud-metadata turns it off); the answer is cached for a day.
+  bool cloud_metadata = true;
+  // Base URL of the metadata service (AWS, GCP and Azure all answer there).
+  std::string metadata_endpoint = "http://169.254.169.254";
+  // Live grid intensity: "off", "electricitymaps" or "uk". Off by default:
+  // it sends requests to a third party (docs/LOCATION.md).
+  std::string live_intensity = "off";
+  std::string electricitymaps_token;  // never printed; doctor shows "(set)"
+  std::string electricitymaps_url = "https://api.electricitymap.org/v3";
+  std::string uk_intensity_url = "https://api.carbonintensity.org.uk";
+  // UK Carbon Intensity API region: 0 = national (Great Britain), 1..17 =
+  // the API's regionid (13 = London).
+  int uk_region = 0;
+  // Seconds a live reading is reused (memory and disk) before asking again;
+  // also the polling period while a command runs. 0 = always ask.
+  double live_cache_ttl_s = 300;
+  // Which intensity feeds emissions: "average" (mean of generation, the
+  // default) or "marginal" (the plant that answers extra demand). The JSON
+  // reports both where both are known.
+  std::string intensity_basis = "average";
+
   // Where each key's value came from: key -> origin. Keys missing here
   // hold their default.
   std::map<std::string, std::string> origins;

@@ -25,6 +25,13 @@ struct IntensityProvenance {
   // (location not configured)", ...
   std::string resolution;
   bool is_default = false;    // true when no location was given
+  // Which location step found the place: "explicit", "cloud metadata",
+  // "time zone", "world average"; empty when not resolved.
+  std::string location_step;
+  // Why a figure is not what was asked for, e.g. "live intensity
+  // unavailable: UK Carbon Intensity API: timed out after 5000 ms; static
+  // value used". Empty when nothing to say.
+  std::string note;
 };
 
 struct IntensityPoint {

@@ -54,6 +54,9 @@ struct RunResult {
   std::vector<ProbeReport> sources;
   Scope scope = Scope::kMachine;  // which scope feeds emissions
   IntensityTimeline intensity;
+  // The other basis (marginal when `intensity` is the average, or the
+  // reverse), when known: the JSON reports emissions under both.
+  std::optional<IntensityTimeline> other_intensity;
   SystemTime wall_start;
 };
 

@@ -22,7 +22,7 @@ namespace {
 using Type = ConfigKey::Type;
 
 // The one list of keys. Order = the order `doctor` and --help show them.
-constexpr std::array<ConfigKey, 25> kKeys = {{
+constexpr std::array<ConfigKey, 34> kKeys = {{
     {"country", "WATTPRINT_COUNTRY", "--country",
      "Use this country's grid intensity (ISO3, ISO2 or English name)", Type::kString},
     {"region", "WATTPRINT_REGION", "--region",
@@ -72,6 +72,24 @@ constexpr std::array<ConfigKey, 25> kKeys = {{
      "Load NVML from FILE instead of libnvidia-ml.so.1", Type::kString},
     {"rocm_smi_library", "WATTPRINT_ROCM_SMI_LIBRARY", "--rocm-smi-library",
      "Load ROCm SMI from FILE instead of librocm_smi64.so", Type::kString},
+    {"cloud_metadata", "WATTPRINT_CLOUD_METADATA", "--no-cloud-metadata",
+     "Do not ask the cloud metadata service where this machine runs", Type::kBool},
+    {"metadata_endpoint", "WATTPRINT_METADATA_ENDPOINT", "--metadata-endpoint",
+     "Ask the cloud metadata service at URL", Type::kString},
+    {"live_intensity", "WATTPRINT_LIVE_INTENSITY", "--live-intensity",
+     "Fetch live grid intensity from off, electricitymaps or uk", Type::kString},
+    {"electricitymaps_token", "WATTPRINT_ELECTRICITYMAPS_TOKEN", "--electricitymaps-token",
+     "Authenticate to the Electricity Maps API with TOKEN", Type::kString},
+    {"electricitymaps_url", "WATTPRINT_ELECTRICITYMAPS_URL", "--electricitymaps-url",
+     "Use the Electricity Maps API at URL", Type::kString},
+    {"uk_intensity_url", "WATTPRINT_UK_INTENSITY_URL", "--uk-intensity-url",
+     "Use the UK Carbon Intensity API at URL", Type::kString},
+    {"uk_region", "WATTPRINT_UK_REGION", "--uk-region",
+     "Use this UK Carbon Intensity API region (1-17; 0 = Great Britain)", Type::kNumber},
+    {"live_cache_ttl", "WATTPRINT_LIVE_CACHE_TTL", "--live-cache-ttl",
+     "Reuse a live reading for SECONDS before asking again", Type::kNumber},
+    {"intensity_basis", "WATTPRINT_INTENSITY_BASIS", "--intensity-basis",
+     "Feed emissions with the average or the marginal intensity", Type::kString},
 }};
 
 // Read by other modules; not config keys. (The GPU library paths,
@@ -113,6 +131,10 @@ std::string CheckNumber(std::string_view key, double v) {
   if (key == "intensity_year" && (v != std::floor(v) || v < 1900 || v > 2200)) {
     return "must be a year such as 2024";
   }
+  if (key == "uk_region" && (v < 0 || v > 17 || v != std::floor(v))) {
+    return "must be a whole number from 0 (Great Britain) to 17";
+  }
+  if (key == "live_cache_ttl" && v < 0) return "must be 0 seconds or more";
   return "";
 }
 
@@ -127,6 +149,8 @@ Status SetNumber(Config* cfg, std::string_view key, double v) {
   if (key == "cpu_power") cfg->cpu_power_w = v;
   if (key == "intensity") cfg->intensity_g_per_kwh = v;
   if (key == "intensity_year") cfg->intensity_year = static_cast<int>(v);
+  if (key == "uk_region") cfg->uk_region = static_cast<int>(v);
+  if (key == "live_cache_ttl") cfg->live_cache_ttl_s = v;
   return Status::Ok();
 }
 
@@ -140,6 +164,16 @@ Status SetString(Config* cfg, std::string_view key, std::string_view v, const st
   if (key == "gpu_ids" && !s.empty()) {
     Result<std::vector<sources::GpuSelector>> ids = sources::ParseGpuIds(s);
     if (!ids.ok()) return Bad(where, ids.status().message());
+  }
+  if (key == "live_intensity" && s != "off" && s != "electricitymaps" && s != "uk") {
+    return Bad(where, "live_intensity must be 'off', 'electricitymaps' or 'uk'");
+  }
+  if (key == "intensity_basis" && s != "average" && s != "marginal") {
+    return Bad(where, "intensity_basis must be 'average' or 'marginal'");
+  }
+  if ((key == "metadata_endpoint" || key == "electricitymaps_url" || key == "uk_intensity_url") &&
+      s.rfind("http://", 0) != 0 && s.rfind("https://", 0) != 0) {
+    return Bad(where, "must be an http:// or https:// URL");
   }
   if ((key == "output_file" || key == "output_dir" || key == "sysfs_root" || key == "procfs_root") &&
       s.empty()) {
@@ -159,7 +193,21 @@ Status SetString(Config* cfg, std::string_view key, std::string_view v, const st
                          "sysfs_root",   "procfs_root",     "zone",       "cloud_provider",
                          "cloud_region", "gpu_ids",         "nvml_library", "rocm_smi_library"};
   for (size_t i = 0; i < std::size(names); ++i) {
-    if (key == names[i]) *fields[i] = std::move(s);
+    if (key == names[i]) *fields[i] = s;
+  }
+  // Location resolution and live intensity (wattprint/location.h,
+  // wattprint/live_intensity.h); URLs lose a trailing '/'.
+  while ((key == "metadata_endpoint" || key == "electricitymaps_url" || key == "uk_intensity_url") &&
+         !s.empty() && s.back() == '/') {
+    s.pop_back();
+  }
+  std::string* live_fields[] = {&cfg->metadata_endpoint, &cfg->live_intensity,
+                                &cfg->electricitymaps_token, &cfg->electricitymaps_url,
+                                &cfg->uk_intensity_url, &cfg->intensity_basis};
+  const char* live_names[] = {"metadata_endpoint", "live_intensity", "electricitymaps_token",
+                              "electricitymaps_url", "uk_intensity_url", "intensity_basis"};
+  for (size_t i = 0; i < std::size(live_names); ++i) {
+    if (key == live_names[i]) *live_fields[i] = s;
   }
   return Status::Ok();
 }
@@ -228,6 +276,16 @@ std::string ConfigValueText(const Config& c, std::string_view key) {
       {"gpu_ids", c.gpu_ids},
       {"nvml_library", c.nvml_library},
       {"rocm_smi_library", c.rocm_smi_library},
+      {"cloud_metadata", c.cloud_metadata ? "true" : "false"},
+      {"metadata_endpoint", c.metadata_endpoint},
+      {"live_intensity", c.live_intensity},
+      // A secret: say whether it is set, never what it is.
+      {"electricitymaps_token", c.electricitymaps_token.empty() ? "" : "(set)"},
+      {"electricitymaps_url", c.electricitymaps_url},
+      {"uk_intensity_url", c.uk_intensity_url},
+      {"uk_region", fmt::format("{}", c.uk_region)},
+      {"live_cache_ttl", fmt::format("{}", c.live_cache_ttl_s)},
+      {"intensity_basis", c.intensity_basis},
   };
   for (const auto& [k, v] : values) {
     if (k == key) return v;
@@ -257,6 +315,7 @@ Status ApplyConfigValue(Config* cfg, std::string_view key, std::string_view valu
       if (!v.ok()) return Bad(where, v.status().message());
       if (key == "quiet") cfg->quiet = *v;
       if (key == "save_to_file") cfg->save_to_file = *v;
+      if (key == "cloud_metadata") cfg->cloud_metadata = *v;
       break;
     }
     case Type::kString:

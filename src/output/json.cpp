@@ -214,6 +214,8 @@ json IntensityJson(const IntensityTimeline& tl) {
           {"year", p.year > 0 ? json(p.year) : json(nullptr)},
           {"basis", p.basis},
           {"resolution", p.resolution},
+          {"location_step", str(p.location_step)},
+          {"note", str(p.note)},
           {"is_default", p.is_default},
           {"points", points}};
 }
@@ -231,6 +233,27 @@ json EmissionsJson(const Figures& f, Scope chosen) {
           {"kg", chosen_known ? json(f.In(chosen).co2e.kg()) : json(nullptr)},
           {"machine", machine},
           {"process", process}};
+}
+
+// Emissions of the chosen scope under the average and the marginal basis;
+// null for a basis whose intensity is not known. The chosen basis is the
+// one in "emissions"; the other is recomputed over the same intervals.
+json BasisJson(const RunResult& run, const Figures& f) {
+  const bool chosen_known = run.scope == Scope::kMachine || f.process_known;
+  json out = {{"chosen", run.intensity.provenance.basis}, {"average", nullptr}, {"marginal", nullptr}};
+  auto entry = [](Co2e c, const IntensityTimeline& tl) {
+    return json{{"kg", c.kg()}, {"source", tl.provenance.source},
+                {"g_per_kwh", tl.points.empty() ? json(nullptr) : json(tl.points[0].value.g_per_kwh())}};
+  };
+  if (chosen_known) out[run.intensity.provenance.basis] = entry(f.In(run.scope).co2e, run.intensity);
+  const Ledger* ledger = run.snapshot.ledger.get();
+  if (run.other_intensity && ledger != nullptr && chosen_known &&
+      run.other_intensity->provenance.basis != run.intensity.provenance.basis) {
+    const size_t to = ledger->num_points() == 0 ? 0 : ledger->num_points() - 1;
+    const EmissionsResult other = ComputeEmissions(*ledger, 0, to, run.scope, *run.other_intensity, run.meta.pue);
+    out[run.other_intensity->provenance.basis] = entry(other.total, *run.other_intensity);
+  }
+  return out;
 }
 
 json EnergyTotalsJson(const Figures& f) {
@@ -334,6 +357,7 @@ nlohmann::json RunToJson(const RunResult& run) {
   j["kinds"] = KindsJson(f);
   j["energy"] = EnergyTotalsJson(f);
   j["emissions"] = EmissionsJson(f, run.scope);
+  j["emissions_by_basis"] = BasisJson(run, f);
   j["utilization"] = {
       {"cpu_mean", f.utilization_ok ? json(f.cpu_utilization) : json(nullptr)},
       {"ram_mean", f.utilization_ok ? json(f.ram_utilization) : json(nullptr)},

@@ -108,9 +108,15 @@ void IntensityLines(std::string& out, const IntensityTimeline& tl) {
   Line(out, "intensity", text);
   if (p.is_default) {
     Line(out, "", "location not configured: world average used; pass --country");
+    if (!p.location_step.empty()) Line(out, "", "location: " + p.resolution);
   } else if (!p.resolution.empty()) {
-    Line(out, "", "location: " + p.resolution);
+    Line(out, "", "location: " + p.resolution +
+                      (p.location_step.empty() ? "" : " [step: " + p.location_step + "]"));
   }
+  if (tl.points.size() > 1) {
+    Line(out, "", fmt::format("time-varying: {} readings applied interval by interval", tl.points.size()));
+  }
+  if (!p.note.empty()) Line(out, "note", p.note);
 }
 
 void NoteLines(std::string& out, const RunResult& run) {

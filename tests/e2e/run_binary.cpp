@@ -34,6 +34,10 @@ std::vector<std::string> MakeEnvironment(const RunSpec& spec) {
   // the results: unless a test points at a fake, none is loaded.
   env["WATTPRINT_NVML_LIBRARY"] = "/nonexistent/libnvidia-ml.so.1";
   env["WATTPRINT_ROCM_SMI_LIBRARY"] = "/nonexistent/librocm_smi64.so";
+  // The same place on every machine: no time-zone country, no cloud probe
+  // (CI runners are often cloud VMs). Tests of those steps override these.
+  env["TZ"] = "UTC";
+  env["WATTPRINT_CLOUD_METADATA"] = "false";
   for (const auto& [k, v] : spec.env) env[k] = v;
   std::vector<std::string> out;
   for (const auto& [k, v] : env) out.push_back(k + "=" + v);

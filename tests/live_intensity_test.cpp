@@ -1,0 +1,295 @@
+// Live intensity providers against fake servers on 127.0.0.1 with the
+// documented response shapes: success, timeout, 401, 429 (Retry-After),
+// malformed bodies, cache hits (memory and disk); and the exactness of a
+// live timeline applied interval by interval.
+#include "wattprint/live_intensity.h"
+
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include "support/fake_http.h"
+#include "support/temp_tree.h"
+#include "wattprint/ledger.h"
+
+namespace wattprint {
+namespace {
+
+using testing::FakeHttpServer;
+using testing::TempTree;
+using namespace std::chrono_literals;
+
+// Bodies in the shapes documented at carbon-intensity.github.io/api-definitions
+// and in the Electricity Maps API reference.
+constexpr const char* kUkNational =
+    R"({"data":[{"from":"2018-01-20T12:00Z","to":"2018-01-20T12:30Z",)"
+    R"("intensity":{"forecast":266,"actual":263,"index":"moderate"}}]})";
+constexpr const char* kUkRegional =
+    R"({"data":[{"regionid":13,"dnoregion":"UKPN London","shortname":"London","data":[)"
+    R"({"from":"2018-01-20T12:00Z","to":"2018-01-20T12:30Z","intensity":{"forecast":198,"index":"moderate"},)"
+    R"("generationmix":[{"fuel":"gas","perc":43.6},{"fuel":"wind","perc":6.8}]}]}]})";
+constexpr const char* kEmLatest =
+    R"({"zone":"DE","carbonIntensity":302,"datetime":"2019-05-21T00:00:00.000Z",)"
+    R"("updatedAt":"2019-05-21T00:53:21.002Z","emissionFactorType":"lifecycle","isEstimated":false})";
+
+SystemTime Utc(int h, int m) {
+  // 2018-01-20T00:00Z = 1516406400 s since the epoch.
+  return SystemTime{} + std::chrono::seconds(1516406400 + h * 3600 + m * 60);
+}
+
+LiveOptions Uk(const FakeHttpServer& s) {
+  LiveOptions o;
+  o.provider = LiveProvider::kUk;
+  o.base_url = s.url();
+  return o;
+}
+
+TEST(LiveParse, UkNationalPrefersActual) {
+  Result<LiveReading> r = ParseUkIntensity(kUkNational, false);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->point.value.g_per_kwh(), 263);
+  EXPECT_EQ(r->point.from, Utc(12, 0));
+  EXPECT_EQ(r->zone, "GB");
+  EXPECT_EQ(r->source, "UK Carbon Intensity API (national), actual");
+}
+
+TEST(LiveParse, UkRegionalForecast) {
+  Result<LiveReading> r = ParseUkIntensity(kUkRegional, true);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->point.value.g_per_kwh(), 198);
+  EXPECT_EQ(r->zone, "GB region 13 (London)");
+  EXPECT_EQ(r->source, "UK Carbon Intensity API (regional), forecast");
+}
+
+TEST(LiveParse, ElectricityMapsLatest) {
+  Result<LiveReading> r = ParseElectricityMapsLatest(kEmLatest);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->point.value.g_per_kwh(), 302);
+  EXPECT_EQ(r->point.from, SystemTime{} + std::chrono::seconds(1558396800));
+  EXPECT_EQ(r->zone, "DE");
+  EXPECT_EQ(r->source, "Electricity Maps API, lifecycle");
+}
+
+TEST(LiveParse, MalformedBodiesSayWhat) {
+  const std::pair<const char*, const char*> cases[] = {
+      {"<html>", "malformed response: not JSON"},
+      {"[1]", "malformed response: not a JSON object"},
+      {R"({"data":[]})", "malformed response: no 'data' array"},
+      {R"({"data":[{"from":"2018-01-20T12:00Z","intensity":{"forecast":"high"}}]})",
+       "malformed response: no intensity.actual or intensity.forecast number"},
+      {R"({"data":[{"from":"yesterday","intensity":{"forecast":5}}]})",
+       "malformed response: bad time 'yesterday'"},
+      {R"({"data":[{"from":"2018-01-20T12:00+01:00","intensity":{"forecast":5}}]})",
+       "malformed response: time '2018-01-20T12:00+01:00' is not UTC"},
+      {R"({"data":[{"from":"2018-01-20T12:00Z","intensity":{"forecast":-3}}]})",
+       "malformed response: no intensity.actual or intensity.forecast number"},
+  };
+  for (const auto& [body, want] : cases) {
+    Result<LiveReading> r = ParseUkIntensity(body, false);
+    ASSERT_FALSE(r.ok()) << body;
+    EXPECT_EQ(r.status().message(), want) << body;
+  }
+  EXPECT_EQ(ParseElectricityMapsLatest(R"({"zone":"DE","datetime":"2019-05-21T00:00Z"})").status().message(),
+            "malformed response: no 'carbonIntensity' number");
+  EXPECT_EQ(ParseUkIntensity(R"({"data":[{"regionid":1}]})", true).status().message(),
+            "malformed response: no data[0].data array");
+}
+
+TEST(LiveIntensity, UkSuccessThenMemoryCacheHitMakesNoRequest) {
+  FakeHttpServer s;
+  s.server().Get("/intensity", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content(kUkNational, "application/json");
+  });
+  s.Start();
+  LiveIntensity live(Uk(s));
+  Result<LiveReading> a = live.Latest();
+  ASSERT_TRUE(a.ok()) << a.status().ToString();
+  EXPECT_EQ(a->point.value.g_per_kwh(), 263);
+  EXPECT_FALSE(a->from_cache);
+  Result<LiveReading> b = live.Latest();
+  ASSERT_TRUE(b.ok());
+  EXPECT_TRUE(b->from_cache);
+  EXPECT_EQ(s.requests(), 1);
+  EXPECT_EQ(live.requests(), 1);
+}
+
+TEST(LiveIntensity, DiskCacheServesANewProcessWithoutARequest) {
+  TempTree dir;
+  FakeHttpServer s;
+  s.server().Get("/regional/regionid/13", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content(kUkRegional, "application/json");
+  });
+  s.Start();
+  LiveOptions o = Uk(s);
+  o.uk_region = 13;
+  o.cache_dir = dir.Path("cache");
+  ASSERT_TRUE(LiveIntensity(o).Latest().ok());
+  LiveIntensity fresh(o);  // another run: empty memory
+  Result<LiveReading> r = fresh.Latest();
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_TRUE(r->from_cache);
+  EXPECT_EQ(r->point.value.g_per_kwh(), 198);
+  EXPECT_EQ(s.requests(), 1);
+  o.cache_ttl = 0s;
+  ASSERT_TRUE(LiveIntensity(o).Latest().ok());
+  EXPECT_EQ(s.requests(), 2);
+}
+
+TEST(LiveIntensity, ElectricityMapsSendsTokenAndZone) {
+  FakeHttpServer s;
+  std::string zone_seen;
+  s.server().Get("/carbon-intensity/latest", [&](const httplib::Request& req, httplib::Response& res) {
+    zone_seen = req.get_param_value("zone");
+    if (req.get_header_value("auth-token") != "secret") {
+      res.status = 401;
+      res.set_content(R"({"status":"error","message":"Invalid auth-token"})", "application/json");
+      return;
+    }
+    res.set_content(kEmLatest, "application/json");
+  });
+  s.Start();
+  LiveOptions o;
+  o.provider = LiveProvider::kElectricityMaps;
+  o.base_url = s.url();
+  o.zone = "DE";
+  o.token = "secret";
+  Result<LiveReading> ok = LiveIntensity(o).Latest();
+  ASSERT_TRUE(ok.ok()) << ok.status().ToString();
+  EXPECT_EQ(ok->point.value.g_per_kwh(), 302);
+  EXPECT_EQ(zone_seen, "DE");
+  o.token = "wrong";
+  Result<LiveReading> denied = LiveIntensity(o).Latest();
+  ASSERT_FALSE(denied.ok());
+  EXPECT_EQ(denied.status().code(), Status::Code::kPermissionDenied);
+  EXPECT_EQ(denied.status().message(),
+            "Electricity Maps API: HTTP 401: access refused (check electricitymaps_token / "
+            "WATTPRINT_ELECTRICITYMAPS_TOKEN)");
+  o.token.clear();
+  const int before = s.requests();
+  EXPECT_EQ(LiveIntensity(o).Latest().status().message(),
+            "Electricity Maps API: no token (set electricitymaps_token or WATTPRINT_ELECTRICITYMAPS_TOKEN)");
+  EXPECT_EQ(s.requests(), before);
+}
+
+TEST(LiveIntensity, RateLimitIsRespected) {
+  FakeHttpServer s;
+  s.server().Get("/intensity", [](const httplib::Request&, httplib::Response& res) {
+    res.status = 429;
+    res.set_header("Retry-After", "120");
+  });
+  s.Start();
+  LiveIntensity live(Uk(s));
+  Result<LiveReading> a = live.Latest();
+  ASSERT_FALSE(a.ok());
+  EXPECT_EQ(a.status().message(),
+            "UK Carbon Intensity API: HTTP 429: rate limited; no request for 120 s (Retry-After)");
+  ASSERT_TRUE(live.retry_not_before().has_value());
+  EXPECT_GT(*live.retry_not_before(), std::chrono::system_clock::now() + 100s);
+  Result<LiveReading> b = live.Latest();  // within Retry-After: same answer, no request
+  EXPECT_EQ(b.status().message(), a.status().message());
+  EXPECT_EQ(s.requests(), 1);
+}
+
+TEST(LiveIntensity, TimeoutAndMalformedAndServerError) {
+  FakeHttpServer s;
+  s.server().Get("/intensity", [](const httplib::Request&, httplib::Response&) {
+    std::this_thread::sleep_for(1200ms);
+  });
+  s.server().Get("/regional/regionid/1", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content("{\"data\": [", "application/json");
+  });
+  s.server().Get("/regional/regionid/2", [](const httplib::Request&, httplib::Response& res) {
+    res.status = 503;
+  });
+  s.Start();
+  LiveOptions o = Uk(s);
+  o.timeout = 250ms;
+  EXPECT_EQ(LiveIntensity(o).Latest().status().message(),
+            "UK Carbon Intensity API: timed out after 250 ms");
+  o.uk_region = 1;
+  Result<LiveReading> bad = LiveIntensity(o).Latest();
+  EXPECT_EQ(bad.status().code(), Status::Code::kCorrupt);
+  EXPECT_EQ(bad.status().message(), "UK Carbon Intensity API: malformed response: not JSON");
+  o.uk_region = 2;
+  EXPECT_EQ(LiveIntensity(o).Latest().status().message(), "UK Carbon Intensity API: HTTP 503");
+}
+
+TEST(LiveIntensity, ConnectionRefusedIsAOneLineNote) {
+  LiveOptions o;
+  o.base_url = "http://127.0.0.1:1";  // nothing listens on port 1
+  Result<LiveReading> r = LiveIntensity(o).Latest();
+  EXPECT_EQ(r.status().message(), "UK Carbon Intensity API: connection refused or unreachable");
+}
+
+TEST(LivePoller, GathersOnePointPerPeriodAndFallsBackWithNote) {
+  FakeHttpServer s;
+  std::atomic<int> n{0};
+  s.server().Get("/intensity", [&](const httplib::Request&, httplib::Response& res) {
+    // Two half-hours: 12:00 at 200 g, then 12:30 at 100 g.
+    const bool second = n++ > 0;
+    res.set_content(std::string(R"({"data":[{"from":")") + (second ? "2018-01-20T12:30Z" : "2018-01-20T12:00Z") +
+                        R"(","to":"x","intensity":{"forecast":)" + (second ? "100" : "200") + "}}]}",
+                    "application/json");
+  });
+  s.Start();
+  LiveOptions o = Uk(s);
+  o.cache_ttl = 0s;
+  LivePoller poller(std::make_shared<LiveIntensity>(o), 50ms);
+  poller.Start();
+  while (n.load() < 3) std::this_thread::sleep_for(5ms);
+  const LiveSeries series = poller.Stop();
+  ASSERT_EQ(series.points.size(), 2u);
+  EXPECT_EQ(series.points[0].from, Utc(12, 0));
+  EXPECT_EQ(series.points[0].value.g_per_kwh(), 200);
+  EXPECT_EQ(series.points[1].from, Utc(12, 30));
+  EXPECT_EQ(series.points[1].value.g_per_kwh(), 100);
+  EXPECT_TRUE(series.notes.empty());
+
+  IntensityProvenance p;
+  p.country_iso3 = "GBR";
+  IntensityTimeline st = IntensityTimeline::Constant(Intensity::GramsPerKwh(238), p);
+  const IntensityTimeline t = CombineLive(st, series);
+  EXPECT_EQ(t.points.size(), 2u);
+  EXPECT_EQ(t.provenance.zone, "GB");
+  EXPECT_EQ(t.provenance.source, "UK Carbon Intensity API (national), forecast, live");
+  EXPECT_EQ(t.provenance.country_iso3, "GBR");
+
+  LiveSeries failed;
+  failed.notes = {"UK Carbon Intensity API: timed out after 5000 ms"};
+  const IntensityTimeline fb = CombineLive(st, failed);
+  ASSERT_EQ(fb.points.size(), 1u);
+  EXPECT_EQ(fb.points[0].value.g_per_kwh(), 238);
+  EXPECT_EQ(fb.provenance.note,
+            "live intensity unavailable: UK Carbon Intensity API: timed out after 5000 ms; static value used");
+}
+
+// Two intervals, one in each half-hour: the emissions are exactly
+// E1 x I1 + E2 x I2 (g/kWh x kWh), with each interval's own intensity.
+TEST(LiveTimeline, EachIntervalUsesTheIntensityValidAtItsTime) {
+  ChannelInfo c;
+  c.id = c.device_id = "pkg";
+  c.kind = DeviceKind::kCpu;
+  c.type = ChannelType::kEnergyCounter;
+  c.wrap_range = Energy::Joules(1e12);
+  Ledger ledger({c});
+  const SteadyTime t0{};
+  const double joules[] = {0, 3.6e6, 3.6e6 + 7.2e6};  // +1 kWh, then +2 kWh
+  const SystemTime walls[] = {Utc(12, 10), Utc(12, 20), Utc(12, 50)};
+  for (int i = 0; i < 3; ++i) {
+    Reading r = Reading::Of(joules[i]);
+    ActivitySnapshot a;
+    ledger.Add(t0 + std::chrono::minutes(10 * i), walls[i], {&r, 1}, a);
+  }
+  LiveSeries series;
+  series.points = {{Utc(12, 0), Intensity::GramsPerKwh(200)}, {Utc(12, 30), Intensity::GramsPerKwh(100)}};
+  series.source = "test";
+  const IntensityTimeline t = CombineLive(IntensityTimeline::Constant(Intensity::GramsPerKwh(999), {}), series);
+  const EmissionsResult e = ComputeEmissions(ledger, 0, 2, Scope::kMachine, t, 1.0);
+  ASSERT_EQ(e.per_interval.size(), 2u);
+  EXPECT_DOUBLE_EQ(e.per_interval[0].grams(), 1 * 200);
+  EXPECT_DOUBLE_EQ(e.per_interval[1].grams(), 2 * 100);
+  EXPECT_DOUBLE_EQ(e.total.grams(), 400);
+}
+
+}  // namespace
+}  // namespace wattprint
