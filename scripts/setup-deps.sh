@@ -5,7 +5,7 @@ pkgs=(
   build-essential cmake ninja-build pkg-config
   libcli11-dev nlohmann-json3-dev libtomlplusplus-dev libfmt-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  python3 python3-pytest
+  python3 python3-pytest python3-dev python3-pybind11 python3-pip python3-setuptools python3-wheel
 )
 missing=()
 for p in "${pkgs[@]}"; do
