@@ -3,6 +3,7 @@ WATTPRINT_* variables from the caller) and a fake RAPL powercap tree whose
 counters the tests move while a tracker runs."""
 
 import csv
+import logging
 import os
 import tempfile
 
@@ -74,10 +75,13 @@ def env(tmp_path, monkeypatch):
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.chdir(work)
     monkeypatch.setattr(tempfile, "tempdir", str(tmp))
+    # log_level= sets the "wattprint" logger's level, which outlives a tracker.
+    logging.getLogger("wattprint").setLevel(logging.NOTSET)
     rapl = FakeRapl(str(tmp_path / "tree"))
     monkeypatch.setenv("WATTPRINT_SYSFS_ROOT", rapl.sysfs)
     rapl.home, rapl.work, rapl.tmp = str(home), str(work), str(tmp)
-    return rapl
+    yield rapl
+    logging.getLogger("wattprint").setLevel(logging.NOTSET)
 
 
 def read_rows(path):
