@@ -55,3 +55,27 @@ def test_forced_powers_feed_the_models_when_no_counter(env, monkeypatch, tmp_pat
     t.stop()
     data = t.final_emissions_data
     assert data.ram_power == pytest.approx(4.0, rel=1e-9)
+
+
+def test_offline_location_may_come_from_any_settings_layer(env, monkeypatch):
+    monkeypatch.setenv("CODECARBON_COUNTRY_ISO_CODE", "FRA")
+    OfflineEmissionsTracker()
+    monkeypatch.delenv("CODECARBON_COUNTRY_ISO_CODE")
+    monkeypatch.setenv("WATTPRINT_COUNTRY", "DEU")
+    OfflineEmissionsTracker()
+
+
+def test_offline_with_cloud_only_uses_the_world_average(env, caplog):
+    t = OfflineEmissionsTracker(cloud_provider="gcp", cloud_region="europe-west1")
+    assert "world average" in caplog.text
+    t.start()
+    t.stop()
+    d = t.final_emissions_data
+    assert (d.cloud_provider, d.cloud_region, d.on_cloud, d.country_iso_code) == \
+        ("gcp", "europe-west1", "Y", "")
+
+
+def test_only_two_positional_parameters_like_codecarbon(env):
+    assert EmissionsTracker("positional", 2)._native.project_name == "positional"
+    with pytest.raises(TypeError):
+        EmissionsTracker("p", 2, "out")

@@ -25,6 +25,7 @@ import sys
 from . import _config
 from . import _native
 from ._data import EmissionsData
+from ._outputs import Lock as _Lock, lock_path as _lock_path, upsert_row as _upsert_row
 
 _COLUMNS = tuple(_native.CSV_COLUMNS)
 _UNSET = object()
@@ -140,63 +141,6 @@ def _split_arguments(kwargs):
     return args, ignored
 
 
-class _Lock:
-    """CodeCarbon's one-tracker-at-a-time lock, as an flock (released by the
-    kernel if the process dies, so a crash leaves no stale lock behind)."""
-
-    def __init__(self):
-        import fcntl
-        import tempfile
-
-        self.path = os.path.join(tempfile.gettempdir(), ".wattprint.lock")
-        self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o666)
-        try:
-            fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            os.close(self._fd)
-            self._fd = -1
-            raise
-
-    def release(self):
-        if self._fd >= 0:
-            os.close(self._fd)
-            self._fd = -1
-
-
-def _upsert_row(directory, filename, data):
-    """on_csv_write="update": replace the row with this run_id, or append.
-
-    Returns the path written, or None when the file has other columns (the
-    caller then appends, which picks a sibling file). Locked with flock like
-    the library's appends, so the two never interleave."""
-    import csv
-    import fcntl
-
-    os.makedirs(directory or ".", exist_ok=True)
-    path = os.path.join(directory or ".", filename)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
-    with open(fd, "r+", newline="", encoding="utf-8") as f:
-        fcntl.flock(f, fcntl.LOCK_EX)
-        rows = list(csv.reader(f))
-        if rows and tuple(rows[0]) != _COLUMNS:
-            return None
-        body = rows[1:]
-        fields = data.csv_fields()
-        key = _COLUMNS.index("run_id")
-        for i, row in enumerate(body):
-            if len(row) > key and row[key] == data.run_id:
-                body[i] = fields
-                break
-        else:
-            body.append(fields)
-        f.seek(0)
-        f.truncate()
-        writer = csv.writer(f, lineterminator="\n")
-        writer.writerow(_COLUMNS)
-        writer.writerows(body)
-    return path
-
-
 class BaseEmissionsTracker:
     """Measures the energy and emissions of the code between start() and stop().
 
@@ -206,6 +150,8 @@ class BaseEmissionsTracker:
     force_ram_power, allow_multiple_runs, experiment_id, experiment_name,
     country_iso_code, region, cloud_provider, cloud_region.
     """
+
+    _needs_location = False  # OfflineEmissionsTracker: a location must be configured
 
     def __init__(self, **kwargs):
         self._state_lock = _thread.allocate_lock()
@@ -228,10 +174,16 @@ class BaseEmissionsTracker:
                 self._inert = "another tracker holds the lock (allow_multiple_runs=False)"
                 _logger().error(
                     "another wattprint tracker is running (it holds %s); this one will not measure. "
-                    "Stop the other one, or pass allow_multiple_runs=True.",
-                    os.path.join(__import__("tempfile").gettempdir(), ".wattprint.lock"))
+                    "Stop the other one, or pass allow_multiple_runs=True.", _lock_path())
                 return
         self._native = _native.NativeTracker(self._native_inputs(settings))
+        if self._needs_location and self._native.origin_of("country") == "default":
+            if not self._cloud_provider:
+                self._release_lock()
+                raise ValueError("OfflineEmissionsTracker needs country_iso_code (ISO 3166-1 alpha-3, "
+                                 "e.g. \"CAN\") or cloud_provider")
+            _logger().warning("no country_iso_code: the world average intensity is used "
+                              "(cloud regions are not in the built-in table)")
         self._report_sources()
         _LIVE[id(self)] = _weakref.ref(self, lambda _r, key=id(self): _LIVE.pop(key, None))
 
@@ -340,9 +292,7 @@ class BaseEmissionsTracker:
                 _logger().error("cannot stop tracking: %s", e)
                 return None
             finally:
-                if self._lock is not None:
-                    self._lock.release()
-                    self._lock = None
+                self._release_lock()
             self._save(data)
             self.final_emissions_data = data
             self.final_emissions = data.emissions
@@ -425,7 +375,7 @@ class BaseEmissionsTracker:
             return
         directory, filename = self._native.output_dir, self._native.output_file
         try:
-            if self._on_csv_write == "update" and _upsert_row(directory, filename, data) is not None:
+            if self._on_csv_write == "update" and _upsert_row(directory, filename, data, _COLUMNS) is not None:
                 return
             path, note = self._native.append_row(directory, filename, data.csv_fields())
             if note:
@@ -452,17 +402,23 @@ class BaseEmissionsTracker:
         self._lock = None  # the flock belongs to the parent's tracker
         self._inert = "this tracker was created in the parent process (fork); create a new one here"
 
+    def _release_lock(self):
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
+
     def __del__(self):
-        lock = getattr(self, "_lock", None)
-        if lock is not None:
-            lock.release()
+        if getattr(self, "_lock", None) is not None:
+            self._release_lock()
 
 
 class EmissionsTracker(BaseEmissionsTracker):
     """CodeCarbon's EmissionsTracker: the location comes from settings
     (country_iso_code), else the world average intensity is used."""
 
-    def __init__(self, project_name=_UNSET, measure_power_secs=_UNSET, output_dir=_UNSET,
+    # Only CodeCarbon's first two parameters may be positional: its third is
+    # api_call_interval, which wattprint does not have.
+    def __init__(self, project_name=_UNSET, measure_power_secs=_UNSET, *, output_dir=_UNSET,
                  output_file=_UNSET, save_to_file=_UNSET, on_csv_write=_UNSET,
                  tracking_mode=_UNSET, gpu_ids=_UNSET, pue=_UNSET, log_level=_UNSET,
                  force_cpu_power=_UNSET, force_ram_power=_UNSET, allow_multiple_runs=_UNSET,
@@ -480,17 +436,11 @@ class EmissionsTracker(BaseEmissionsTracker):
 
 class OfflineEmissionsTracker(EmissionsTracker):
     """CodeCarbon's OfflineEmissionsTracker: the location is given, never
-    looked up. country_iso_code (ISO 3166-1 alpha-3, e.g. "CAN") is required
-    unless cloud_provider is given."""
+    looked up. country_iso_code (ISO 3166-1 alpha-3, e.g. "CAN"), from an
+    argument or any settings layer, is required unless cloud_provider is
+    given."""
 
-    def __init__(self, *args, country_iso_code=_UNSET, region=_UNSET, cloud_provider=_UNSET,
-                 cloud_region=_UNSET, **kwargs):
-        if country_iso_code in (_UNSET, None) and cloud_provider in (_UNSET, None) and \
-                "CODECARBON_COUNTRY_ISO_CODE" not in os.environ:
-            raise ValueError("OfflineEmissionsTracker needs country_iso_code (ISO 3166-1 alpha-3, "
-                             "e.g. \"CAN\") or cloud_provider")
-        super().__init__(*args, country_iso_code=country_iso_code, region=region,
-                         cloud_provider=cloud_provider, cloud_region=cloud_region, **kwargs)
+    _needs_location = True
 
 
 def track_emissions(fn=None, *, offline=False, **tracker_kwargs):
