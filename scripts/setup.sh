@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs the dependencies, builds wattprint, installs it to /usr/local/bin,
+# Installs the dependencies, builds wattprint, installs it to /usr/local/bin
+# and the Python package for /usr/bin/python3,
 # and measures a short sample workload with it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -7,5 +8,9 @@ cd "$(dirname "$0")/.."
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build --target wattprint_cli
 cmake --install build --component Unspecified >/dev/null
+# The Python package, for /usr/bin/python3 (docs/PYTHON.md), from the same build.
+WATTPRINT_BUILD_DIR="$PWD/build" /usr/bin/python3 -m pip install -q --no-build-isolation --no-deps \
+  --break-system-packages --root-user-action=ignore ./python
+/usr/bin/python3 -c 'import wattprint; print("+ import wattprint: ok, version", wattprint.__version__)' >&2
 echo "+ wattprint run -- sh -c '<count to 300000>'" >&2
 exec wattprint run -- sh -c 'i=0; while [ $i -lt 300000 ]; do i=$((i+1)); done; echo "counted to $i"'

@@ -120,14 +120,4 @@ int IntensityCommand(const Config& cfg, const IntensityOptions& opt) {
   return 0;
 }
 
-GridLocation LocationOf(const Config& cfg) {
-  GridLocation where;
-  where.country = cfg.country;
-  where.region = cfg.region;
-  where.zone = cfg.zone;
-  where.cloud_provider = cfg.cloud_provider;
-  where.cloud_region = cfg.cloud_region;
-  return where;
-}
-
 }  // namespace wattprint::cli

@@ -17,6 +17,7 @@
 #include "wattprint/live_intensity.h"
 #include "wattprint/location.h"
 #include "wattprint/report.h"
+#include "wattprint/session.h"
 #include "wattprint/sources.h"
 #include "wattprint/tracker.h"
 
@@ -56,17 +57,11 @@ struct CompareOptions {
 };
 int CompareCommand(const Config& cfg, const CompareOptions& opt);
 
-// The location keys of the config as a lookup query.
-GridLocation LocationOf(const Config& cfg);
 
 SourceOptions MakeSourceOptions(const Config& cfg);
 TrackerOptions MakeTrackerOptions(const Config& cfg);
-// Step 1 of the location resolution: the explicitly configured location
-// (--cloud-region > --zone > --region > --country) or --intensity override.
-// Returns an empty optional when nothing explicit is configured; errors name
-// the flag/variable/file the bad value came from.
-Result<std::optional<IntensityTimeline>> ExplicitIntensity(const Config& cfg);
-// The intensity for a run: ExplicitIntensity, else the world average
+// The intensity for a run: ExplicitIntensity (wattprint/session.h), else the
+// location from cloud metadata or the time zone, else the world average
 // (labelled as the default, never a specific place).
 Result<IntensityTimeline> ResolveIntensity(const Config& cfg);
 // Location and live intensity (live_setup.cpp). $XDG_CACHE_HOME/wattprint,

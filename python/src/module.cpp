@@ -1,0 +1,245 @@
+// wattprint._native: the library's tracker, configuration and CSV row, for
+// the Python package (python/wattprint). This file only assembles library
+// pieces; all measuring is done by wattprint::Tracker's native sampler
+// thread, and the GIL is released whenever a call may wait on it.
+//
+// Errors: invalid settings raise ValueError at construction (the Python
+// layer turns nothing into a silent default); a failure while tracking
+// raises RuntimeError, which the Python layer logs instead of propagating.
+//
+// Thread safety: every method may be called from any Python thread. The
+// Tracker is internally synchronised; `mu_` guards the RunResult the rows
+// are built from.
+#include <unistd.h>
+
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include "wattprint/config.h"
+#include "wattprint/report.h"
+#include "wattprint/session.h"
+#include "wattprint/sources.h"
+#include "wattprint/tracker.h"
+
+namespace py = pybind11;
+
+namespace wattprint::python {
+namespace {
+
+// (key, value, where, origin): one setting from the Python layer, e.g.
+// ("pue", "1.2", "CODECARBON_PUE=1.2", "env CODECARBON_PUE").
+using Override = std::tuple<std::string, std::string, std::string, std::string>;
+using Fields = std::vector<std::string>;  // a CSV row in kCsvColumns order
+
+struct Inputs {
+  std::vector<std::string> environment;
+  std::string cwd;
+  std::string home;
+  std::string xdg_config_home;
+  std::vector<Override> overrides;  // applied over the WATTPRINT_* layers
+  std::vector<Override> defaults;   // applied only to keys no layer set
+  std::optional<double> ram_power_w;
+  std::string python_version;
+  std::string cloud_provider;
+  std::string cloud_region;
+};
+
+[[noreturn]] void Fail(const Status& st) {
+  if (st.code() == Status::Code::kInvalidArgument || st.code() == Status::Code::kNotFound) {
+    throw py::value_error(st.message());
+  }
+  throw std::runtime_error(st.ToString());
+}
+
+Config BuildConfig(const Inputs& in) {
+  ConfigInputs ci;
+  ci.environment = in.environment;
+  ci.cwd = in.cwd;
+  ci.home = in.home;
+  ci.xdg_config_home = in.xdg_config_home;
+  Result<Config> loaded = LoadConfig(ci);
+  if (!loaded.ok()) Fail(loaded.status());
+  Config cfg = std::move(loaded).value();
+  for (const auto& [key, value, where, origin] : in.overrides) {
+    Status st = ApplyConfigValue(&cfg, key, value, where, origin);
+    if (!st.ok()) throw py::value_error(st.message());
+  }
+  for (const auto& [key, value, where, origin] : in.defaults) {
+    if (cfg.origins.count(key) != 0) continue;
+    Status st = ApplyConfigValue(&cfg, key, value, where, origin);
+    if (!st.ok()) throw py::value_error(st.message());
+  }
+  return cfg;
+}
+
+class NativeTracker {
+ public:
+  explicit NativeTracker(const Inputs& in) : cfg_(BuildConfig(in)) {
+    Result<IntensityTimeline> intensity = ConfiguredIntensity(cfg_);
+    if (!intensity.ok()) throw py::value_error(intensity.status().message());
+    SourceOptions sopts = SourceOptionsFor(cfg_);
+    if (in.ram_power_w) sopts.ram_power_override = Power::Watts(*in.ram_power_w);
+    DiscoveredSources found = DiscoverSources(sopts);
+    run_.meta = MetadataFor(cfg_);
+    run_.meta.python_version = in.python_version;
+    run_.meta.cloud_provider = in.cloud_provider;
+    run_.meta.cloud_region = in.cloud_region;
+    run_.meta.on_cloud = !in.cloud_provider.empty();
+    run_.sources = found.reports;
+    run_.scope = cfg_.scope;
+    run_.intensity = std::move(intensity).value();
+    TrackerOptions topts = TrackerOptionsFor(cfg_);
+    // Process scope follows this interpreter and every process it starts.
+    if (cfg_.scope == Scope::kProcess) topts.tree_root = getpid();
+    tracker_ = std::make_unique<Tracker>(std::move(topts), std::move(found.sources));
+  }
+
+  ~NativeTracker() {
+    // After fork the sampler thread does not exist in the child and the
+    // tracker's mutex may be held by a thread that is gone: leak both.
+    if (abandoned_) {
+      (void)tracker_.release();
+      (void)mu_.release();
+    }
+  }
+
+  void Start() {
+    std::lock_guard<std::mutex> l(*mu_);
+    Status st = tracker_->Start();
+    if (!st.ok()) Fail(st);
+  }
+
+  Fields Stop() {
+    std::lock_guard<std::mutex> l(*mu_);
+    Status st = tracker_->Stop();
+    if (!st.ok()) Fail(st);
+    run_.snapshot = tracker_->Snapshot();
+    return WholeRunLocked();
+  }
+
+  // A row for everything since start, without stopping.
+  Fields Flush() {
+    std::lock_guard<std::mutex> l(*mu_);
+    if (!tracker_->running()) throw std::runtime_error("the tracker is not running");
+    run_.snapshot = tracker_->Flush();
+    return WholeRunLocked();
+  }
+
+  void StartTask(const std::string& name) {
+    std::lock_guard<std::mutex> l(*mu_);
+    Status st = tracker_->StartTask(name);
+    if (!st.ok()) Fail(st);
+  }
+
+  // The task's name and its row (the slice between its two readings).
+  std::pair<std::string, Fields> StopTask() {
+    std::lock_guard<std::mutex> l(*mu_);
+    Result<TaskRecord> t = tracker_->StopTask();
+    if (!t.ok()) Fail(t.status());
+    run_.snapshot = tracker_->Snapshot();
+    return {t->name, RowLocked(t->from_point, t->to_point)};
+  }
+
+  // Appends a row to output_dir/output_file; returns (path, note).
+  std::pair<std::string, std::string> AppendRow(const std::string& dir, const std::string& file,
+                                                const Fields& fields) const {
+    std::string written_to, note;
+    Status st = AppendCsvRow(dir, file, CsvRow{fields}, &written_to, &note);
+    if (!st.ok()) Fail(st);
+    return {written_to, note};
+  }
+
+  // The full JSON record of the last stop/flush (see docs/OUTPUTS.md).
+  std::string Json() const {
+    std::lock_guard<std::mutex> l(*mu_);
+    return RunToJson(run_).dump(2);
+  }
+
+  // (name, state, reason, fix) of every source probed.
+  std::vector<std::tuple<std::string, std::string, std::string, std::string>> Sources() const {
+    std::vector<std::tuple<std::string, std::string, std::string, std::string>> out;
+    for (const ProbeReport& r : run_.sources) out.emplace_back(r.name, ToString(r.state), r.reason, r.fix);
+    return out;
+  }
+
+  bool Running() const { return tracker_->running(); }
+  void Abandon() { abandoned_ = true; }
+  const Config& config() const { return cfg_; }
+  const RunMetadata& meta() const { return run_.meta; }
+
+ private:
+  Fields WholeRunLocked() {
+    run_.wall_start = run_.snapshot.wall_start;
+    const size_t points = run_.snapshot.ledger->num_points();
+    return RowLocked(0, points == 0 ? 0 : points - 1);
+  }
+
+  Fields RowLocked(size_t from, size_t to) {
+    run_.wall_start = run_.snapshot.wall_start;
+    return MakeCsvRow(run_, from, to, std::chrono::system_clock::now()).fields;
+  }
+
+  Config cfg_;
+  RunResult run_;
+  std::unique_ptr<std::mutex> mu_ = std::make_unique<std::mutex>();
+  std::unique_ptr<Tracker> tracker_;
+  bool abandoned_ = false;
+};
+
+}  // namespace
+}  // namespace wattprint::python
+
+PYBIND11_MODULE(_native, m) {
+  using namespace wattprint;
+  using namespace wattprint::python;
+  m.doc() = "wattprint's native tracker (see wattprint.EmissionsTracker)";
+  m.attr("CSV_COLUMNS") = kCsvColumns;
+
+  py::class_<Inputs>(m, "Inputs")
+      .def(py::init<>())
+      .def_readwrite("environment", &Inputs::environment)
+      .def_readwrite("cwd", &Inputs::cwd)
+      .def_readwrite("home", &Inputs::home)
+      .def_readwrite("xdg_config_home", &Inputs::xdg_config_home)
+      .def_readwrite("overrides", &Inputs::overrides)
+      .def_readwrite("defaults", &Inputs::defaults)
+      .def_readwrite("ram_power_w", &Inputs::ram_power_w)
+      .def_readwrite("python_version", &Inputs::python_version)
+      .def_readwrite("cloud_provider", &Inputs::cloud_provider)
+      .def_readwrite("cloud_region", &Inputs::cloud_region);
+
+  using Release = py::call_guard<py::gil_scoped_release>;
+  py::class_<NativeTracker>(m, "NativeTracker")
+      .def(py::init<const Inputs&>())
+      .def("start", &NativeTracker::Start, Release())
+      .def("stop", &NativeTracker::Stop, Release())
+      .def("flush", &NativeTracker::Flush, Release())
+      .def("start_task", &NativeTracker::StartTask, Release())
+      .def("stop_task", &NativeTracker::StopTask, Release())
+      .def("append_row", &NativeTracker::AppendRow, Release())
+      .def("json", &NativeTracker::Json, Release())
+      .def("sources", &NativeTracker::Sources)
+      .def("abandon", &NativeTracker::Abandon)
+      .def_property_readonly("running", &NativeTracker::Running)
+      .def_property_readonly("run_id", [](const NativeTracker& t) { return t.meta().run_id; })
+      .def_property_readonly("project_name", [](const NativeTracker& t) { return t.config().project_name; })
+      .def_property_readonly("experiment_id", [](const NativeTracker& t) { return t.config().experiment_id; })
+      .def_property_readonly("experiment_name",
+                             [](const NativeTracker& t) { return t.config().experiment_name; })
+      .def_property_readonly("output_dir", [](const NativeTracker& t) { return t.config().output_dir; })
+      .def_property_readonly("output_file", [](const NativeTracker& t) { return t.config().output_file; })
+      .def_property_readonly("save_to_file", [](const NativeTracker& t) { return t.config().save_to_file; })
+      .def_property_readonly("interval_s", [](const NativeTracker& t) { return t.config().interval_s; })
+      .def_property_readonly("pue", [](const NativeTracker& t) { return t.config().pue; })
+      .def_property_readonly("tracking_mode",
+                             [](const NativeTracker& t) { return std::string(ToString(t.config().scope)); })
+      .def("origin_of", [](const NativeTracker& t, const std::string& key) { return t.config().OriginOf(key); });
+}

@@ -1,0 +1,232 @@
+"""EmissionsTracker against a fake RAPL tree: exact energies in the return
+value, final_emissions_data and the CSV row; flush; tasks; the context
+manager; exceptions in tracked code; outputs."""
+
+import json
+import os
+
+import pytest
+
+from conftest import WORLD_G_PER_KWH, kwh, read_rows, zone_latest_g_per_kwh
+from wattprint import EmissionsData, EmissionsTracker, OfflineEmissionsTracker
+
+REL = 1e-12  # counters are exact; only double rounding remains
+
+
+def approx(v):
+    return pytest.approx(v, rel=REL)
+
+
+def test_start_stop_gives_exact_energy_everywhere(env):
+    tracker = EmissionsTracker(project_name="exact")
+    tracker.start()
+    env.add(7200000, 900000)
+    emissions = tracker.stop()
+
+    energy = kwh(7200000 + 900000)
+    assert emissions == approx(energy * WORLD_G_PER_KWH / 1000)
+    data = tracker.final_emissions_data
+    assert isinstance(data, EmissionsData)
+    assert tracker.final_emissions == emissions
+    assert data.cpu_energy == approx(kwh(7200000))
+    assert data.ram_energy == approx(kwh(900000))
+    assert data.energy_consumed == approx(energy)
+    assert data.gpu_energy is None  # no GPU: unknown, not zero
+    assert data.project_name == "exact"
+    assert data.tracking_mode == "machine"
+    assert data.run_id == tracker.run_id
+    assert data.duration > 0
+
+    rows = read_rows(os.path.join(env.work, "emissions.csv"))
+    assert len(rows) == 1
+    assert float(rows[0]["cpu_energy"]) == approx(kwh(7200000))
+    assert float(rows[0]["ram_energy"]) == approx(kwh(900000))
+    assert float(rows[0]["emissions"]) == emissions
+    assert rows[0]["gpu_energy"] == ""
+    assert rows[0]["run_id"] == tracker.run_id
+    assert rows[0]["python_version"].count(".") == 2
+    assert data.values["energy_consumed"] == data.energy_consumed
+    assert list(data.values) == list(rows[0])
+
+
+def test_pue_country_and_output_location(env):
+    out = os.path.join(env.work, "out")
+    tracker = OfflineEmissionsTracker(country_iso_code="CAN", pue=1.5, output_dir=out,
+                                      output_file="e.csv", region="quebec")
+    tracker.start()
+    env.add(3600000, 0)  # 1e-6 kWh
+    emissions = tracker.stop()
+    # region="quebec" picks the Quebec grid zone within Canada.
+    assert emissions == approx(1e-6 * 1.5 * zone_latest_g_per_kwh("CA-QC") / 1000)
+    row = read_rows(os.path.join(out, "e.csv"))[0]
+    assert float(row["energy_consumed"]) == approx(1.5e-6)
+    assert float(row["cpu_energy"]) == approx(1.5e-6)
+    assert row["country_iso_code"] == "CAN"
+    assert row["country_name"] == "Canada"
+    assert row["region"] == "Quebec (CA-QC)"  # the region as the grid data name it
+    assert row["pue"] == "1.5"
+
+
+def test_process_mode_is_recorded_and_bounded_by_machine(env):
+    tracker = EmissionsTracker(tracking_mode="process")
+    tracker.start()
+    sum(i * i for i in range(200000))  # some CPU time of our own
+    env.add(3600000, 3600000)
+    tracker.stop()
+    data = tracker.final_emissions_data
+    assert data.tracking_mode == "process"
+    assert data.cpu_energy is not None
+    assert 0 <= data.cpu_energy <= kwh(3600000) * (1 + REL)
+    assert 0 <= data.ram_energy <= kwh(3600000) * (1 + REL)
+
+
+def test_flush_writes_cumulative_rows_and_keeps_running(env):
+    tracker = EmissionsTracker()
+    tracker.start()
+    env.add(3600000, 0)
+    first = tracker.flush()
+    env.add(3600000, 0)
+    total = tracker.stop()
+    assert first == approx(1e-6 * WORLD_G_PER_KWH / 1000)
+    assert total == approx(2e-6 * WORLD_G_PER_KWH / 1000)
+    rows = read_rows("emissions.csv")
+    assert [float(r["cpu_energy"]) for r in rows] == [approx(1e-6), approx(2e-6)]
+    assert rows[0]["run_id"] == rows[1]["run_id"] == tracker.run_id
+
+
+def test_update_mode_keeps_one_row_per_run(env):
+    with open("emissions.csv", "w"):
+        pass  # an empty file gets the header
+    other = EmissionsTracker(on_csv_write="update")
+    other.start()
+    other.stop()
+    tracker = EmissionsTracker(on_csv_write="update")
+    tracker.start()
+    env.add(3600000, 0)
+    tracker.flush()
+    env.add(3600000, 0)
+    tracker.stop()
+    rows = read_rows("emissions.csv")
+    assert [r["run_id"] for r in rows] == [other.run_id, tracker.run_id]
+    assert float(rows[1]["cpu_energy"]) == approx(2e-6)
+
+
+def test_save_to_file_false_writes_nothing(env):
+    tracker = EmissionsTracker(save_to_file=False)
+    tracker.start()
+    env.add(3600000, 0)
+    assert tracker.stop() == approx(1e-6 * WORLD_G_PER_KWH / 1000)
+    assert not os.path.exists("emissions.csv")
+
+
+def test_tasks_are_exact_slices(env):
+    tracker = EmissionsTracker()
+    tracker.start()
+    env.add(1000000, 0)         # before any task
+    tracker.start_task("load")
+    env.add(3600000, 360000)
+    load = tracker.stop_task()
+    env.add(2000000, 0)         # between tasks
+    tracker.start_task("train")
+    env.add(7200000, 0)
+    train = tracker.stop_task()
+    total = tracker.stop()
+
+    assert load.cpu_energy == approx(1e-6)
+    assert load.ram_energy == approx(1e-7)
+    assert train.cpu_energy == approx(2e-6)
+    assert train.ram_energy == 0.0  # measured, and it did not move
+    assert tracker.final_emissions_data.cpu_energy == approx(kwh(1000000 + 3600000 + 2000000 + 7200000))
+    assert total == approx(tracker.final_emissions_data.energy_consumed * WORLD_G_PER_KWH / 1000)
+    assert set(tracker.tasks) == {"load", "train"}
+    assert tracker.tasks["load"] == load
+    assert load.run_id == tracker.run_id
+
+
+def test_start_task_without_start_and_duplicate_names(env):
+    tracker = EmissionsTracker()
+    tracker.start_task("step")  # CodeCarbon allows tasks without start()
+    env.add(3600000, 0)
+    first = tracker.stop_task()
+    tracker.start_task("step")
+    second = tracker.stop_task()
+    tracker.stop()
+    names = list(tracker.tasks)
+    assert names[0] == "step" and names[1].startswith("step_") and len(names) == 2
+    assert first.cpu_energy == approx(1e-6)
+    assert second.cpu_energy == 0.0
+
+
+def test_stop_task_without_task_returns_none(env):
+    tracker = EmissionsTracker()
+    tracker.start()
+    assert tracker.stop_task() is None
+    tracker.stop()
+
+
+def test_context_manager(env):
+    with EmissionsTracker(project_name="ctx") as tracker:
+        env.add(3600000, 0)
+    assert tracker.final_emissions_data.cpu_energy == approx(1e-6)
+    assert read_rows("emissions.csv")[0]["project_name"] == "ctx"
+
+
+def test_exception_inside_context_still_writes_the_row(env):
+    with pytest.raises(RuntimeError, match="boom"):
+        with EmissionsTracker() as tracker:
+            env.add(3600000, 0)
+            raise RuntimeError("boom")
+    assert tracker.final_emissions_data.cpu_energy == approx(1e-6)
+    assert len(read_rows("emissions.csv")) == 1
+
+
+def test_stop_without_start_and_double_start(env, caplog):
+    tracker = EmissionsTracker()
+    assert tracker.stop() is None  # as CodeCarbon
+    assert tracker.flush() is None
+    tracker.start()
+    tracker.start()  # warned, ignored
+    env.add(3600000, 0)
+    assert tracker.stop() == approx(1e-6 * WORLD_G_PER_KWH / 1000)
+    assert "already running" in caplog.text
+    assert "not started" in caplog.text
+
+
+def test_restart_measures_the_new_run_only(env):
+    tracker = EmissionsTracker()
+    tracker.start()
+    env.add(3600000, 0)
+    tracker.stop()
+    env.add(1000000, 0)  # between runs: not counted
+    tracker.start()
+    env.add(7200000, 0)
+    tracker.stop()
+    assert tracker.final_emissions_data.cpu_energy == approx(2e-6)
+
+
+def test_write_failure_is_logged_not_raised(env, caplog):
+    with open("blocker", "w"):
+        pass
+    tracker = EmissionsTracker(output_dir=os.path.join(env.work, "blocker", "sub"))
+    tracker.start()
+    env.add(3600000, 0)
+    assert tracker.stop() == approx(1e-6 * WORLD_G_PER_KWH / 1000)
+    assert "cannot write the CSV row" in caplog.text
+
+
+def test_to_json_has_methods_and_exact_joules(env):
+    tracker = EmissionsTracker(save_to_file=False)
+    tracker.start()
+    env.add(7200000, 900000)
+    tracker.stop()
+    record = json.loads(tracker.to_json())
+    assert record["kinds"]["cpu"]["method"] == "measured_counter"
+    assert record["kinds"]["cpu"]["machine"]["j"] == pytest.approx(7.2, rel=REL)
+    assert record["kinds"]["dram"]["machine"]["j"] == pytest.approx(0.9, rel=REL)
+
+
+def test_ignored_codecarbon_parameters_are_accepted_with_a_warning(env, caplog):
+    tracker = EmissionsTracker(save_to_api=False, api_call_interval=4)
+    assert "api_call_interval, save_to_api" in caplog.text
+    tracker.start()
+    tracker.stop()
