@@ -183,7 +183,8 @@ class BaseEmissionsTracker:
                 raise ValueError("OfflineEmissionsTracker needs country_iso_code (ISO 3166-1 alpha-3, "
                                  "e.g. \"CAN\") or cloud_provider")
             _logger().warning("no country_iso_code: the world average intensity is used "
-                              "(cloud regions are not in the built-in table)")
+                              "(the Python tracker records cloud_provider and cloud_region but does not look "
+                              "them up yet; pass country_iso_code or region)")
         self._report_sources()
         _LIVE[id(self)] = _weakref.ref(self, lambda _r, key=id(self): _LIVE.pop(key, None))
 
