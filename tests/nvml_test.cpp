@@ -159,6 +159,21 @@ TEST_F(NvmlTest, LibraryMissing) {
   EXPECT_THAT(r.reason, HasSubstr("NVML library not found: /nonexistent/libnvidia-ml.so.1"));
 }
 
+// The default library search is skipped without the kernel driver; with
+// it, the search runs (and here finds nothing under the default names).
+TEST_F(NvmlTest, NoDriverSkipsTheLibrarySearch) {
+  SourceOptions o;  // no configured library: the default search
+  o.roots.procfs = t_.Path("proc");
+  ProbeResult r = ProbeNvml(o, {});
+  EXPECT_EQ(r.state, ProbeState::kAbsent);
+  EXPECT_EQ(r.reason, "no NVIDIA kernel driver (" + t_.Path("proc") +
+                          "/driver/nvidia/version unreadable); NVML not loaded");
+  t_.Write("proc/driver/nvidia/version", "NVRM version: NVIDIA UNIX x86_64 Kernel Module  550.54.15\n");
+  r = ProbeNvml(o, {});
+  EXPECT_EQ(r.state, ProbeState::kAbsent);
+  EXPECT_THAT(r.reason, Not(HasSubstr("kernel driver")));
+}
+
 TEST_F(NvmlTest, MissingEnergySymbolFallsBackToPower) {
   Write(kTwoH100);
   ProbeResult r = ProbeNvml(Options(WATTPRINT_FAKE_NVML_NOENERGY), {});

@@ -356,6 +356,17 @@ ProbeResult ProbeNvml(const SourceOptions& opts, const std::set<DeviceKind>& cov
     r.reason = "gpu already measured by an earlier source";
     return r;
   }
+  // No kernel driver, no GPU for NVML to find: skip the library search,
+  // which costs dozens of failed opens along the loader's paths at every
+  // start. A configured library path is always tried (tests, odd installs).
+  if (opts.nvml_library.empty()) {
+    const std::shared_ptr<FileSystem> fs = opts.fs ? opts.fs : PosixFileSystem();
+    const std::string driver = opts.roots.Proc("driver/nvidia/version");
+    if (!fs->ReadFile(driver).ok()) {
+      r.reason = "no NVIDIA kernel driver (" + driver + " unreadable); NVML not loaded";
+      return r;
+    }
+  }
   Result<std::shared_ptr<nvml::Library>> lib = nvml::Load(opts.nvml_library);
   if (!lib.ok()) {
     if (lib.status().code() == Status::Code::kPermissionDenied) return Denied(lib.status().message());

@@ -168,6 +168,16 @@ ProbeResult ProbeRocmSmi(const SourceOptions& opts, const std::set<DeviceKind>& 
     r.reason = "gpu already measured by an earlier source";
     return r;
   }
+  // No amdgpu kernel driver, no GPU for ROCm SMI: skip the library search
+  // (see ProbeNvml). A configured library path is always tried.
+  if (opts.rocm_smi_library.empty()) {
+    const std::shared_ptr<FileSystem> fs = opts.fs ? opts.fs : PosixFileSystem();
+    const std::string driver = opts.roots.Sys("module/amdgpu/initstate");
+    if (!fs->ReadFile(driver).ok()) {
+      r.reason = "no amdgpu kernel driver (" + driver + " unreadable); ROCm SMI not loaded";
+      return r;
+    }
+  }
   Result<std::shared_ptr<rsmi::Library>> lib = rsmi::Load(opts.rocm_smi_library);
   if (!lib.ok()) {
     if (lib.status().code() == Status::Code::kPermissionDenied) return Denied(lib.status().message());
