@@ -1,9 +1,13 @@
 // The `wattprint` command: parse the command line, load the layered
 // configuration, and hand over to run, monitor or doctor. Usage and
 // configuration errors print one line on stderr and exit 2.
+#include <algorithm>
 #include <cstdio>
 #include <exception>
+#include <initializer_list>
+#include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <CLI/CLI.hpp>
@@ -13,14 +17,112 @@
 
 namespace {
 
-using wattprint::cli::SharedFlags;
+using wattprint::ConfigKey;
+using wattprint::ConfigKeys;
 using wattprint::cli::UsageError;
+
+// CLI11 type names shown in --help.
+const char* TypeName(std::string_view key) {
+  if (key == "interval" || key == "save_interval") return "SECONDS";
+  if (key == "cpu_power") return "W";
+  if (key == "pue") return "RATIO";
+  if (key == "intensity") return "G";
+  if (key == "intensity_year") return "YEAR";
+  if (key == "cloud_provider") return "aws|gcp|azure";
+  if (key == "cloud_region" || key == "region" || key == "zone") return "NAME";
+  if (key == "scope") return "machine|process";
+  if (key == "output_dir" || key == "sysfs_root" || key == "procfs_root") return "DIR";
+  if (key == "json" || key == "nvml_library" || key == "rocm_smi_library") return "FILE";
+  if (key == "gpu_ids") return "IDS";
+  if (key == "live_cache_ttl") return "SECONDS";
+  if (key == "uk_region") return "ID";
+  if (key == "metadata_endpoint" || key == "electricitymaps_url" || key == "uk_intensity_url") return "URL";
+  if (key == "live_intensity") return "off|electricitymaps|uk";
+  if (key == "intensity_basis") return "average|marginal";
+  if (key == "output_file") return "NAME";
+  return "TEXT";
+}
+
+// The flags one subcommand registered, and where CLI11 stores their values.
+class SharedFlags {
+ public:
+  // Registers a flag for every key in ConfigKeys(); save_interval only when
+  // `with_save_interval` (monitor).
+  void Register(CLI::App* cmd, bool with_save_interval);
+  // Registers flags for only these keys (commands that take a location).
+  void RegisterKeys(CLI::App* cmd, std::initializer_list<std::string_view> keys);
+  // The flags actually given, as (key, raw value) for LoadConfig.
+  std::vector<std::pair<std::string, std::string>> Given() const;
+
+ private:
+  struct Entry {
+    std::string key;
+    CLI::Option* option = nullptr;
+    bool is_bool = false;
+  };
+  void Add(CLI::App* cmd, const ConfigKey& k);
+  std::vector<Entry> entries_;
+  std::map<std::string, std::string> values_;  // key -> raw text (node-stable)
+  std::map<std::string, bool> bools_;
+};
+
+void SharedFlags::Add(CLI::App* cmd, const ConfigKey& k) {
+  const std::string key = k.key;
+  Entry e{key, nullptr, k.type == ConfigKey::Type::kBool};
+  if (e.is_bool) {
+    e.option = cmd->add_flag(k.flag, bools_[key], k.help);
+  } else {
+    e.option = cmd->add_option(k.flag, values_[key], k.help)->type_name(TypeName(key));
+  }
+  entries_.push_back(std::move(e));
+}
+
+void SharedFlags::Register(CLI::App* cmd, bool with_save_interval) {
+  for (const ConfigKey& k : ConfigKeys()) {
+    if (std::string_view(k.key) == "save_interval" && !with_save_interval) continue;
+    Add(cmd, k);
+  }
+}
+
+void SharedFlags::RegisterKeys(CLI::App* cmd, std::initializer_list<std::string_view> keys) {
+  for (const ConfigKey& k : ConfigKeys()) {
+    if (std::find(keys.begin(), keys.end(), std::string_view(k.key)) != keys.end()) Add(cmd, k);
+  }
+}
+
+std::vector<std::pair<std::string, std::string>> SharedFlags::Given() const {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const Entry& e : entries_) {
+    if (e.option->count() == 0) continue;
+    if (e.is_bool) {
+      // --quiet sets quiet; --no-save and the other --no-* flags clear theirs.
+      bool negative = false;
+      for (const ConfigKey& k : ConfigKeys()) {
+        if (e.key == k.key) negative = std::string_view(k.flag).rfind("--no-", 0) == 0;
+      }
+      out.emplace_back(e.key, e.key == "save_to_file" || negative ? "false" : "true");
+    } else {
+      out.emplace_back(e.key, values_.at(e.key));
+    }
+  }
+  return out;
+}
 
 // CLI11's message, plus where to look for the right spelling.
 int ParseFailure(const CLI::ParseError& e, const std::string& command) {
   std::string msg = e.what();
   while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
   return UsageError(msg + "; run 'wattprint " + command + "--help' for usage");
+}
+
+// The subcommand named on the command line: the first argument that is not
+// an option. Only that subcommand's flags are registered (each costs CLI11
+// an allocation-heavy Option), the others are listed by name for --help.
+std::string_view Invoked(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    if (argv[i][0] != '-') return argv[i];
+  }
+  return {};
 }
 
 }  // namespace
@@ -32,34 +134,37 @@ int main(int argc, char** argv) {
   app.footer("Exit codes: run returns the command's code (128+N if killed by signal N, 127 if\n"
              "not found, 126 if not executable); 2 means a usage or configuration error.");
 
+  const std::string_view invoked = Invoked(argc, argv);
   CLI::App* run = app.add_subcommand("run", "Run a command and report its energy and emissions");
   SharedFlags run_flags;
-  run_flags.Register(run, false);
   std::vector<std::string> command;
-  run->add_option("command", command, "Run this command with its arguments (put it after --)")
-      ->required();
   double wait_below = 0;
   std::string max_wait;
-  CLI::Option* wait_opt =
-      run->add_option("--wait-for-intensity-below", wait_below,
-                      "Start CMD once the live grid intensity is below G g CO2e/kWh")
-          ->type_name("G")
-          ->check(CLI::PositiveNumber);
-  CLI::Option* max_wait_opt =
-      run->add_option("--max-wait", max_wait, "Wait at most DURATION (90s, 30m, 2h) for low intensity")
-          ->type_name("DURATION");
-  wait_opt->needs(max_wait_opt);
-  max_wait_opt->needs(wait_opt);
+  CLI::Option* wait_opt = nullptr;
+  if (invoked == "run") {
+    run_flags.Register(run, false);
+    run->add_option("command", command, "Run this command with its arguments (put it after --)")
+        ->required();
+    wait_opt = run->add_option("--wait-for-intensity-below", wait_below,
+                               "Start CMD once the live grid intensity is below G g CO2e/kWh")
+                   ->type_name("G")
+                   ->check(CLI::PositiveNumber);
+    CLI::Option* max_wait_opt =
+        run->add_option("--max-wait", max_wait, "Wait at most DURATION (90s, 30m, 2h) for low intensity")
+            ->type_name("DURATION");
+    wait_opt->needs(max_wait_opt);
+    max_wait_opt->needs(wait_opt);
+  }
 
   CLI::App* monitor =
       app.add_subcommand("monitor", "Track the whole machine until interrupted (Ctrl-C)");
   SharedFlags monitor_flags;
-  monitor_flags.Register(monitor, true);
+  if (invoked == "monitor") monitor_flags.Register(monitor, true);
 
   CLI::App* doctor =
       app.add_subcommand("doctor", "Show which energy sources work here and how to fix the others");
   SharedFlags doctor_flags;
-  doctor_flags.Register(doctor, false);
+  if (invoked == "doctor") doctor_flags.Register(doctor, false);
 
   // Location keys shared by intensity and compare.
   const auto location_keys = {std::string_view("country"), std::string_view("region"), std::string_view("zone"),
@@ -68,27 +173,31 @@ int main(int argc, char** argv) {
   CLI::App* intensity = app.add_subcommand(
       "intensity", "Show the grid carbon intensity of a location and where the figure comes from");
   SharedFlags intensity_flags;
-  intensity_flags.RegisterKeys(intensity, location_keys);
   wattprint::cli::IntensityOptions intensity_opt;
-  intensity->add_flag("--list", intensity_opt.list, "List every grid zone and cloud region instead");
-  intensity->add_flag("--json", intensity_opt.json, "Print JSON instead of text");
-  intensity->add_option("--dataset", intensity_opt.dataset,
-                        "Use this data set instead of the default (electricitymaps, ember or unfccc)")
-      ->type_name("NAME");
+  if (invoked == "intensity") {
+    intensity_flags.RegisterKeys(intensity, location_keys);
+    intensity->add_flag("--list", intensity_opt.list, "List every grid zone and cloud region instead");
+    intensity->add_flag("--json", intensity_opt.json, "Print JSON instead of text");
+    intensity->add_option("--dataset", intensity_opt.dataset,
+                          "Use this data set instead of the default (electricitymaps, ember or unfccc)")
+        ->type_name("NAME");
+  }
 
   CLI::App* compare = app.add_subcommand(
       "compare", "Show what a finished run would have emitted in the lowest-intensity zones and cloud regions");
   SharedFlags compare_flags;
-  compare_flags.RegisterKeys(compare, location_keys);
   wattprint::cli::CompareOptions compare_opt;
-  compare->add_option("run", compare_opt.run, "Read the run from this emissions CSV or JSON record");
-  compare->add_option("--energy-kwh", compare_opt.energy_kwh, "Compare this energy in kWh instead of a run")
-      ->type_name("KWH");
-  compare->add_option("--row", compare_opt.row, "Use this data row of the CSV (1 = first; default: last)")
-      ->type_name("N");
-  compare->add_option("--top", compare_opt.top, "Show this many zones and cloud regions (default 5)")
-      ->type_name("N");
-  compare->add_flag("--json", compare_opt.json, "Print JSON instead of text");
+  if (invoked == "compare") {
+    compare_flags.RegisterKeys(compare, location_keys);
+    compare->add_option("run", compare_opt.run, "Read the run from this emissions CSV or JSON record");
+    compare->add_option("--energy-kwh", compare_opt.energy_kwh, "Compare this energy in kWh instead of a run")
+        ->type_name("KWH");
+    compare->add_option("--row", compare_opt.row, "Use this data row of the CSV (1 = first; default: last)")
+        ->type_name("N");
+    compare->add_option("--top", compare_opt.top, "Show this many zones and cloud regions (default 5)")
+        ->type_name("N");
+    compare->add_flag("--json", compare_opt.json, "Print JSON instead of text");
+  }
 
   try {
     app.parse(argc, argv);
@@ -107,12 +216,12 @@ int main(int argc, char** argv) {
                              : compare->parsed()   ? compare_flags
                                                    : doctor_flags;
   std::vector<std::string> files;
-  wattprint::Result<wattprint::Config> cfg = wattprint::cli::ResolveConfig(flags, &files);
+  wattprint::Result<wattprint::Config> cfg = wattprint::cli::ResolveConfig(flags.Given(), &files);
   if (!cfg.ok()) return UsageError(cfg.status().message());
   try {
     if (run->parsed()) {
       wattprint::cli::WaitOptions wait;
-      if (wait_opt->count() > 0) {
+      if (wait_opt != nullptr && wait_opt->count() > 0) {
         wattprint::Result<wattprint::Duration> d = wattprint::cli::ParseDuration(max_wait);
         if (!d.ok()) return UsageError("--max-wait " + max_wait + ": " + d.status().message());
         wait.below_g_per_kwh = wait_below;
