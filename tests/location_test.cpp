@@ -83,6 +83,23 @@ TEST(TimeZone, CountryFromZoneTabThenZone1970FirstCode) {
   EXPECT_EQ(utc.status().message(), "time zone Etc/UTC names no country");
 }
 
+TEST(TimeZone, NameMustBeTheWholeZoneColumn) {
+  Tz t;
+  // The name also occurs in a comment line, as a prefix of a longer zone and
+  // inside a comment column before the line that really has it.
+  t.tree.Write("zoneinfo/zone.tab",
+               "# Europe/Paris is listed below\n"
+               "XA\t+0000+00000\tEurope/Paris_Old\n"
+               "XB\t+0000+00000\tEurope/Nowhere\tnear Europe/Paris\n"
+               "FR\t+4852+00220\tEurope/Paris\n"
+               "XC\t+0000+00000\n");
+  const auto& fs = *PosixFileSystem();
+  EXPECT_EQ(*CountryOfTimeZone("Europe/Paris", t.opts, fs), "FR");
+  EXPECT_EQ(*CountryOfTimeZone("Europe/Paris_Old", t.opts, fs), "XA");
+  EXPECT_FALSE(CountryOfTimeZone("Europe/Par", t.opts, fs).ok());
+  EXPECT_FALSE(CountryOfTimeZone("+0000+00000", t.opts, fs).ok());  // a column, not a zone
+}
+
 TEST(TimeZone, MissingTablesSayWhichFile) {
   Tz t;
   t.tree.Remove("zoneinfo/zone.tab");
@@ -219,6 +236,26 @@ TEST(CloudMetadata, AnswerIsCachedIncludingNone) {
   EXPECT_EQ(s.requests(), 2 * after_first);
 }
 
+TEST(CloudMetadata, CacheFreshnessFollowsTtlAndEndpoint) {
+  TempTree cache;
+  FakeHttpServer s;  // answers 404: "no cloud", which is cached too
+  s.Start();
+  MetadataOptions o = At(s);
+  EXPECT_FALSE(MetadataCacheFresh(o));  // no cache file configured
+  o.cache_file = cache.Path("wattprint/cloud-metadata.json");
+  EXPECT_FALSE(MetadataCacheFresh(o));  // none written yet
+  ASSERT_FALSE(ProbeCloudMetadata(o).ok());
+  EXPECT_TRUE(MetadataCacheFresh(o));
+  MetadataOptions other = o;
+  other.endpoint = "http://127.0.0.1:9";
+  EXPECT_FALSE(MetadataCacheFresh(other));  // cached for another endpoint
+  o.cache_ttl = 0s;
+  EXPECT_FALSE(MetadataCacheFresh(o));
+  cache.Write("wattprint/cloud-metadata.json", "{not json");
+  o.cache_ttl = 3600s;
+  EXPECT_FALSE(MetadataCacheFresh(o));
+}
+
 LocationOptions Base(const Tz& t, const std::string& endpoint) {
   LocationOptions o;
   o.time_zone = t.opts;
@@ -269,6 +306,28 @@ TEST(ResolveLocation, NoMetadataServiceFallsToTimeZone) {
   Location l = ResolveLocation(Base(t, s.url()), *PosixFileSystem());
   EXPECT_EQ(l.step, LocationStep::kTimeZone);
   EXPECT_EQ(l.country, "FR");
+}
+
+TEST(ResolveLocation, OfflineWhenExplicitDisabledOrCached) {
+  Tz t;
+  TempTree cache;
+  FakeHttpServer s;
+  ServeAws(s.server(), "eu-north-1");
+  s.Start();
+  LocationOptions o = Base(t, s.url());
+  o.metadata.cache_file = cache.Path("cloud-metadata.json");
+  EXPECT_FALSE(ResolvesOffline(o));  // the metadata service must be asked
+  o.country = "IN";
+  EXPECT_TRUE(ResolvesOffline(o));
+  o.country.clear();
+  o.cloud_metadata = false;
+  EXPECT_TRUE(ResolvesOffline(o));
+  o.cloud_metadata = true;
+  ASSERT_EQ(ResolveLocation(o, *PosixFileSystem()).step, LocationStep::kCloudMetadata);
+  const int asked = s.requests();
+  EXPECT_TRUE(ResolvesOffline(o));  // answered from the cache from now on
+  EXPECT_EQ(ResolveLocation(o, *PosixFileSystem()).cloud_region, "eu-north-1");
+  EXPECT_EQ(s.requests(), asked);
 }
 
 }  // namespace

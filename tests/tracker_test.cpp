@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <filesystem>
 #include <thread>
 
 #include <unistd.h>
@@ -195,6 +196,57 @@ TEST(Tracker, ConcurrentCallsFromManyThreads) {
   for (auto& x : th) x.join();
   ASSERT_TRUE(t->Stop().ok());
   EXPECT_DOUBLE_EQ(t->Snapshot().ledger->SumAll().channels[0].machine.joules(), c->value.load());
+}
+
+int ThreadCount() {
+  int n = 0;
+  for (const auto& e : std::filesystem::directory_iterator("/proc/self/task")) {
+    (void)e;
+    ++n;
+  }
+  return n;
+}
+
+TEST(Tracker, CallerDrivenSamplingStartsNoThread) {
+  FakeProc p;
+  auto src = std::make_unique<FakeCounter>("pkg");
+  FakeCounter* c = src.get();
+  std::vector<std::unique_ptr<Source>> v;
+  v.push_back(std::move(src));
+  TrackerOptions o = p.Options(100ms);
+  o.sampler_thread = false;
+  int samples = 0;
+  o.on_sample = [&](const Ledger&) { ++samples; };
+  Tracker t(std::move(o), std::move(v));
+  EXPECT_EQ(t.NextPoll(), SteadyTime::max());  // not running
+  const int threads = ThreadCount();
+  const SteadyTime before = SteadyClock::now();
+  ASSERT_TRUE(t.Start().ok());
+  EXPECT_EQ(ThreadCount(), threads);
+  const SteadyTime due = t.NextPoll();
+  EXPECT_GE(due - before, 100ms);
+  EXPECT_LE(due - SteadyClock::now(), 100ms);
+  EXPECT_FALSE(t.PollDue(due - 1ms));  // nothing due yet
+  EXPECT_EQ(c->polls.load(), 1);       // the start reading only
+  // Far behind: one poll, not a burst, and the schedule moves past now.
+  EXPECT_TRUE(t.PollDue(due + 10s));
+  EXPECT_EQ(c->polls.load(), 2);
+  EXPECT_EQ(samples, 1);
+  EXPECT_GT(t.NextPoll(), SteadyClock::now());
+  // A new tree root asks for an early poll before the next scheduled one;
+  // it is not a scheduled sample (no on_sample).
+  t.SetTreeRoot(getpid());
+  const SteadyTime early = t.NextPoll();
+  EXPECT_LE(early - SteadyClock::now(), 25ms);
+  EXPECT_TRUE(t.PollDue(early));
+  EXPECT_EQ(c->polls.load(), 3);
+  EXPECT_EQ(samples, 1);
+  EXPECT_GT(t.NextPoll(), early);
+  c->value = 7.0;
+  ASSERT_TRUE(t.Stop().ok());
+  EXPECT_EQ(t.NextPoll(), SteadyTime::max());
+  EXPECT_FALSE(t.PollDue(SteadyClock::now() + 1h));
+  EXPECT_DOUBLE_EQ(t.Snapshot().ledger->SumAll().channels[0].machine.joules(), 7.0);
 }
 
 TEST(Tracker, DestructorStopsARunningTracker) {

@@ -2,15 +2,19 @@
 // command's process tree) while CMD runs, then write the outputs.
 //
 // Signals. SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH and
-// SIGCONT are blocked in wattprint (before the sampler thread starts, so it
-// inherits the mask) and read from a signalfd; the command gets the original
-// mask back. A signal sent by a process (kill, timeout, a job manager:
+// SIGCONT are blocked in wattprint (before any background thread starts, so
+// they inherit the mask) and read from a signalfd; the command gets the
+// original mask back. A signal sent by a process (kill, timeout, a job manager:
 // si_code <= 0) is forwarded to the command. A signal the kernel generated
 // (Ctrl-C, Ctrl-\, a window resize or a hang-up on the terminal: si_code ==
 // SI_KERNEL) is not, because the terminal already delivers it to the whole
 // foreground process group, the command included; forwarding it would
 // deliver it twice. wattprint itself never dies from these signals: it
 // waits for the command to end and still writes its outputs.
+//
+// Sampling. The main thread waits for the command in ppoll on that signalfd,
+// with the tracker's next poll as the timeout, and takes the samples itself
+// (Tracker::PollDue): no sampler thread, and one wake-up per sample.
 //
 // The command is waited for with waitid(WNOWAIT), so the tracker's last
 // sample still sees it as a zombie (its final CPU time counts), and only
@@ -24,6 +28,7 @@
 // posix_spawn also resets every signal's disposition in the child with one
 // sigaction call per signal; wattprint installs no handler (its signals
 // arrive through a signalfd), so the child only restores the signal mask.
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/mman.h>
@@ -31,6 +36,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -134,24 +140,52 @@ ChildExit FromSiginfo(const siginfo_t& info) {
   return {128 + info.si_status, info.si_status};
 }
 
-// Forwards signals until the command has exited; leaves it unreaped.
-ChildExit WaitForwarding(pid_t child, int sigfd) {
+// How long to sleep until `due`, for ppoll; nullptr when nothing is due.
+const timespec* UntilDue(SteadyTime due, timespec* ts) {
+  if (due == SteadyTime::max()) return nullptr;
+  const auto left = std::max(Duration::zero(), due - SteadyClock::now());
+  const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(left).count();
+  ts->tv_sec = static_cast<time_t>(ns / 1000000000);
+  ts->tv_nsec = static_cast<long>(ns % 1000000000);
+  return ts;
+}
+
+// Forwards signals until the command has exited; leaves it unreaped. With a
+// signalfd this is also the tracker's sampling loop (one thread sleeps in
+// ppoll until a signal arrives or the next poll is due).
+ChildExit WaitForwarding(pid_t child, int sigfd, Tracker& tracker) {
+  bool check_child = true;  // at the start, then after every SIGCHLD
   for (;;) {
     siginfo_t info{};
-    if (waitid(P_PID, child, &info, WEXITED | WNOHANG | WNOWAIT) == 0 && info.si_pid == child) {
+    if (check_child && waitid(P_PID, child, &info, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+        info.si_pid == child) {
       return FromSiginfo(info);
     }
-    signalfd_siginfo si{};
-    const ssize_t n = sigfd >= 0 ? read(sigfd, &si, sizeof si) : -1;
-    if (n == static_cast<ssize_t>(sizeof si)) {
-      if (ShouldForward(si, child)) kill(child, static_cast<int>(si.ssi_signo));
+    check_child = false;
+    if (sigfd < 0) {
+      // No signalfd: the tracker has its own thread; just wait (signals then
+      // stay pending, unforwarded).
+      info = siginfo_t{};
+      if (waitid(P_PID, child, &info, WEXITED | WNOWAIT) == 0) return FromSiginfo(info);
+      if (errno != EINTR) return {127, 0};
       continue;
     }
-    if (n < 0 && errno == EINTR) continue;
-    // No signalfd: just wait (signals then stay pending, unforwarded).
-    info = siginfo_t{};
-    if (waitid(P_PID, child, &info, WEXITED | WNOWAIT) == 0) return FromSiginfo(info);
-    if (errno != EINTR) return {127, 0};
+    pollfd p{sigfd, POLLIN, 0};
+    timespec ts{};
+    const int ready = ppoll(&p, 1, UntilDue(tracker.NextPoll(), &ts), nullptr);
+    if (ready == 0) {
+      tracker.PollDue(SteadyClock::now());
+      continue;
+    }
+    if (ready < 0) {
+      if (errno != EINTR) check_child = true;  // unexpected: fall back to asking
+      continue;
+    }
+    signalfd_siginfo si{};
+    const ssize_t n = read(sigfd, &si, sizeof si);
+    if (n != static_cast<ssize_t>(sizeof si)) continue;
+    if (si.ssi_signo == SIGCHLD) check_child = true;
+    if (ShouldForward(si, child)) kill(child, static_cast<int>(si.ssi_signo));
   }
 }
 
@@ -206,6 +240,8 @@ int RunCommand(const Config& cfg, const std::vector<std::string>& command, const
   }
   // After BlockSignals: its threads must inherit the blocked mask.
   BackgroundIntensity background(cfg);
+  // The wait loop below samples; a thread only if there is no signalfd.
+  topts.sampler_thread = sigfd < 0;
   Tracker tracker(std::move(topts), std::move(found.sources));
   run.wall_start = std::chrono::system_clock::now();
   Status st = tracker.Start();
@@ -222,7 +258,7 @@ int RunCommand(const Config& cfg, const std::vector<std::string>& command, const
   const pid_t child = spawned.pid;
   run.meta.tree_cpu_source = spawned.clock_note;
   tracker.SetTreeRoot(child, std::move(spawned.clock));
-  const ChildExit exit = WaitForwarding(child, sigfd);
+  const ChildExit exit = WaitForwarding(child, sigfd, tracker);
   (void)tracker.Stop();
   waitpid(child, nullptr, 0);
   if (sigfd >= 0) close(sigfd);

@@ -142,7 +142,12 @@ std::chrono::milliseconds LivePollPeriod(const Config& cfg) {
 }
 
 BackgroundIntensity::BackgroundIntensity(const Config& cfg) : cfg_(cfg) {
-  location_ = std::async(std::launch::async, [opts = MakeLocationOptions(cfg)] {
+  // A thread only when the cloud metadata service must be asked; a location
+  // found offline (configured, cached, time zone) is resolved when first
+  // needed, by Finish or the live poller, on that thread.
+  LocationOptions opts = MakeLocationOptions(cfg);
+  const std::launch policy = ResolvesOffline(opts) ? std::launch::deferred : std::launch::async;
+  location_ = std::async(policy, [opts = std::move(opts)] {
     return ResolveLocation(opts, *PosixFileSystem());
   }).share();
   if (cfg.live_intensity == "off") return;

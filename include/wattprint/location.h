@@ -91,5 +91,10 @@ struct LocationOptions {
 
 // Runs the steps in order and returns the first that gives an answer.
 Location ResolveLocation(const LocationOptions& opts, const FileSystem& fs);
+// Whether ResolveLocation can answer without the network: the location is
+// explicit, the metadata step is off, or its cache holds a fresh answer.
+bool ResolvesOffline(const LocationOptions& opts);
+// Whether the metadata cache holds an answer younger than its TTL.
+bool MetadataCacheFresh(const MetadataOptions& opts);
 
 }  // namespace wattprint

@@ -8,6 +8,11 @@
 // Thread safety: every public method may be called from any thread. Stop()
 // wakes the sampler through a condition variable and returns within
 // milliseconds, whatever the interval.
+//
+// A caller that already waits in an event loop (`wattprint run` waits on a
+// signalfd for the command) can drive the schedule itself instead: with
+// TrackerOptions::sampler_thread = false no thread is started, and the
+// caller calls PollDue() whenever NextPoll() has passed.
 #pragma once
 
 #include <sys/types.h>
@@ -32,6 +37,8 @@ struct TrackerOptions {
   pid_t tree_root = 0;                          // process tree for process scope; 0 = none
   // Called on the sampler thread after every background poll (live status).
   std::function<void(const Ledger&)> on_sample;
+  // false: no sampler thread; the caller drives NextPoll()/PollDue().
+  bool sampler_thread = true;
 };
 
 struct TaskRecord {
@@ -73,6 +80,12 @@ class Tracker {
   void SetTreeRoot(pid_t pid, std::unique_ptr<TreeCpuClock> clock = nullptr);
   TrackerSnapshot Snapshot() const;
   bool running() const;
+  // Caller-driven sampling (sampler_thread = false). NextPoll: when the next
+  // scheduled (or early) poll is due; SteadyTime::max() when not running.
+  // PollDue: takes every poll that is due at `now` and runs on_sample after
+  // a scheduled one; false when nothing was due.
+  SteadyTime NextPoll() const;
+  bool PollDue(SteadyTime now);
 
  private:
   struct Impl;

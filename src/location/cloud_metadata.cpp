@@ -16,7 +16,6 @@
 #include <filesystem>
 #include <fstream>
 #include <future>
-#include <sstream>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -111,11 +110,9 @@ long long NowSeconds() { return static_cast<long long>(std::time(nullptr)); }
 // optional inside says whether a provider answered.
 std::optional<std::optional<CloudPlacement>> ReadCache(const MetadataOptions& o) {
   if (o.cache_file.empty()) return std::nullopt;
-  std::ifstream in(o.cache_file);
-  if (!in) return std::nullopt;
-  std::stringstream text;
-  text << in.rdbuf();
-  const nlohmann::json j = nlohmann::json::parse(text.str(), nullptr, false);
+  const Result<std::string> text = PosixFileSystem()->ReadFile(o.cache_file);
+  if (!text.ok()) return std::nullopt;
+  const nlohmann::json j = nlohmann::json::parse(*text, nullptr, false);
   if (j.is_discarded() || !j.is_object()) return std::nullopt;
   if (j.value("endpoint", "") != o.endpoint) return std::nullopt;
   const long long at = j.value("checked_at", 0LL);
@@ -146,6 +143,8 @@ void WriteCache(const MetadataOptions& o, const std::optional<CloudPlacement>& p
 }
 
 }  // namespace
+
+bool MetadataCacheFresh(const MetadataOptions& o) { return ReadCache(o).has_value(); }
 
 Result<CloudPlacement> ProbeCloudMetadata(const MetadataOptions& o) {
   if (auto cached = ReadCache(o)) {

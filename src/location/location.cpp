@@ -69,4 +69,8 @@ Location ResolveLocation(const LocationOptions& o, const FileSystem& fs) {
   return l;
 }
 
+bool ResolvesOffline(const LocationOptions& o) {
+  return Explicit(o).has_value() || !o.cloud_metadata || MetadataCacheFresh(o.metadata);
+}
+
 }  // namespace wattprint

@@ -7,36 +7,32 @@
 // country of the zone's principal location (tzdata's file comments).
 #include <cctype>
 #include <string>
-#include <vector>
 
 #include "wattprint/location.h"
 
 namespace wattprint {
 namespace {
 
-std::vector<std::string_view> SplitTabs(std::string_view line) {
-  std::vector<std::string_view> out;
-  size_t start = 0;
-  for (;;) {
-    const size_t tab = line.find('\t', start);
-    out.push_back(line.substr(start, tab == std::string_view::npos ? tab : tab - start));
-    if (tab == std::string_view::npos) return out;
-    start = tab + 1;
-  }
-}
-
-// The country code column for `tz` in a .tab file, or "".
+// The country code column for `tz` in a .tab file, or "". Only lines that
+// contain the name are split (one substring search per candidate).
 std::string FindInTab(std::string_view text, std::string_view tz) {
-  size_t pos = 0;
-  while (pos < text.size()) {
-    size_t nl = text.find('\n', pos);
-    if (nl == std::string_view::npos) nl = text.size();
-    const std::string_view line = text.substr(pos, nl - pos);
-    pos = nl + 1;
+  if (tz.empty()) return "";
+  for (size_t hit = text.find(tz); hit != std::string_view::npos; hit = text.find(tz, hit + 1)) {
+    const size_t nl = text.rfind('\n', hit);
+    const size_t begin = nl == std::string_view::npos ? 0 : nl + 1;
+    size_t end = text.find('\n', hit);
+    if (end == std::string_view::npos) end = text.size();
+    const std::string_view line = text.substr(begin, end - begin);
     if (line.empty() || line[0] == '#') continue;
-    const std::vector<std::string_view> cols = SplitTabs(line);
-    if (cols.size() < 3 || Trim(cols[2]) != tz) continue;
-    const std::string_view codes = cols[0];
+    // codes <TAB> coordinates <TAB> zone [<TAB> comments]
+    const size_t tab1 = line.find('\t');
+    const size_t tab2 = tab1 == std::string_view::npos ? tab1 : line.find('\t', tab1 + 1);
+    if (tab2 == std::string_view::npos) continue;
+    const size_t tab3 = line.find('\t', tab2 + 1);
+    const std::string_view zone =
+        line.substr(tab2 + 1, tab3 == std::string_view::npos ? std::string_view::npos : tab3 - tab2 - 1);
+    if (Trim(zone) != tz) continue;
+    const std::string_view codes = line.substr(0, tab1);
     return std::string(codes.substr(0, codes.find(',')));
   }
   return "";

@@ -2,6 +2,7 @@
 // readings at start, stop and task boundaries. See tracker.h.
 #include "wattprint/tracker.h"
 
+#include <algorithm>
 #include <condition_variable>
 #include <mutex>
 #include <optional>
@@ -38,6 +39,7 @@ struct Tracker::Impl {
   // than the interval is still seen alive with its memory mapped (right
   // after exec its RSS is 0, and once it exits it is a zombie with none).
   std::optional<SteadyTime> early_poll;
+  SteadyTime next;  // the next scheduled poll
   SystemTime wall_start;
   std::thread sampler;
 
@@ -63,27 +65,34 @@ struct Tracker::Impl {
     task_open = false;
   }
 
+  SteadyTime DeadlineLocked() const { return early_poll ? std::min(next, *early_poll) : next; }
+
+  // Takes the poll due at `now`, if any. Caller holds mu.
+  bool PollDueLocked(SteadyTime now) {
+    if (early_poll && *early_poll <= now && *early_poll < next) {
+      early_poll.reset();
+      PollLocked();
+      return true;
+    }
+    if (next > now) return false;
+    PollLocked();
+    if (opts.on_sample) opts.on_sample(*ledger);
+    next += opts.interval;
+    const SteadyTime after = std::max(now, SteadyClock::now());
+    if (next <= after) next = after + opts.interval;  // fell behind: skip, do not burst
+    return true;
+  }
+
   void Loop() {
     std::unique_lock<std::mutex> l(mu);
-    SteadyTime next = SteadyClock::now() + opts.interval;
     while (!stop_requested) {
-      const SteadyTime deadline = early_poll ? std::min(next, *early_poll) : next;
-      const bool early = early_poll && *early_poll < next;
+      const SteadyTime deadline = DeadlineLocked();
       const bool woken = cv.wait_until(l, deadline, [&] {
         return stop_requested || (early_poll && *early_poll < deadline);
       });
       if (stop_requested) break;
       if (woken) continue;  // an earlier poll was requested: recompute the deadline
-      if (early) {
-        early_poll.reset();
-        PollLocked();
-        continue;
-      }
-      PollLocked();
-      if (opts.on_sample) opts.on_sample(*ledger);
-      next += opts.interval;
-      const SteadyTime now = SteadyClock::now();
-      if (next <= now) next = now + opts.interval;  // fell behind: skip, do not burst
+      PollDueLocked(std::max(SteadyClock::now(), deadline));
     }
   }
 
@@ -128,7 +137,9 @@ Status Tracker::Start() {
   impl_->wall_start = std::chrono::system_clock::now();
   impl_->PollLocked();
   impl_->running = true;
-  impl_->sampler = std::thread([this] { impl_->Loop(); });
+  impl_->early_poll.reset();
+  impl_->next = SteadyClock::now() + impl_->opts.interval;
+  if (impl_->opts.sampler_thread) impl_->sampler = std::thread([this] { impl_->Loop(); });
   return Status::Ok();
 }
 
@@ -186,6 +197,19 @@ void Tracker::SetTreeRoot(pid_t pid, std::unique_ptr<TreeCpuClock> clock) {
     if (impl_->running) impl_->early_poll = SteadyClock::now() + kEarlyPollDelay;
   }
   impl_->cv.notify_all();
+}
+
+SteadyTime Tracker::NextPoll() const {
+  std::lock_guard<std::mutex> l(impl_->mu);
+  return impl_->running ? impl_->DeadlineLocked() : SteadyTime::max();
+}
+
+bool Tracker::PollDue(SteadyTime now) {
+  std::lock_guard<std::mutex> l(impl_->mu);
+  if (!impl_->running) return false;
+  bool any = false;
+  while (impl_->PollDueLocked(now)) any = true;
+  return any;
 }
 
 bool Tracker::running() const {
