@@ -81,6 +81,12 @@ Result<std::string> MachineTimeZone(const TimeZoneOptions& o, const FileSystem& 
 
 Result<std::string> CountryOfTimeZone(std::string_view tz, const TimeZoneOptions& o,
                                       const FileSystem& fs) {
+  // UTC and the fixed offsets (Etc/GMT+5) are in no country table: the usual
+  // zone of servers and containers needs no file read to say so.
+  if (tz.starts_with("Etc/") || tz == "UTC" || tz == "GMT" || tz == "UCT" || tz == "Universal" ||
+      tz == "Zulu" || tz == "Greenwich") {
+    return Status::NotFound("time zone " + std::string(tz) + " names no country");
+  }
   std::string why;
   for (const char* table : {"zone.tab", "zone1970.tab"}) {
     const std::string path = SystemRoots::Join(o.zoneinfo_dir, table);

@@ -2,6 +2,7 @@
 #include "output/sysinfo.h"
 
 #include <gnu/libc-version.h>
+#include <sys/random.h>
 #include <sys/utsname.h>
 
 #include <algorithm>
@@ -95,18 +96,25 @@ std::optional<unsigned long long> ParseMemTotalBytes(std::string_view meminfo) {
 }
 
 std::string NewRunId() {
-  std::random_device rd;
   std::array<uint8_t, 16> b{};
-  for (size_t i = 0; i < b.size(); i += 4) {
-    uint32_t r = rd();
-    for (size_t k = 0; k < 4; ++k) b[i + k] = static_cast<uint8_t>(r >> (8 * k));
+  // getrandom(2): one system call from the kernel's pool (std::random_device
+  // first probes the CPU for RDRAND, which traps to the hypervisor in VMs).
+  if (getrandom(b.data(), b.size(), 0) != static_cast<ssize_t>(b.size())) {
+    std::random_device rd;
+    for (size_t i = 0; i < b.size(); i += 4) {
+      const uint32_t r = rd();
+      for (size_t k = 0; k < 4; ++k) b[i + k] = static_cast<uint8_t>(r >> (8 * k));
+    }
   }
   b[6] = static_cast<uint8_t>((b[6] & 0x0F) | 0x40);  // version 4
   b[8] = static_cast<uint8_t>((b[8] & 0x3F) | 0x80);  // RFC variant
+  constexpr char kHex[] = "0123456789abcdef";
   std::string out;
+  out.reserve(36);
   for (size_t i = 0; i < b.size(); ++i) {
     if (i == 4 || i == 6 || i == 8 || i == 10) out += '-';
-    out += fmt::format("{:02x}", b[i]);
+    out += kHex[b[i] >> 4];
+    out += kHex[b[i] & 0x0F];
   }
   return out;
 }

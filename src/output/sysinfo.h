@@ -6,7 +6,7 @@
 // its "unknown" value (empty string, 0) and never guessed.
 //
 // Thread safety: pure functions of their arguments (the run id draws from
-// std::random_device, which is safe to use from several threads).
+// getrandom(2), which is safe to use from several threads).
 #pragma once
 
 #include <optional>
