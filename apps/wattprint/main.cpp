@@ -3,6 +3,7 @@
 // configuration errors print one line on stderr and exit 2.
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <exception>
 #include <initializer_list>
 #include <map>
@@ -227,7 +228,11 @@ int main(int argc, char** argv) {
         wait.below_g_per_kwh = wait_below;
         wait.max_wait = *d;
       }
-      return wattprint::cli::RunCommand(*cfg, command, wait);
+      const int code = wattprint::cli::RunCommand(*cfg, command, wait);
+      // Everything is written and closed: skip the static destructors (CLI11's
+      // validators, the locale) that would only delay handing back the code.
+      std::fflush(nullptr);
+      std::_Exit(code);
     }
     if (monitor->parsed()) return wattprint::cli::MonitorCommand(*cfg);
     if (intensity->parsed()) return wattprint::cli::IntensityCommand(*cfg, intensity_opt);
