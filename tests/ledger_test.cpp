@@ -349,5 +349,91 @@ TEST(Ledger, DeviceUtilisationIsTimeWeightedAndMemoryPeaks) {
   EXPECT_FALSE(tot.channels[0].process_ok);
 }
 
+// Eight polls of a wrapping CPU counter, a power-read DRAM channel with one
+// failed read, a device utilisation, and a tree whose RSS peaks mid-run.
+Ledger EightPolls(const Clock& k) {
+  ChannelInfo gpu = Counter("gpu", DeviceKind::kGpu, 0);
+  Ledger l({Counter("pkg", DeviceKind::kCpu, 1000.0), PowerCh("dram", DeviceKind::kDram), gpu});
+  const double pkg[] = {900, 950, 990, 20, 60, 100, 180, 200};  // wraps once, at poll 3
+  const double rss[] = {0, 100, 400, 900, 300, 200, 100, 100};
+  for (int i = 0; i < 8; ++i) {
+    Reading r[3] = {Reading::Of(pkg[i]), Reading::Of(2.0 + i),
+                    Reading::Of(10.0 * i)};
+    if (i == 5) r[1] = Reading::Unavailable(Status::IOError("read failed"));
+    r[2].utilization = 0.1 * i;
+    r[2].memory_used_bytes = 1e6 * (i == 4 ? 9 : 1);
+    l.Add(k.T(1.0 * i + 0.25 * i * i), k.W(1.0 * i + 0.25 * i * i), r,
+          Act(100 * i, 30 * i + (i % 3) * 5, 10 * i, static_cast<unsigned long long>(rss[i])));
+  }
+  return l;
+}
+
+void ExpectSameTotals(const Totals& a, const Totals& b) {
+  EXPECT_EQ(a.begin, b.begin);
+  EXPECT_EQ(a.end, b.end);
+  ASSERT_EQ(a.channels.size(), b.channels.size());
+  for (size_t c = 0; c < a.channels.size(); ++c) {
+    SCOPED_TRACE(c);
+    EXPECT_NEAR(a.channels[c].machine.joules(), b.channels[c].machine.joules(), 1e-9);
+    EXPECT_NEAR(a.channels[c].process.joules(), b.channels[c].process.joules(), 1e-9);
+    EXPECT_EQ(a.channels[c].ok_intervals, b.channels[c].ok_intervals);
+    EXPECT_EQ(a.channels[c].missing_intervals, b.channels[c].missing_intervals);
+    EXPECT_EQ(a.channels[c].wraps, b.channels[c].wraps);
+    EXPECT_EQ(a.channels[c].process_ok, b.channels[c].process_ok);
+    EXPECT_NEAR(a.channels[c].mean_utilization, b.channels[c].mean_utilization, 1e-12);
+    EXPECT_EQ(a.channels[c].peak_memory_used_bytes, b.channels[c].peak_memory_used_bytes);
+  }
+  EXPECT_NEAR(a.mean_cpu_utilization, b.mean_cpu_utilization, 1e-12);
+  EXPECT_NEAR(a.mean_ram_utilization, b.mean_ram_utilization, 1e-12);
+  EXPECT_EQ(a.peak_tree_rss_bytes, b.peak_tree_rss_bytes);
+}
+
+TEST(Ledger, CoalesceKeepsEveryTotalAndShiftsLaterPolls) {
+  Clock k;
+  const Ledger full = EightPolls(k);
+  Ledger l = EightPolls(k);
+  l.Coalesce(1, 6);  // intervals 1..5 (the wrap, the failed read, the RSS peak) become one
+  EXPECT_EQ(l.num_points(), 4u);
+  ASSERT_EQ(l.intervals().size(), 3u);
+  EXPECT_EQ(l.intervals()[1].samples, 5);
+  EXPECT_EQ(l.point_time(2), full.point_time(6));
+  EXPECT_EQ(l.point_wall_time(3), full.point_wall_time(7));
+  ExpectSameTotals(l.SumAll(), full.SumAll());
+  ExpectSameTotals(l.Sum(1, 2), full.Sum(1, 6));  // exactly the merged span
+  ExpectSameTotals(l.Sum(2, 3), full.Sum(6, 7));  // after it: shifted, untouched
+  ExpectSameTotals(l.Sum(0, 1), full.Sum(0, 1));  // before it
+  EXPECT_EQ(l.SumAll().channels[0].wraps, 1);
+  EXPECT_EQ(l.SumAll().channels[1].missing_intervals, 1);  // the failed read (the next one carries its energy)
+  EXPECT_EQ(l.SumAll().peak_tree_rss_bytes, 900u);  // poll 3's RSS, now inside the merged interval
+  // The wrap happened at poll 3: its event now points at the merged interval's end.
+  ASSERT_FALSE(l.events().empty());
+  for (const LedgerEvent& e : l.events()) EXPECT_LE(e.point, 3u);
+  // With a constant intensity the emissions are unchanged too.
+  const IntensityTimeline tl = IntensityTimeline::Constant(Intensity::GramsPerKwh(300), {});
+  for (Scope s : {Scope::kMachine, Scope::kProcess}) {
+    EXPECT_NEAR(ComputeEmissions(l, 0, 3, s, tl, 1.2).total.grams(),
+                ComputeEmissions(full, 0, 7, s, tl, 1.2).total.grams(), 1e-9);
+  }
+  // Coalescing again, over an already merged interval, keeps the totals too.
+  l.Coalesce(0, 3);
+  EXPECT_EQ(l.num_points(), 2u);
+  EXPECT_EQ(l.intervals()[0].samples, 7);
+  ExpectSameTotals(l.SumAll(), full.SumAll());
+}
+
+TEST(Ledger, CoalesceOfNothingChangesNothing) {
+  Clock k;
+  const Ledger full = EightPolls(k);
+  Ledger l = EightPolls(k);
+  l.Coalesce(2, 3);   // one interval
+  l.Coalesce(4, 4);   // none
+  l.Coalesce(9, 20);  // past the end
+  EXPECT_EQ(l.num_points(), full.num_points());
+  ExpectSameTotals(l.SumAll(), full.SumAll());
+  Ledger empty({Counter("pkg", DeviceKind::kCpu, 0)});
+  empty.Coalesce(0, 5);
+  EXPECT_EQ(empty.num_points(), 0u);
+}
+
 }  // namespace
 }  // namespace wattprint

@@ -2,6 +2,10 @@
 // SIGHUP; append one CSV row every --save-interval seconds covering the
 // samples since the previous row, and a last partial row on exit.
 //
+// After each row, the row's polls are coalesced into one ledger interval
+// (Ledger::Coalesce), so memory stays bounded over weeks; totals, the summary
+// and the JSON still cover the whole run.
+//
 // The signals are blocked before the sampler thread starts and read from a
 // signalfd, so the main thread can sleep in poll() until the next row is
 // due or a signal arrives. Monitor always uses machine scope: there is no
@@ -42,6 +46,24 @@ bool WaitForStop(int sigfd, SteadyTime deadline) {
   }
 }
 
+// At most this many written rows stay in the ledger at full (row)
+// resolution: beyond it the older half is merged pairwise, so a monitor that
+// runs for a year still holds a few thousand intervals. The CSV keeps every
+// row; the JSON series gets coarser towards the start.
+constexpr size_t kMaxRowIntervals = 4096;
+
+// `last` is the first poll not yet written; rows = intervals before it.
+// Returns the new count.
+size_t KeepRowsBounded(Tracker& tracker, size_t& last, size_t rows) {
+  if (rows <= kMaxRowIntervals) return rows;
+  const size_t pairs = rows / 4;  // the oldest half, two by two
+  for (size_t i = 0; i < pairs; ++i) {
+    (void)tracker.Coalesce(i, i + 2);
+    --last;
+  }
+  return rows - pairs;
+}
+
 }  // namespace
 
 int MonitorCommand(const Config& input) {
@@ -77,6 +99,7 @@ int MonitorCommand(const Config& input) {
   const auto period = std::chrono::duration_cast<Duration>(Seconds(cfg.save_interval_s));
   SteadyTime next = SteadyClock::now() + period;
   size_t last = 0;
+  size_t rows = 0;  // intervals before `last`: one per row written, or fewer
   while (!WaitForStop(sigfd, next)) {
     next += period;
     run.snapshot = tracker.Flush();
@@ -84,7 +107,11 @@ int MonitorCommand(const Config& input) {
     if (end > last) {
       run.wall_start = run.snapshot.wall_start;
       SaveOutputs(cfg, run, last, end, false);
-      last = end;
+      // The row's polls become one interval, so memory and the cost of each
+      // Flush stay bounded however long the monitor runs.
+      (void)tracker.Coalesce(last, end);
+      last = last + 1;
+      rows = KeepRowsBounded(tracker, last, rows + 1);
     }
   }
   (void)tracker.Stop();

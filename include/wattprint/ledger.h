@@ -42,6 +42,9 @@ struct ChannelDelta {
   // the end of the interval; negative when the source gives none.
   double utilization = -1.0;
   double memory_used_bytes = -1.0;
+  // In a coalesced interval: how many of its polled intervals had no energy
+  // (a plain interval leaves this 0 and says it with `ok`).
+  int missing = 0;
 };
 
 struct Interval {
@@ -54,6 +57,10 @@ struct Interval {
   double cpu_utilization = 0.0;  // machine busy / total ticks, 0..1
   double ram_utilization = 0.0;  // 1 - MemAvailable / MemTotal
   bool activity_ok = false;
+  // Polled intervals this one stands for (Ledger::Coalesce), and the largest
+  // tree RSS at the polls it absorbed.
+  int samples = 1;
+  unsigned long long peak_tree_rss_bytes = 0;
 };
 
 // Something the ledger noticed: a wrap, a decrease it could not explain, a
@@ -112,6 +119,16 @@ class Ledger {
 
   // Status of the last reading of each channel (ok, or why not).
   const std::vector<Status>& last_status() const { return last_status_; }
+
+  // Merges the intervals between polls `from` and `to` (from < to) into one
+  // and forgets the polls in between, so a long run keeps a bounded ledger.
+  // Every total over a range that contains the whole merged span is
+  // unchanged: energy, interval counts, wraps, peaks, time-weighted means.
+  // What is lost is resolution: emissions use the intensity at the merged
+  // interval's midpoint, and the sample series shows one interval. Polls
+  // after `to` move down by to - from - 1 (events follow them); callers that
+  // hold poll indexes (tasks) must not straddle the span.
+  void Coalesce(size_t from, size_t to);
 
  private:
   struct ChannelState {

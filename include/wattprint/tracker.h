@@ -75,6 +75,10 @@ class Tracker {
   // Tasks are non-overlapping slices; StartTask while a task is open closes it first.
   Status StartTask(std::string name);
   Result<TaskRecord> StopTask();
+  // Ledger::Coalesce on the live ledger, for a long run that has written out
+  // the polls [from, to] (the monitor, after each row). InvalidArgument if a
+  // task boundary lies strictly inside the span.
+  Status Coalesce(size_t from, size_t to);
   // Changes the process tree (e.g. once the tracked command is forked).
   // `clock`, when given, counts that tree's CPU time (see activity.h).
   void SetTreeRoot(pid_t pid, std::unique_ptr<TreeCpuClock> clock = nullptr);

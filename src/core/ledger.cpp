@@ -216,11 +216,10 @@ Totals Ledger::Sum(size_t from, size_t to) const {
         channel_util_time[c] += iv_s;
       }
       ct.peak_memory_used_bytes = std::max(ct.peak_memory_used_bytes, d.memory_used_bytes);
-      if (!d.ok) {
-        ++ct.missing_intervals;
-        continue;
-      }
-      ++ct.ok_intervals;
+      const int missing = iv.samples == 1 ? (d.ok ? 0 : 1) : d.missing;
+      ct.missing_intervals += missing;
+      ct.ok_intervals += iv.samples - missing;
+      if (!d.ok) continue;
       ct.machine += d.machine;
       ct.process += d.process;
       if (!d.share_ok) ct.process_ok = false;
@@ -237,6 +236,9 @@ Totals Ledger::Sum(size_t from, size_t to) const {
     tot.mean_ram_utilization /= util_time;
   }
   for (size_t i = from; i <= to; ++i) tot.peak_tree_rss_bytes = std::max(tot.peak_tree_rss_bytes, tree_rss_[i]);
+  for (size_t k = from; k < to; ++k) {
+    tot.peak_tree_rss_bytes = std::max(tot.peak_tree_rss_bytes, intervals_[k].peak_tree_rss_bytes);
+  }
   for (const LedgerEvent& e : events_) {
     if (e.point > from && e.point <= to && e.what.rfind("counter wrapped", 0) == 0) ++tot.channels[e.channel].wraps;
   }
@@ -246,6 +248,82 @@ Totals Ledger::Sum(size_t from, size_t to) const {
     if (channel_util_time[c] > 0.0) ch.mean_utilization /= channel_util_time[c];
   }
   return tot;
+}
+
+void Ledger::Coalesce(size_t from, size_t to) {
+  if (points_ == 0) return;
+  to = std::min(to, points_ - 1);
+  if (from + 1 >= to) return;  // zero or one interval: nothing to merge
+  Interval merged;
+  merged.begin = intervals_[from].begin;
+  merged.end = intervals_[to - 1].end;
+  merged.wall_end = intervals_[to - 1].wall_end;
+  merged.samples = 0;
+  merged.channels.resize(channels_.size());
+  std::vector<double> util_s(channels_.size(), 0.0);
+  std::vector<char> all_shared(channels_.size(), 1);  // every ok interval had a share
+  double activity_s = 0.0, all_s = 0.0;
+  for (size_t k = from; k < to; ++k) {
+    const Interval& iv = intervals_[k];
+    const double dt = std::chrono::duration<double>(iv.end - iv.begin).count();
+    all_s += dt;
+    merged.samples += iv.samples;
+    merged.peak_tree_rss_bytes = std::max(merged.peak_tree_rss_bytes, iv.peak_tree_rss_bytes);
+    if (k > from) merged.peak_tree_rss_bytes = std::max(merged.peak_tree_rss_bytes, tree_rss_[k]);
+    merged.cpu_share += iv.cpu_share * dt;
+    merged.ram_share += iv.ram_share * dt;
+    if (iv.activity_ok) {
+      merged.activity_ok = true;
+      merged.cpu_utilization += iv.cpu_utilization * dt;
+      merged.ram_utilization += iv.ram_utilization * dt;
+      activity_s += dt;
+    }
+    for (size_t c = 0; c < channels_.size() && c < iv.channels.size(); ++c) {
+      const ChannelDelta& d = iv.channels[c];
+      ChannelDelta& m = merged.channels[c];
+      m.missing += iv.samples == 1 ? (d.ok ? 0 : 1) : d.missing;
+      if (d.utilization >= 0.0) {
+        m.utilization = std::max(m.utilization, 0.0) + d.utilization * dt;
+        util_s[c] += dt;
+      }
+      m.memory_used_bytes = std::max(m.memory_used_bytes, d.memory_used_bytes);
+      if (!d.ok) continue;
+      m.ok = true;
+      m.machine += d.machine;
+      m.process += d.process;
+      if (!d.share_ok) all_shared[c] = 0;
+    }
+  }
+  if (all_s > 0.0) {
+    merged.cpu_share /= all_s;
+    merged.ram_share /= all_s;
+  }
+  if (activity_s > 0.0) {
+    merged.cpu_utilization /= activity_s;
+    merged.ram_utilization /= activity_s;
+  }
+  for (size_t c = 0; c < channels_.size(); ++c) {
+    ChannelDelta& m = merged.channels[c];
+    if (util_s[c] > 0.0) m.utilization /= util_s[c];
+    m.share_ok = m.ok && all_shared[c] != 0;
+    m.share = m.share_ok && m.machine.joules() > 0.0 ? m.process.joules() / m.machine.joules() : 0.0;
+  }
+  // Interval k spans polls k and k+1: [from, to) become one, and the polls
+  // strictly between from and to go.
+  intervals_[from] = std::move(merged);
+  intervals_.erase(intervals_.begin() + static_cast<std::ptrdiff_t>(from) + 1,
+                   intervals_.begin() + static_cast<std::ptrdiff_t>(to));
+  const auto first_gone = static_cast<std::ptrdiff_t>(from) + 1;
+  const auto past_gone = static_cast<std::ptrdiff_t>(to);
+  times_.erase(times_.begin() + first_gone, times_.begin() + past_gone);
+  walls_.erase(walls_.begin() + first_gone, walls_.begin() + past_gone);
+  tree_rss_.erase(tree_rss_.begin() + first_gone, tree_rss_.begin() + past_gone);
+  const size_t removed = to - from - 1;
+  for (LedgerEvent& e : events_) {
+    if (e.point <= from) continue;
+    e.point = e.point <= to ? from + 1 : e.point - removed;
+  }
+  points_ -= removed;
 }
 
 Totals Ledger::SumAll() const { return Sum(0, points_ == 0 ? 0 : points_ - 1); }

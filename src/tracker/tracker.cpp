@@ -190,6 +190,35 @@ Result<TaskRecord> Tracker::StopTask() {
   return impl_->tasks.back();
 }
 
+Status Tracker::Coalesce(size_t from, size_t to) {
+  std::lock_guard<std::mutex> l(impl_->mu);
+  if (!impl_->ledger || impl_->ledger->num_points() == 0) {
+    return Status::InvalidArgument("tracker never started");
+  }
+  to = std::min(to, impl_->LastPoint());
+  if (from + 1 >= to) return Status::Ok();  // nothing between the two polls
+  auto inside = [&](size_t p) { return p > from && p < to; };
+  for (const TaskRecord& t : impl_->tasks) {
+    if (inside(t.from_point) || inside(t.to_point)) {
+      return Status::InvalidArgument("a task boundary lies inside the span");
+    }
+  }
+  if (impl_->task_open && inside(impl_->open_task.from_point)) {
+    return Status::InvalidArgument("a task boundary lies inside the span");
+  }
+  const size_t removed = to - from - 1;
+  impl_->ledger->Coalesce(from, to);
+  auto shift = [&](size_t& p) {
+    if (p >= to) p -= removed;
+  };
+  for (TaskRecord& t : impl_->tasks) {
+    shift(t.from_point);
+    shift(t.to_point);
+  }
+  if (impl_->task_open) shift(impl_->open_task.from_point);
+  return Status::Ok();
+}
+
 void Tracker::SetTreeRoot(pid_t pid, std::unique_ptr<TreeCpuClock> clock) {
   {
     std::lock_guard<std::mutex> l(impl_->mu);

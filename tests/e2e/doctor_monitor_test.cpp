@@ -96,6 +96,16 @@ TEST(MonitorTest, RowsCoverTheWholeRunAndSigintExitsZero) {
   EXPECT_NEAR(kwh, KwhOfMicrojoules(3500000), KwhOfMicrojoules(3500000) * 1e-12);
   const nlohmann::json j = nlohmann::json::parse(ReadWholeFile(out.Path("m.json")));
   EXPECT_NEAR(j["kinds"]["cpu"]["machine"]["j"].get<double>(), 3.5, 3.5 * 1e-12);
+  // Each written row's polls were coalesced into one interval: the series
+  // holds about one interval per row plus the polls after the last row (at
+  // 0.05 s, some 18 polls in all), and still sums to the whole run.
+  const nlohmann::json& samples = j["samples"];
+  EXPECT_LE(samples.size(), rows.size() + 6) << samples.dump();
+  double series_j = 0;
+  for (const auto& s : samples) {
+    if (!s["machine_j"][0].is_null()) series_j += s["machine_j"][0].get<double>();
+  }
+  EXPECT_NEAR(series_j, 3.5, 3.5 * 1e-9);
 }
 
 }  // namespace
