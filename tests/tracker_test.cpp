@@ -198,6 +198,39 @@ TEST(Tracker, ConcurrentCallsFromManyThreads) {
   EXPECT_DOUBLE_EQ(t->Snapshot().ledger->SumAll().channels[0].machine.joules(), c->value.load());
 }
 
+TEST(Tracker, CoalesceKeepsTasksExactAndRefusesToSplitOne) {
+  FakeProc p;
+  FakeCounter* c;
+  auto t = MakeTracker(p, 1h, &c);
+  ASSERT_TRUE(t->Start().ok());  // poll 0
+  for (int i = 1; i <= 4; ++i) {  // polls 1..4, 3 J each
+    c->value = 3.0 * i;
+    (void)t->Flush();
+  }
+  ASSERT_TRUE(t->StartTask("job").ok());  // poll 5: 12 J
+  c->value = 15;
+  (void)t->Flush();                        // poll 6: 15 J
+  c->value = 40;
+  ASSERT_TRUE(t->StopTask().ok());         // poll 7: 40 J
+  ASSERT_TRUE(t->StartTask("open").ok());  // poll 8
+  c->value = 50;
+  (void)t->Flush();                        // poll 9
+  EXPECT_FALSE(t->Coalesce(4, 7).ok());    // "job" starts at 5: refused
+  EXPECT_FALSE(t->Coalesce(7, 9).ok());    // "open" starts at 8: refused
+  ASSERT_TRUE(t->Coalesce(0, 5).ok());     // polls 1..4 go
+  ASSERT_TRUE(t->Stop().ok());             // poll 10 -> 6
+  const auto snap = t->Snapshot();
+  EXPECT_EQ(snap.ledger->num_points(), 7u);
+  ASSERT_EQ(snap.tasks.size(), 2u);
+  EXPECT_EQ(snap.tasks[0].from_point, 1u);
+  EXPECT_EQ(snap.tasks[0].to_point, 3u);
+  EXPECT_DOUBLE_EQ(snap.ledger->Sum(1, 3).channels[0].machine.joules(), 28.0);
+  EXPECT_EQ(snap.tasks[1].from_point, 4u);
+  EXPECT_DOUBLE_EQ(snap.ledger->Sum(snap.tasks[1].from_point, snap.tasks[1].to_point).channels[0].machine.joules(),
+                   10.0);
+  EXPECT_DOUBLE_EQ(snap.ledger->SumAll().channels[0].machine.joules(), 50.0);
+}
+
 int ThreadCount() {
   int n = 0;
   for (const auto& e : std::filesystem::directory_iterator("/proc/self/task")) {
