@@ -278,6 +278,7 @@ int RunCommand(const Config& cfg, const std::vector<std::string>& command, const
   run.meta.exit_code = exit.signal == 0 ? std::optional<int>(exit.code) : std::nullopt;
   if (exit.signal != 0) run.meta.signal = exit.signal;
   const size_t points = run.snapshot.ledger->num_points();
+  run.self_cost = MeasureSelfCost();
   // Output errors are reported but do not replace the command's exit code:
   // scripts that wrap a command with wattprint keep its meaning.
   SaveOutputs(cfg, run, 0, points == 0 ? 0 : points - 1, true);

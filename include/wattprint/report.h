@@ -48,6 +48,16 @@ struct RunMetadata {
   std::optional<int> signal;     // for `run`, when the command was killed
 };
 
+// What measuring cost: the CPU time and peak RSS of the wattprint process
+// itself (getrusage RUSAGE_SELF: all its threads, not the tracked command),
+// taken once the tracking has stopped, before the outputs are written.
+struct SelfCost {
+  double cpu_s = 0.0;
+  long peak_rss_kib = 0;
+};
+// Reads SelfCost for this process; nullopt if getrusage fails.
+std::optional<SelfCost> MeasureSelfCost();
+
 struct RunResult {
   RunMetadata meta;
   TrackerSnapshot snapshot;  // ledger + tasks
@@ -58,6 +68,7 @@ struct RunResult {
   // reverse), when known: the JSON reports emissions under both.
   std::optional<IntensityTimeline> other_intensity;
   SystemTime wall_start;
+  std::optional<SelfCost> self_cost;  // the CLI's own cost; absent elsewhere
 };
 
 // One CSV row covering polls [from, to] of the run's ledger.

@@ -366,6 +366,11 @@ nlohmann::json RunToJson(const RunResult& run) {
   if (!run.meta.tree_cpu_source.empty()) {
     j["process_tree"] = {{"cpu_time_source", run.meta.tree_cpu_source}};
   }
+  if (run.self_cost) {
+    j["overhead"] = {{"cpu_s", run.self_cost->cpu_s},
+                     {"peak_rss_kib", run.self_cost->peak_rss_kib},
+                     {"method", "getrusage(RUSAGE_SELF) after the last reading, before the outputs"}};
+  }
   return j;
 }
 

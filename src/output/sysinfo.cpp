@@ -3,6 +3,7 @@
 
 #include <gnu/libc-version.h>
 #include <sys/random.h>
+#include <sys/resource.h>
 #include <sys/utsname.h>
 
 #include <algorithm>
@@ -117,6 +118,16 @@ std::string NewRunId() {
     out += kHex[b[i] & 0x0F];
   }
   return out;
+}
+
+std::optional<SelfCost> MeasureSelfCost() {
+  struct rusage ru {};
+  if (getrusage(RUSAGE_SELF, &ru) != 0) return std::nullopt;
+  SelfCost c;
+  c.cpu_s = static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+            static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+  c.peak_rss_kib = ru.ru_maxrss;
+  return c;
 }
 
 RunMetadata CollectMetadata(const SystemRoots& roots, const FileSystem& fs) {

@@ -70,6 +70,25 @@ TEST_F(RunTest, JsonNamesTheSourceOfTheTreeCpuTime) {
   EXPECT_FALSE(j["kinds"]["cpu"]["process"].is_null());
 }
 
+// The record states wattprint's own cost, and it is its own: a command that
+// burns CPU does not show up in it.
+TEST_F(RunTest, JsonStatesWattprintsOwnCostNotTheCommands) {
+  WriteRaplTree(sys_, 1000000, 2000000);
+  // About 0.3 s of the command's CPU time.
+  BinaryResult r = RunWattprint(Args("end=$(( $(date +%s%N) + 300000000 )); "
+                                     "while [ $(date +%s%N) -lt $end ]; do :; done"),
+                                out_.root());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const nlohmann::json j = nlohmann::json::parse(ReadWholeFile(out_.Path("run.json")));
+  ASSERT_TRUE(j.contains("overhead")) << j.dump();
+  const double cpu_s = j["overhead"]["cpu_s"].get<double>();
+  EXPECT_GT(cpu_s, 0.0);
+  EXPECT_LT(cpu_s, 0.15);  // the command's 0.3 s are not in it
+  EXPECT_GT(j["overhead"]["peak_rss_kib"].get<long>(), 512);
+  EXPECT_LT(j["overhead"]["peak_rss_kib"].get<long>(), 64 * 1024);
+  EXPECT_EQ(j["overhead"]["method"], "getrusage(RUSAGE_SELF) after the last reading, before the outputs");
+}
+
 TEST_F(RunTest, CounterWrapAddsRangeMinusPreviousPlusCurrent) {
   // Range 9999999 µJ; the package counter goes 9000000 -> 2000000.
   WriteRaplTree(sys_, 9000000, 5000000, 9999999);
