@@ -24,7 +24,11 @@ std::string Status::ToString() const {
 }
 
 Status Status::FromErrno(int err, const std::string& context) {
-  std::string m = context + ": " + std::strerror(err);
+  // The untranslated description: no message-catalogue lookup per failed
+  // open (a probe that finds nothing fails several), and the same words in
+  // every locale, as logs and tests expect.
+  const char* desc = strerrordesc_np(err);
+  std::string m = context + ": " + (desc != nullptr ? desc : std::strerror(err));
   switch (err) {
     case ENOENT:
     case ENOTDIR:
