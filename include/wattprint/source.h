@@ -14,6 +14,7 @@
 // sampler holds a lock around polls); it need not be internally synchronised.
 #pragma once
 
+#include <initializer_list>
 #include <map>
 #include <memory>
 #include <span>
@@ -78,6 +79,31 @@ struct Reading {
   static Reading Unavailable(Status s) { return Reading{false, 0.0, std::move(s), -1.0, -1.0, -1.0}; }
 };
 
+// An immutable list of PIDs that copies share: a snapshot is copied at
+// every sample (by the ledger), and the tree's membership changes only at a
+// procfs walk, so the copies cost a reference count, not an allocation.
+class PidList {
+ public:
+  PidList() = default;
+  PidList(std::vector<int> pids)  // NOLINT: implicit, a list is its PIDs
+      : pids_(std::make_shared<const std::vector<int>>(std::move(pids))) {}
+  PidList(std::initializer_list<int> pids) : PidList(std::vector<int>(pids)) {}
+  const std::vector<int>& get() const { return pids_ ? *pids_ : Empty(); }
+  operator const std::vector<int>&() const { return get(); }  // NOLINT
+  std::vector<int>::const_iterator begin() const { return get().begin(); }
+  std::vector<int>::const_iterator end() const { return get().end(); }
+  size_t size() const { return get().size(); }
+  bool empty() const { return get().empty(); }
+  int front() const { return get().front(); }
+
+ private:
+  static const std::vector<int>& Empty() {
+    static const std::vector<int> kEmpty;
+    return kEmpty;
+  }
+  std::shared_ptr<const std::vector<int>> pids_;
+};
+
 // What the process-scope attribution needs to know about activity in the
 // interval that ends at a poll. Filled by the tracker from procfs; sources
 // that estimate power from utilisation read it too.
@@ -100,7 +126,7 @@ struct ActivitySnapshot {
   int tree_processes = 0;
   // PIDs of the tree's members at this sample (the root first), for sources
   // that attribute a device per process (GPU per-process accounting).
-  std::vector<int> tree_pids;
+  PidList tree_pids;
   unsigned long long mem_total_bytes = 0;
   unsigned long long mem_available_bytes = 0;
 };

@@ -351,11 +351,13 @@ void ActivitySampler::Impl::ReadTree(ActivitySnapshot* snap) {
   snap->tree_ticks = max_tree_ticks;
   snap->tree_rss_bytes = rss;
   snap->tree_processes = count;
-  snap->tree_pids.clear();
-  snap->tree_pids.push_back(root);
+  std::vector<int> pids;
+  pids.reserve(members.size() + 1);
+  pids.push_back(root);
   for (const auto& [pid, m] : members) {
-    if (pid != root) snap->tree_pids.push_back(pid);
+    if (pid != root) pids.push_back(pid);
   }
+  snap->tree_pids = std::move(pids);
 }
 
 // CPU time from the clock at every sample; membership and RSS from the last
@@ -387,7 +389,7 @@ void ActivitySampler::Impl::ReadTreeWithClock(ActivitySnapshot* snap, SteadyTime
       static_cast<long double>(*ns) * clk_tck / 1e9L);
   snap->tree_rss_bytes = walked.tree_ok ? walked.tree_rss_bytes : 0;
   snap->tree_processes = walked.tree_ok ? walked.tree_processes : 0;
-  snap->tree_pids = walked.tree_ok ? walked.tree_pids : std::vector<int>{};
+  snap->tree_pids = walked.tree_ok ? walked.tree_pids : PidList{};  // shared, not copied
 }
 
 ActivitySampler::ActivitySampler(SystemRoots roots, std::shared_ptr<FileSystem> fs, pid_t root_pid)
