@@ -49,8 +49,22 @@ TEST(Summary, SaysWhichScopeFeedsEmissions) {
 TEST(Summary, WorldAverageIsSaidPlainly) {
   RunResult run = FixtureRun();
   run.intensity = WorldAverageIntensity();
-  EXPECT_NE(FormatSummary(run).find("location not configured: world average used; pass --country"),
+  EXPECT_NE(FormatSummary(run).find(
+                "location not configured: world average used; pass --country, --zone or --region"),
             std::string::npos);
+}
+
+TEST(Summary, FailedDetectionIsOneLineWithTheReasonAndTheFix) {
+  RunResult run = FixtureRun();
+  run.intensity = WorldAverageIntensity();
+  run.intensity.provenance.location_step = "world average";
+  run.intensity.provenance.resolution = "world average (location not found: time zone Etc/UTC names no country)";
+  const std::string s = FormatSummary(run);
+  EXPECT_NE(s.find("\n              location: world average (location not found: time zone Etc/UTC names "
+                   "no country); pass --country, --zone or --region\n  equivalent"),
+            std::string::npos)
+      << s;
+  EXPECT_EQ(s.find("location not configured"), std::string::npos) << s;
 }
 
 TEST(Summary, UnavailableChannelIsNotZero) {

@@ -107,8 +107,13 @@ void IntensityLines(std::string& out, const IntensityTimeline& tl) {
   }
   Line(out, "intensity", text);
   if (p.is_default) {
-    Line(out, "", "location not configured: world average used; pass --country");
-    if (!p.location_step.empty()) Line(out, "", "location: " + p.resolution);
+    // One line: what was tried (when location detection ran) and the fix.
+    constexpr const char* kFix = "pass --country, --zone or --region";
+    if (p.location_step.empty() || p.resolution.empty()) {
+      Line(out, "", fmt::format("location not configured: world average used; {}", kFix));
+    } else {
+      Line(out, "", fmt::format("location: {}; {}", p.resolution, kFix));
+    }
   } else if (!p.resolution.empty()) {
     Line(out, "", "location: " + p.resolution +
                       (p.location_step.empty() ? "" : " [step: " + p.location_step + "]"));
