@@ -48,6 +48,11 @@ struct RunMetadata {
   std::optional<int> signal;     // for `run`, when the command was killed
 };
 
+// gpu_count and gpu_model from the GPU channels the sources contribute:
+// one GPU per device id; the model groups equal names the way CodeCarbon
+// writes them, "2 x NVIDIA H100 80GB HBM3" (", " between different ones).
+void AddGpuMetadata(const std::vector<ProbeReport>& reports, RunMetadata* meta);
+
 // What measuring cost: the CPU time and peak RSS of the wattprint process
 // itself (getrusage RUSAGE_SELF: all its threads, not the tracked command),
 // taken once the tracking has stopped, before the outputs are written.

@@ -87,6 +87,12 @@ class NativeTracker {
     if (!intensity.ok()) throw py::value_error(intensity.status().message());
     SourceOptions sopts = SourceOptionsFor(cfg_);
     if (in.ram_power_w) sopts.ram_power_override = Power::Watts(*in.ram_power_w);
+    // As the CLI does: NVIDIA devices follow CUDA_VISIBLE_DEVICES unless
+    // gpu_ids names them.
+    constexpr std::string_view kCuda = "CUDA_VISIBLE_DEVICES=";
+    for (const std::string& e : in.environment) {
+      if (std::string_view(e).starts_with(kCuda)) sopts.cuda_visible_devices = e.substr(kCuda.size());
+    }
     DiscoveredSources found = DiscoverSources(sopts);
     run_.meta = MetadataFor(cfg_);
     run_.meta.python_version = in.python_version;
@@ -94,6 +100,7 @@ class NativeTracker {
     run_.meta.cloud_region = in.cloud_region;
     run_.meta.on_cloud = !in.cloud_provider.empty();
     run_.sources = found.reports;
+    AddGpuMetadata(found.reports, &run_.meta);
     run_.scope = cfg_.scope;
     run_.intensity = std::move(intensity).value();
     TrackerOptions topts = TrackerOptionsFor(cfg_);

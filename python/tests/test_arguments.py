@@ -3,6 +3,7 @@ naming the argument."""
 
 import pytest
 
+from conftest import zone_latest_g_per_kwh
 from wattprint import EmissionsTracker, OfflineEmissionsTracker
 
 
@@ -65,14 +66,23 @@ def test_offline_location_may_come_from_any_settings_layer(env, monkeypatch):
     OfflineEmissionsTracker()
 
 
-def test_offline_with_cloud_only_uses_the_world_average(env, caplog):
+def test_offline_with_a_cloud_region_uses_that_regions_grid(env, caplog):
+    # gcp europe-west1 is St. Ghislain, Belgium: the BE zone (data/cloud_regions.csv).
     t = OfflineEmissionsTracker(cloud_provider="gcp", cloud_region="europe-west1")
-    assert "world average" in caplog.text
+    assert "world average" not in caplog.text
     t.start()
-    t.stop()
+    env.add(3600000, 0)  # 1e-6 kWh
+    emissions = t.stop()
+    assert emissions == pytest.approx(1e-6 * zone_latest_g_per_kwh("BE") / 1000, rel=1e-12)
     d = t.final_emissions_data
-    assert (d.cloud_provider, d.cloud_region, d.on_cloud, d.country_iso_code) == \
-        ("gcp", "europe-west1", "Y", "")
+    assert (d.cloud_provider, d.cloud_region, d.on_cloud) == ("gcp", "europe-west1", "Y")
+
+
+def test_cloud_region_settings_are_checked_like_the_cli(env):
+    with pytest.raises(ValueError, match="cloud"):
+        OfflineEmissionsTracker(cloud_provider="gcp", cloud_region="mars-north1")
+    with pytest.raises(ValueError):
+        OfflineEmissionsTracker(cloud_provider="gcp")  # a provider alone names no grid
 
 
 def test_only_two_positional_parameters_like_codecarbon(env):

@@ -230,3 +230,39 @@ def test_ignored_codecarbon_parameters_are_accepted_with_a_warning(env, caplog):
     assert "api_call_interval, save_to_api" in caplog.text
     tracker.start()
     tracker.stop()
+
+
+FAKE_NVML = os.environ.get("WP_TEST_FAKE_NVML")  # set by ctest (python/CMakeLists.txt)
+NVML_SCENARIO = ("count 2\n"
+                 "gpu0.name NVIDIA A100-SXM4-40GB\ngpu0.uuid GPU-a\ngpu0.energy_mj 1000\n"
+                 "gpu1.name NVIDIA H100 80GB HBM3\ngpu1.uuid GPU-b\ngpu1.energy_mj 5000\n")
+
+
+@pytest.mark.skipif(not FAKE_NVML, reason="needs the fake NVML library that ctest names")
+@pytest.mark.parametrize("select, cuda, gpu_j, model", [
+    ({"gpu_ids": [1]}, None, 3600.0, "1 x NVIDIA H100 80GB HBM3"),
+    ({"gpu_ids": "0"}, "1", 900.0, "1 x NVIDIA A100-SXM4-40GB"),  # gpu_ids wins over CUDA_VISIBLE_DEVICES
+    ({}, "0", 900.0, "1 x NVIDIA A100-SXM4-40GB"),                  # as CUDA sees them
+    ({}, None, 4500.0, None),                                      # every GPU
+])
+def test_gpu_selection_follows_gpu_ids_then_cuda_visible_devices(env, monkeypatch, select, cuda, gpu_j, model):
+    scenario = os.path.join(env.work, "nvml-scenario")
+    with open(scenario, "w") as f:
+        f.write(NVML_SCENARIO)
+    monkeypatch.setenv("WATTPRINT_NVML_LIBRARY", FAKE_NVML)
+    monkeypatch.setenv("FAKE_NVML_SCENARIO", scenario)
+    if cuda is None:
+        monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
+    else:
+        monkeypatch.setenv("CUDA_VISIBLE_DEVICES", cuda)
+    tracker = EmissionsTracker(save_to_file=False, **select)
+    tracker.start()
+    with open(scenario, "a") as f:  # the fake reads the file anew: 900 J on gpu0, 3600 J on gpu1
+        f.write("gpu0.energy_mj 901000\ngpu1.energy_mj 3605000\n")
+    tracker.stop()
+    d = tracker.final_emissions_data
+    assert d.gpu_energy == approx(kwh(gpu_j * 1e6))
+    if model is not None:
+        assert (d.gpu_count, d.gpu_model) == (1, model)
+    else:
+        assert d.gpu_count == 2

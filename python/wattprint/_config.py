@@ -29,11 +29,12 @@ SHARED = {
     "force_cpu_power": "cpu_power",
     "country_iso_code": "country",
     "region": "region",
+    "cloud_provider": "cloud_provider",
+    "cloud_region": "cloud_region",
 }
 # Settings only the Python layer uses.
 PYTHON_ONLY = (
     "on_csv_write", "force_ram_power", "gpu_ids", "log_level", "allow_multiple_runs",
-    "cloud_provider", "cloud_region",
 )
 KNOWN = tuple(SHARED) + PYTHON_ONLY
 BOOLEANS = frozenset(("save_to_file", "allow_multiple_runs"))

@@ -177,14 +177,11 @@ class BaseEmissionsTracker:
                     "Stop the other one, or pass allow_multiple_runs=True.", _lock_path())
                 return
         self._native = _native.NativeTracker(self._native_inputs(settings))
-        if self._needs_location and self._native.origin_of("country") == "default":
-            if not self._cloud_provider:
-                self._release_lock()
-                raise ValueError("OfflineEmissionsTracker needs country_iso_code (ISO 3166-1 alpha-3, "
-                                 "e.g. \"CAN\") or cloud_provider")
-            _logger().warning("no country_iso_code: the world average intensity is used "
-                              "(the Python tracker records cloud_provider and cloud_region but does not look "
-                              "them up yet; pass country_iso_code or region)")
+        if (self._needs_location and self._native.origin_of("country") == "default"
+                and self._native.origin_of("cloud_region") == "default"):
+            self._release_lock()
+            raise ValueError("OfflineEmissionsTracker needs country_iso_code (ISO 3166-1 alpha-3, "
+                             "e.g. \"CAN\") or cloud_provider and cloud_region")
         self._report_sources()
         _LIVE[id(self)] = _weakref.ref(self, lambda _r, key=id(self): _LIVE.pop(key, None))
 
@@ -228,6 +225,9 @@ class BaseEmissionsTracker:
             s = settings.get(name)
             if s is not None:
                 overrides.append((key, _config.as_config_text(name, s), s.where, s.origin))
+        g = settings.get("gpu_ids")
+        if self._gpu_ids is not None and g is not None:
+            overrides.append(("gpu_ids", ",".join(str(i) for i in self._gpu_ids), g.where, g.origin))
         inputs.overrides = overrides
         inputs.defaults = [("interval", repr(_DEFAULT_INTERVAL_S), "measure_power_secs default",
                             "default (CodeCarbon's measure_power_secs)")]
@@ -415,7 +415,8 @@ class BaseEmissionsTracker:
 
 class EmissionsTracker(BaseEmissionsTracker):
     """CodeCarbon's EmissionsTracker: the location comes from settings
-    (country_iso_code), else the world average intensity is used."""
+    (country_iso_code, region, or cloud_provider and cloud_region), else the
+    world average intensity is used."""
 
     # Only CodeCarbon's first two parameters may be positional: its third is
     # api_call_interval, which wattprint does not have.
@@ -438,8 +439,8 @@ class EmissionsTracker(BaseEmissionsTracker):
 class OfflineEmissionsTracker(EmissionsTracker):
     """CodeCarbon's OfflineEmissionsTracker: the location is given, never
     looked up. country_iso_code (ISO 3166-1 alpha-3, e.g. "CAN"), from an
-    argument or any settings layer, is required unless cloud_provider is
-    given."""
+    argument or any settings layer, is required unless cloud_provider and
+    cloud_region are given."""
 
     _needs_location = True
 

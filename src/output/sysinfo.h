@@ -40,9 +40,5 @@ std::string NewRunId();
 // Unreadable facts stay empty/0.
 RunMetadata CollectMetadata(const SystemRoots& roots, const FileSystem& fs);
 
-// gpu_count and gpu_model from the GPU channels the sources contribute:
-// one GPU per device id; the model groups equal names the way CodeCarbon
-// writes them, "2 x NVIDIA H100 80GB HBM3" (", " between different ones).
-void AddGpuMetadata(const std::vector<ProbeReport>& reports, RunMetadata* meta);
 
 }  // namespace wattprint
