@@ -136,6 +136,13 @@ int main(int argc, char** argv) {
              "not found, 126 if not executable); 2 means a usage or configuration error.");
 
   const std::string_view invoked = Invoked(argc, argv);
+  const std::vector<std::string> commands = {"run", "monitor", "doctor", "intensity", "compare"};
+  if (!invoked.empty() && std::find(commands.begin(), commands.end(), invoked) == commands.end()) {
+    const std::string near = wattprint::ClosestMatch(invoked, commands);
+    return UsageError("unknown command '" + std::string(invoked) + "'" +
+                      (near.empty() ? "" : "; did you mean '" + near + "'?") +
+                      " (commands: run, monitor, doctor, intensity, compare)");
+  }
   CLI::App* run = app.add_subcommand("run", "Run a command and report its energy and emissions");
   SharedFlags run_flags;
   std::vector<std::string> command;

@@ -54,6 +54,23 @@ TEST(CliTest, BadValuesNameWhereTheyCameFrom) {
   EXPECT_EQ(interval.err, "wattprint: error: --interval -1: must be at least 0.01 seconds\n");
 }
 
+TEST(CliTest, UnknownCommandExitsTwoWithDidYouMean) {
+  TempTree cwd;
+  BinaryResult r = RunWattprint({"rnu", "--", "true"}, cwd.root());
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err, "wattprint: error: unknown command 'rnu'; did you mean 'run'? "
+                   "(commands: run, monitor, doctor, intensity, compare)\n");
+  BinaryResult flag = RunWattprint({"--quiet", "run", "--", "true"}, cwd.root());
+  EXPECT_EQ(flag.exit_code, 2);  // run's flags come after `run`
+  EXPECT_NE(flag.err.find("--quiet"), std::string::npos) << flag.err;
+  // Each command still gets its own flags (only the invoked one's are registered).
+  for (const char* cmd : {"run", "monitor", "doctor", "intensity", "compare"}) {
+    BinaryResult help = RunWattprint({cmd, "--help"}, cwd.root());
+    EXPECT_EQ(help.exit_code, 0) << cmd;
+    EXPECT_NE(help.out.find("--country"), std::string::npos) << cmd << help.out;
+  }
+}
+
 TEST(CliTest, UnknownTomlKeyExitsTwoWithDidYouMean) {
   TempTree cwd;
   cwd.Write("wattprint.toml", "sysfs_rot = \"/host/sys\"\n");
