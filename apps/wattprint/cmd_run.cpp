@@ -239,7 +239,7 @@ int RunCommand(const Config& cfg, const std::vector<std::string>& command, const
     }
   }
   // After BlockSignals: its threads must inherit the blocked mask.
-  BackgroundIntensity background(cfg);
+  BackgroundIntensity background(cfg, *given);
   // The wait loop below samples; a thread only if there is no signalfd.
   topts.sampler_thread = sigfd < 0;
   Tracker tracker(std::move(topts), std::move(found.sources));

@@ -87,7 +87,8 @@ struct IntensityChoice {
 // signals are blocked (the threads inherit the mask).
 class BackgroundIntensity {
  public:
-  explicit BackgroundIntensity(const Config& cfg);
+  // `given`: ExplicitIntensity(cfg), when the caller already looked it up.
+  explicit BackgroundIntensity(const Config& cfg, std::optional<IntensityTimeline> given = std::nullopt);
   ~BackgroundIntensity();
   // Waits for the location (bounded by the metadata timeouts) and any
   // request in flight; InvalidArgument for a bad explicit location.
@@ -95,6 +96,7 @@ class BackgroundIntensity {
 
  private:
   Config cfg_;
+  std::optional<IntensityTimeline> given_;
   std::shared_future<Location> location_;
   std::unique_ptr<LivePoller> poller_;
 };

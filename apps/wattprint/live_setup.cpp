@@ -141,7 +141,9 @@ std::chrono::milliseconds LivePollPeriod(const Config& cfg) {
   return std::chrono::milliseconds(static_cast<long long>(std::max(1.0, cfg.live_cache_ttl_s) * 1000));
 }
 
-BackgroundIntensity::BackgroundIntensity(const Config& cfg) : cfg_(cfg) {
+BackgroundIntensity::BackgroundIntensity(const Config& cfg, std::optional<IntensityTimeline> given)
+    : cfg_(cfg), given_(std::move(given)) {
+  if (given_) given_->provenance.location_step = ToString(LocationStep::kExplicit);  // as IntensityAt says it
   // A thread only when the cloud metadata service must be asked; a location
   // found offline (configured, cached, time zone) is resolved when first
   // needed, by Finish or the live poller, on that thread.
@@ -161,7 +163,7 @@ BackgroundIntensity::~BackgroundIntensity() = default;
 
 Result<IntensityChoice> BackgroundIntensity::Finish() {
   const Location loc = location_.get();
-  Result<IntensityTimeline> average = IntensityAt(cfg_, loc);
+  Result<IntensityTimeline> average = given_ ? Result<IntensityTimeline>(*given_) : IntensityAt(cfg_, loc);
   if (!average.ok()) return average.status();
   IntensityTimeline avg = std::move(average).value();
   if (poller_) {
