@@ -163,8 +163,8 @@ ChildExit WaitForwarding(pid_t child, int sigfd, Tracker& tracker) {
     }
     check_child = false;
     if (sigfd < 0) {
-      // No signalfd: the tracker has its own thread; just wait (signals then
-      // stay pending, unforwarded).
+      // No signalfd: the tracker has its own thread (unless ppoll failed
+      // below); just wait (signals then stay pending, unforwarded).
       info = siginfo_t{};
       if (waitid(P_PID, child, &info, WEXITED | WNOWAIT) == 0) return FromSiginfo(info);
       if (errno != EINTR) return {127, 0};
@@ -178,7 +178,10 @@ ChildExit WaitForwarding(pid_t child, int sigfd, Tracker& tracker) {
       continue;
     }
     if (ready < 0) {
-      if (errno != EINTR) check_child = true;  // unexpected: fall back to asking
+      // Never expected; rather than spin, wait without the signalfd. The
+      // tracker then only takes its stop reading (totals stay exact).
+      if (errno != EINTR) sigfd = -1;
+      check_child = true;
       continue;
     }
     signalfd_siginfo si{};
