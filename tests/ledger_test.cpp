@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
+
 #include "wattprint/emissions.h"
 
 namespace wattprint {
@@ -433,6 +436,46 @@ TEST(Ledger, CoalesceOfNothingChangesNothing) {
   Ledger empty({Counter("pkg", DeviceKind::kCpu, 0)});
   empty.Coalesce(0, 5);
   EXPECT_EQ(empty.num_points(), 0u);
+}
+
+// A monitor's life: 20,000 rows of 6 polls each, every row coalesced once
+// written and the ledger thinned to at most 64 intervals: memory stays
+// bounded and the whole-run totals stay exact.
+TEST(Ledger, ThinningKeepsALongRunBoundedAndExact) {
+  Clock k;
+  Ledger l({Counter("pkg", DeviceKind::kCpu, 1000.0)});
+  double value = 0.0, joules = 0.0;
+  int polls = 0;
+  auto poll = [&] {
+    const double step = 1.0 + (polls % 7);  // wraps every ~250 polls
+    joules += polls == 0 ? 0.0 : step;
+    value = polls == 0 ? 0.0 : std::fmod(value + step, 1000.0);
+    Reading r = Reading::Of(value);
+    l.Add(k.T(polls * 0.5), k.W(polls * 0.5), {&r, 1}, Act(100 * polls, 40 * polls, 0));
+    ++polls;
+  };
+  poll();
+  size_t last = 0;
+  size_t most = 0;
+  for (int row = 0; row < 20000; ++row) {
+    for (int i = 0; i < 6; ++i) poll();
+    const size_t end = l.num_points() - 1;
+    l.Coalesce(last, end);
+    last = l.Thin(last + 1, 64);
+    most = std::max(most, l.intervals().size());
+    ASSERT_EQ(last + 1, l.num_points());
+  }
+  EXPECT_LE(most, 65u);
+  const Totals t = l.SumAll();
+  EXPECT_NEAR(t.channels[0].machine.joules(), joules, joules * 1e-12);
+  EXPECT_EQ(t.channels[0].ok_intervals, polls - 1);
+  EXPECT_EQ(t.channels[0].missing_intervals, 0);
+  EXPECT_EQ(t.channels[0].wraps, static_cast<int>(joules / 1000.0));
+  EXPECT_EQ(t.begin, k.T(0));
+  EXPECT_EQ(t.end, k.T((polls - 1) * 0.5));
+  EXPECT_NEAR(t.mean_cpu_utilization, 0.4, 1e-12);
+  // The last row is still at full resolution for a CSV row over it.
+  EXPECT_EQ(l.intervals().back().samples, 6);
 }
 
 }  // namespace

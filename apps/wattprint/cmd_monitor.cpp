@@ -47,22 +47,10 @@ bool WaitForStop(int sigfd, SteadyTime deadline) {
 }
 
 // At most this many written rows stay in the ledger at full (row)
-// resolution: beyond it the older half is merged pairwise, so a monitor that
-// runs for a year still holds a few thousand intervals. The CSV keeps every
-// row; the JSON series gets coarser towards the start.
+// resolution; beyond it Ledger::Thin merges the older half pairwise, so a
+// monitor that runs for a year still holds a few thousand intervals. The
+// CSV keeps every row; the JSON series gets coarser towards the start.
 constexpr size_t kMaxRowIntervals = 4096;
-
-// `last` is the first poll not yet written; rows = intervals before it.
-// Returns the new count.
-size_t KeepRowsBounded(Tracker& tracker, size_t& last, size_t rows) {
-  if (rows <= kMaxRowIntervals) return rows;
-  const size_t pairs = rows / 4;  // the oldest half, two by two
-  for (size_t i = 0; i < pairs; ++i) {
-    (void)tracker.Coalesce(i, i + 2);
-    --last;
-  }
-  return rows - pairs;
-}
 
 }  // namespace
 
@@ -99,7 +87,6 @@ int MonitorCommand(const Config& input) {
   const auto period = std::chrono::duration_cast<Duration>(Seconds(cfg.save_interval_s));
   SteadyTime next = SteadyClock::now() + period;
   size_t last = 0;
-  size_t rows = 0;  // intervals before `last`: one per row written, or fewer
   while (!WaitForStop(sigfd, next)) {
     next += period;
     run.snapshot = tracker.Flush();
@@ -110,8 +97,7 @@ int MonitorCommand(const Config& input) {
       // The row's polls become one interval, so memory and the cost of each
       // Flush stay bounded however long the monitor runs.
       (void)tracker.Coalesce(last, end);
-      last = last + 1;
-      rows = KeepRowsBounded(tracker, last, rows + 1);
+      last = tracker.Thin(last + 1, kMaxRowIntervals).value_or(last + 1);
     }
   }
   (void)tracker.Stop();

@@ -129,6 +129,11 @@ class Ledger {
   // after `to` move down by to - from - 1 (events follow them); callers that
   // hold poll indexes (tasks) must not straddle the span.
   void Coalesce(size_t from, size_t to);
+  // Keeps the intervals before poll `upto` at most `max_intervals`: when
+  // there are more, the oldest half is merged pairwise (Coalesce), so a run
+  // that coalesces each written slice stays bounded for ever, its resolution
+  // halving towards the start. Returns where poll `upto` is now.
+  size_t Thin(size_t upto, size_t max_intervals);
 
  private:
   struct ChannelState {

@@ -79,6 +79,9 @@ class Tracker {
   // the polls [from, to] (the monitor, after each row). InvalidArgument if a
   // task boundary lies strictly inside the span.
   Status Coalesce(size_t from, size_t to);
+  // Ledger::Thin on the live ledger; InvalidArgument on a tracker with tasks
+  // (their poll indexes would no longer hold).
+  Result<size_t> Thin(size_t upto, size_t max_intervals);
   // Changes the process tree (e.g. once the tracked command is forked).
   // `clock`, when given, counts that tree's CPU time (see activity.h).
   void SetTreeRoot(pid_t pid, std::unique_ptr<TreeCpuClock> clock = nullptr);

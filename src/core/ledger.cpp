@@ -326,6 +326,14 @@ void Ledger::Coalesce(size_t from, size_t to) {
   points_ -= removed;
 }
 
+size_t Ledger::Thin(size_t upto, size_t max_intervals) {
+  upto = std::min(upto, points_ == 0 ? 0 : points_ - 1);
+  if (upto <= max_intervals || max_intervals == 0) return upto;
+  const size_t pairs = upto / 4;  // the oldest half of the intervals, two by two
+  for (size_t i = 0; i < pairs; ++i) Coalesce(i, i + 2);
+  return upto - pairs;
+}
+
 Totals Ledger::SumAll() const { return Sum(0, points_ == 0 ? 0 : points_ - 1); }
 
 Energy Totals::Of(DeviceKind kind, Scope scope, std::span<const ChannelInfo> infos) const {

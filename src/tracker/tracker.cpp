@@ -219,6 +219,13 @@ Status Tracker::Coalesce(size_t from, size_t to) {
   return Status::Ok();
 }
 
+Result<size_t> Tracker::Thin(size_t upto, size_t max_intervals) {
+  std::lock_guard<std::mutex> l(impl_->mu);
+  if (!impl_->ledger) return Status::InvalidArgument("tracker never started");
+  if (!impl_->tasks.empty() || impl_->task_open) return Status::InvalidArgument("the tracker has tasks");
+  return impl_->ledger->Thin(upto, max_intervals);
+}
+
 void Tracker::SetTreeRoot(pid_t pid, std::unique_ptr<TreeCpuClock> clock) {
   {
     std::lock_guard<std::mutex> l(impl_->mu);
