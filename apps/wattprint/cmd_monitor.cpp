@@ -57,12 +57,14 @@ constexpr size_t kMaxRowIntervals = 4096;
 int MonitorCommand(const Config& input) {
   Config cfg = input;
   cfg.scope = Scope::kMachine;
-  Result<IntensityTimeline> intensity = ResolveIntensity(cfg);
+  Location where;
+  Result<IntensityTimeline> intensity = ResolveIntensity(cfg, &where);
   if (!intensity.ok()) return UsageError(intensity.status().message());
   DiscoveredSources found = DiscoverSources(MakeSourceOptions(cfg));
 
   RunResult run;
   run.meta = MakeMetadata(cfg);
+  AddCloudPlacement(where, &run.meta);
   run.sources = found.reports;
   AddGpuMetadata(found.reports, &run.meta);
   run.scope = Scope::kMachine;

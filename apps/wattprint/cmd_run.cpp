@@ -275,6 +275,7 @@ int RunCommand(const Config& cfg, const std::vector<std::string>& command, const
   } else {
     run.intensity = std::move(chosen->chosen);
     run.other_intensity = std::move(chosen->other);
+    AddCloudPlacement(chosen->location, &run.meta);
   }
   run.snapshot = tracker.Snapshot();
   run.wall_start = run.snapshot.wall_start;

@@ -63,7 +63,11 @@ TrackerOptions MakeTrackerOptions(const Config& cfg);
 // The intensity for a run: ExplicitIntensity (wattprint/session.h), else the
 // location from cloud metadata or the time zone, else the world average
 // (labelled as the default, never a specific place).
-Result<IntensityTimeline> ResolveIntensity(const Config& cfg);
+// `where`, when given, receives the location that was used.
+Result<IntensityTimeline> ResolveIntensity(const Config& cfg, Location* where = nullptr);
+// The cloud columns of the run record (cloud_provider, cloud_region,
+// on_cloud) from a configured or detected cloud location.
+void AddCloudPlacement(const Location& loc, RunMetadata* meta);
 // Location and live intensity (live_setup.cpp). $XDG_CACHE_HOME/wattprint,
 // else $HOME/.cache/wattprint, else "" (no disk cache).
 std::string CacheDir();
@@ -80,6 +84,7 @@ std::chrono::milliseconds LivePollPeriod(const Config& cfg);
 struct IntensityChoice {
   IntensityTimeline chosen;                // feeds emissions (intensity_basis)
   std::optional<IntensityTimeline> other;  // the other basis, when known
+  Location location;                       // where the run was placed
 };
 
 // Finds the location and polls the live provider on background threads

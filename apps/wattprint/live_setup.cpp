@@ -176,6 +176,7 @@ Result<IntensityChoice> BackgroundIntensity::Finish() {
   }
   Result<IntensityTimeline> marginal = MarginalIntensityAt(cfg_, loc);
   IntensityChoice out;
+  out.location = loc;
   if (cfg_.intensity_basis == "marginal") {
     if (!marginal.ok()) return marginal.status();
     out.chosen = std::move(marginal).value();

@@ -20,10 +20,18 @@ SourceOptions MakeSourceOptions(const Config& cfg) {
 
 TrackerOptions MakeTrackerOptions(const Config& cfg) { return TrackerOptionsFor(cfg); }
 
-Result<IntensityTimeline> ResolveIntensity(const Config& cfg) {
+Result<IntensityTimeline> ResolveIntensity(const Config& cfg, Location* where) {
   // Explicit > cloud metadata > time zone > world average (live_setup.cpp).
   const Location loc = ResolveLocation(MakeLocationOptions(cfg), *PosixFileSystem());
+  if (where != nullptr) *where = loc;
   return IntensityAt(cfg, loc);
+}
+
+void AddCloudPlacement(const Location& loc, RunMetadata* meta) {
+  if (loc.cloud_provider.empty() && loc.cloud_region.empty()) return;
+  meta->cloud_provider = loc.cloud_provider;
+  meta->cloud_region = loc.cloud_region;
+  meta->on_cloud = true;
 }
 
 RunMetadata MakeMetadata(const Config& cfg) { return MetadataFor(cfg); }

@@ -169,6 +169,10 @@ TEST_F(LiveE2e, CloudMetadataBeatsTimeZoneAndIsCached) {
   EXPECT_EQ(j["intensity"]["resolution"],
             "Azure metadata: location westeurope: " + LookupGridIntensity(azure)->matched);
   EXPECT_EQ(j["intensity"]["g_per_kwh"], LookupGridIntensity(azure)->g_per_kwh);
+  // The detected placement is recorded, as a configured one is.
+  EXPECT_EQ(j["metadata"]["cloud_provider"], "azure");
+  EXPECT_EQ(j["metadata"]["cloud_region"], "westeurope");
+  EXPECT_EQ(j["metadata"]["on_cloud"], true);
   const int requests = uk_.requests();
   r = RunWattprint(Args({"--metadata-endpoint", uk_.url()}, "true"), out_.root(), env);
   ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -179,6 +183,21 @@ TEST_F(LiveE2e, CloudMetadataBeatsTimeZoneAndIsCached) {
   r = RunWattprint(Args({"--metadata-endpoint", uk_.url(), "--no-cloud-metadata"}, "true"), out_.root(), env);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(Json()["intensity"]["location_step"], "time zone");
+  EXPECT_EQ(Json()["metadata"]["on_cloud"], false);
+  EXPECT_TRUE(Json()["metadata"]["cloud_provider"].is_null());
+}
+
+TEST_F(LiveE2e, ConfiguredCloudRegionFillsTheCsvCloudColumns) {
+  std::vector<std::string> args = {"run", "--sysfs-root", sys_.Path("sys"), "--output-dir", out_.root(),
+                                   "--cloud-provider", "aws", "--cloud-region", "eu-west-1", "--", "true"};
+  BinaryResult r = RunWattprint(args, out_.root());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto rows = ReadCsv(out_.Path("emissions.csv"));
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0]["cloud_provider"], "aws");
+  EXPECT_EQ(rows[0]["cloud_region"], "eu-west-1");
+  EXPECT_EQ(rows[0]["on_cloud"], "Y");
+  EXPECT_EQ(rows[0]["country_iso_code"], "IRL");
 }
 
 TEST_F(LiveE2e, MarginalBasisUsesTheOperatingMarginFactor) {
