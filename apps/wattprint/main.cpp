@@ -5,8 +5,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
-#include <initializer_list>
+#include <iterator>
 #include <map>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
@@ -51,7 +52,7 @@ class SharedFlags {
   // `with_save_interval` (monitor).
   void Register(CLI::App* cmd, bool with_save_interval);
   // Registers flags for only these keys (commands that take a location).
-  void RegisterKeys(CLI::App* cmd, std::initializer_list<std::string_view> keys);
+  void RegisterKeys(CLI::App* cmd, std::span<const std::string_view> keys);
   // The flags actually given, as (key, raw value) for LoadConfig.
   std::vector<std::pair<std::string, std::string>> Given() const;
 
@@ -85,7 +86,7 @@ void SharedFlags::Register(CLI::App* cmd, bool with_save_interval) {
   }
 }
 
-void SharedFlags::RegisterKeys(CLI::App* cmd, std::initializer_list<std::string_view> keys) {
+void SharedFlags::RegisterKeys(CLI::App* cmd, std::span<const std::string_view> keys) {
   for (const ConfigKey& k : ConfigKeys()) {
     if (std::find(keys.begin(), keys.end(), std::string_view(k.key)) != keys.end()) Add(cmd, k);
   }
@@ -126,33 +127,77 @@ std::string_view Invoked(int argc, char** argv) {
   return {};
 }
 
-}  // namespace
+constexpr const char* kCommands[] = {"run", "monitor", "doctor", "intensity", "compare"};
 
-int main(int argc, char** argv) {
-  CLI::App app{"Measure the energy and CO2e of a command or of the whole machine.", "wattprint"};
-  app.set_version_flag("--version", "wattprint " WATTPRINT_VERSION);
-  app.require_subcommand(1);
-  app.footer("Exit codes: run returns the command's code (128+N if killed by signal N, 127 if\n"
-             "not found, 126 if not executable); 2 means a usage or configuration error.");
+// Every subcommand, its flags and where CLI11 stores their values. Only the
+// invoked subcommand gets its flags; the others are listed for --help.
+// Not copyable: CLI11 holds pointers into it.
+struct Commands {
+  Commands() = default;
+  Commands(const Commands&) = delete;
+  Commands& operator=(const Commands&) = delete;
 
-  const std::string_view invoked = Invoked(argc, argv);
-  const std::vector<std::string> commands = {"run", "monitor", "doctor", "intensity", "compare"};
-  if (!invoked.empty() && std::find(commands.begin(), commands.end(), invoked) == commands.end()) {
-    const std::string near = wattprint::ClosestMatch(invoked, commands);
-    return UsageError("unknown command '" + std::string(invoked) + "'" +
-                      (near.empty() ? "" : "; did you mean '" + near + "'?") +
-                      " (commands: run, monitor, doctor, intensity, compare)");
+  void Add(CLI::App& app, std::string_view invoked) {
+    run = app.add_subcommand("run", "Run a command and report its energy and emissions");
+    if (invoked == "run") AddRunFlags();
+    monitor = app.add_subcommand("monitor", "Track the whole machine until interrupted (Ctrl-C)");
+    if (invoked == "monitor") monitor_flags.Register(monitor, true);
+    doctor = app.add_subcommand("doctor", "Show which energy sources work here and how to fix the others");
+    if (invoked == "doctor") doctor_flags.Register(doctor, false);
+    intensity = app.add_subcommand(
+        "intensity", "Show the grid carbon intensity of a location and where the figure comes from");
+    if (invoked == "intensity") AddIntensityFlags();
+    compare = app.add_subcommand(
+        "compare", "Show what a finished run would have emitted in the lowest-intensity zones and cloud regions");
+    if (invoked == "compare") AddCompareFlags();
   }
-  CLI::App* run = app.add_subcommand("run", "Run a command and report its energy and emissions");
-  SharedFlags run_flags;
-  std::vector<std::string> command;
-  double wait_below = 0;
-  std::string max_wait;
-  CLI::Option* wait_opt = nullptr;
-  if (invoked == "run") {
+
+  // "run " etc. for the parsed subcommand, "" for none.
+  std::string ParsedName() const {
+    for (CLI::App* s : {run, monitor, doctor, intensity, compare}) {
+      if (s->parsed()) return s->get_name() + " ";
+    }
+    return "";
+  }
+
+  const SharedFlags& ParsedFlags() const {
+    return run->parsed()         ? run_flags
+           : monitor->parsed()   ? monitor_flags
+           : intensity->parsed() ? intensity_flags
+           : compare->parsed()   ? compare_flags
+                                 : doctor_flags;
+  }
+
+  // Runs the parsed subcommand; returns the process exit code.
+  int Dispatch(const wattprint::Config& cfg, const std::vector<std::string>& files) const {
+    if (run->parsed()) {
+      wattprint::cli::WaitOptions wait;
+      if (wait_opt != nullptr && wait_opt->count() > 0) {
+        wattprint::Result<wattprint::Duration> d = wattprint::cli::ParseDuration(max_wait);
+        if (!d.ok()) return UsageError("--max-wait " + max_wait + ": " + d.status().message());
+        wait.below_g_per_kwh = wait_below;
+        wait.max_wait = *d;
+      }
+      const int code = wattprint::cli::RunCommand(cfg, command, wait);
+      // Everything is written and closed: skip the static destructors (CLI11's
+      // validators, the locale) that would only delay handing back the code.
+      std::fflush(nullptr);
+      std::_Exit(code);
+    }
+    if (monitor->parsed()) return wattprint::cli::MonitorCommand(cfg);
+    if (intensity->parsed()) return wattprint::cli::IntensityCommand(cfg, intensity_opt);
+    if (compare->parsed()) return wattprint::cli::CompareCommand(cfg, compare_opt);
+    return wattprint::cli::DoctorCommand(cfg, files);
+  }
+
+ private:
+  // Location keys shared by intensity and compare.
+  static constexpr std::string_view kLocationKeys[] = {
+      "country", "region", "zone", "cloud_provider", "cloud_region", "intensity", "intensity_year"};
+
+  void AddRunFlags() {
     run_flags.Register(run, false);
-    run->add_option("command", command, "Run this command with its arguments (put it after --)")
-        ->required();
+    run->add_option("command", command, "Run this command with its arguments (put it after --)")->required();
     wait_opt = run->add_option("--wait-for-intensity-below", wait_below,
                                "Start CMD once the live grid intensity is below G g CO2e/kWh")
                    ->type_name("G")
@@ -164,26 +209,8 @@ int main(int argc, char** argv) {
     max_wait_opt->needs(wait_opt);
   }
 
-  CLI::App* monitor =
-      app.add_subcommand("monitor", "Track the whole machine until interrupted (Ctrl-C)");
-  SharedFlags monitor_flags;
-  if (invoked == "monitor") monitor_flags.Register(monitor, true);
-
-  CLI::App* doctor =
-      app.add_subcommand("doctor", "Show which energy sources work here and how to fix the others");
-  SharedFlags doctor_flags;
-  if (invoked == "doctor") doctor_flags.Register(doctor, false);
-
-  // Location keys shared by intensity and compare.
-  const auto location_keys = {std::string_view("country"), std::string_view("region"), std::string_view("zone"),
-                              std::string_view("cloud_provider"), std::string_view("cloud_region"),
-                              std::string_view("intensity"), std::string_view("intensity_year")};
-  CLI::App* intensity = app.add_subcommand(
-      "intensity", "Show the grid carbon intensity of a location and where the figure comes from");
-  SharedFlags intensity_flags;
-  wattprint::cli::IntensityOptions intensity_opt;
-  if (invoked == "intensity") {
-    intensity_flags.RegisterKeys(intensity, location_keys);
+  void AddIntensityFlags() {
+    intensity_flags.RegisterKeys(intensity, kLocationKeys);
     intensity->add_flag("--list", intensity_opt.list, "List every grid zone and cloud region instead");
     intensity->add_flag("--json", intensity_opt.json, "Print JSON instead of text");
     intensity->add_option("--dataset", intensity_opt.dataset,
@@ -191,12 +218,8 @@ int main(int argc, char** argv) {
         ->type_name("NAME");
   }
 
-  CLI::App* compare = app.add_subcommand(
-      "compare", "Show what a finished run would have emitted in the lowest-intensity zones and cloud regions");
-  SharedFlags compare_flags;
-  wattprint::cli::CompareOptions compare_opt;
-  if (invoked == "compare") {
-    compare_flags.RegisterKeys(compare, location_keys);
+  void AddCompareFlags() {
+    compare_flags.RegisterKeys(compare, kLocationKeys);
     compare->add_option("run", compare_opt.run, "Read the run from this emissions CSV or JSON record");
     compare->add_option("--energy-kwh", compare_opt.energy_kwh, "Compare this energy in kWh instead of a run")
         ->type_name("KWH");
@@ -207,44 +230,51 @@ int main(int argc, char** argv) {
     compare->add_flag("--json", compare_opt.json, "Print JSON instead of text");
   }
 
+  CLI::App* run = nullptr;
+  CLI::App* monitor = nullptr;
+  CLI::App* doctor = nullptr;
+  CLI::App* intensity = nullptr;
+  CLI::App* compare = nullptr;
+  SharedFlags run_flags, monitor_flags, doctor_flags, intensity_flags, compare_flags;
+  std::vector<std::string> command;
+  double wait_below = 0;
+  std::string max_wait;
+  CLI::Option* wait_opt = nullptr;
+  wattprint::cli::IntensityOptions intensity_opt;
+  wattprint::cli::CompareOptions compare_opt;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"Measure the energy and CO2e of a command or of the whole machine.", "wattprint"};
+  app.set_version_flag("--version", "wattprint " WATTPRINT_VERSION);
+  app.require_subcommand(1);
+  app.footer("Exit codes: run returns the command's code (128+N if killed by signal N, 127 if\n"
+             "not found, 126 if not executable); 2 means a usage or configuration error.");
+
+  const std::string_view invoked = Invoked(argc, argv);
+  const std::vector<std::string> names(std::begin(kCommands), std::end(kCommands));
+  if (!invoked.empty() && std::find(names.begin(), names.end(), invoked) == names.end()) {
+    const std::string near = wattprint::ClosestMatch(invoked, names);
+    return UsageError("unknown command '" + std::string(invoked) + "'" +
+                      (near.empty() ? "" : "; did you mean '" + near + "'?") +
+                      " (commands: run, monitor, doctor, intensity, compare)");
+  }
+  Commands commands;
+  commands.Add(app, invoked);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
-    std::string sub;
-    for (CLI::App* s : {run, monitor, doctor, intensity, compare}) {
-      if (s->parsed()) sub = s->get_name() + " ";
-    }
-    return ParseFailure(e, sub);
+    return ParseFailure(e, commands.ParsedName());
   }
-
-  const SharedFlags& flags = run->parsed()         ? run_flags
-                             : monitor->parsed()   ? monitor_flags
-                             : intensity->parsed() ? intensity_flags
-                             : compare->parsed()   ? compare_flags
-                                                   : doctor_flags;
   std::vector<std::string> files;
-  wattprint::Result<wattprint::Config> cfg = wattprint::cli::ResolveConfig(flags.Given(), &files);
+  wattprint::Result<wattprint::Config> cfg =
+      wattprint::cli::ResolveConfig(commands.ParsedFlags().Given(), &files);
   if (!cfg.ok()) return UsageError(cfg.status().message());
   try {
-    if (run->parsed()) {
-      wattprint::cli::WaitOptions wait;
-      if (wait_opt != nullptr && wait_opt->count() > 0) {
-        wattprint::Result<wattprint::Duration> d = wattprint::cli::ParseDuration(max_wait);
-        if (!d.ok()) return UsageError("--max-wait " + max_wait + ": " + d.status().message());
-        wait.below_g_per_kwh = wait_below;
-        wait.max_wait = *d;
-      }
-      const int code = wattprint::cli::RunCommand(*cfg, command, wait);
-      // Everything is written and closed: skip the static destructors (CLI11's
-      // validators, the locale) that would only delay handing back the code.
-      std::fflush(nullptr);
-      std::_Exit(code);
-    }
-    if (monitor->parsed()) return wattprint::cli::MonitorCommand(*cfg);
-    if (intensity->parsed()) return wattprint::cli::IntensityCommand(*cfg, intensity_opt);
-    if (compare->parsed()) return wattprint::cli::CompareCommand(*cfg, compare_opt);
-    return wattprint::cli::DoctorCommand(*cfg, files);
+    return commands.Dispatch(*cfg, files);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "wattprint: error: %s\n", e.what());
     return 1;

@@ -250,71 +250,83 @@ Totals Ledger::Sum(size_t from, size_t to) const {
   return tot;
 }
 
-void Ledger::Coalesce(size_t from, size_t to) {
-  if (points_ == 0) return;
-  to = std::min(to, points_ - 1);
-  if (from + 1 >= to) return;  // zero or one interval: nothing to merge
-  Interval merged;
-  merged.begin = intervals_[from].begin;
-  merged.end = intervals_[to - 1].end;
-  merged.wall_end = intervals_[to - 1].wall_end;
-  merged.samples = 0;
-  merged.channels.resize(channels_.size());
-  std::vector<double> util_s(channels_.size(), 0.0);
-  std::vector<char> all_shared(channels_.size(), 1);  // every ok interval had a share
+namespace {
+
+// One interval standing for `ivs` (consecutive): energies and counts
+// summed, means weighted by time, peaks kept. `interior_rss` holds the tree
+// RSS at the polls between them, which the merged interval absorbs.
+Interval MergeIntervals(std::span<const Interval> ivs, std::span<const unsigned long long> interior_rss,
+                        size_t channels) {
+  Interval m;
+  m.begin = ivs.front().begin;
+  m.end = ivs.back().end;
+  m.wall_end = ivs.back().wall_end;
+  m.samples = 0;
+  m.channels.resize(channels);
+  for (unsigned long long rss : interior_rss) m.peak_tree_rss_bytes = std::max(m.peak_tree_rss_bytes, rss);
+  std::vector<double> util_s(channels, 0.0);
+  std::vector<char> all_shared(channels, 1);  // every ok interval had a share
   double activity_s = 0.0, all_s = 0.0;
-  for (size_t k = from; k < to; ++k) {
-    const Interval& iv = intervals_[k];
+  for (const Interval& iv : ivs) {
     const double dt = std::chrono::duration<double>(iv.end - iv.begin).count();
     all_s += dt;
-    merged.samples += iv.samples;
-    merged.peak_tree_rss_bytes = std::max(merged.peak_tree_rss_bytes, iv.peak_tree_rss_bytes);
-    if (k > from) merged.peak_tree_rss_bytes = std::max(merged.peak_tree_rss_bytes, tree_rss_[k]);
-    merged.cpu_share += iv.cpu_share * dt;
-    merged.ram_share += iv.ram_share * dt;
+    m.samples += iv.samples;
+    m.peak_tree_rss_bytes = std::max(m.peak_tree_rss_bytes, iv.peak_tree_rss_bytes);
+    m.cpu_share += iv.cpu_share * dt;
+    m.ram_share += iv.ram_share * dt;
     if (iv.activity_ok) {
-      merged.activity_ok = true;
-      merged.cpu_utilization += iv.cpu_utilization * dt;
-      merged.ram_utilization += iv.ram_utilization * dt;
+      m.activity_ok = true;
+      m.cpu_utilization += iv.cpu_utilization * dt;
+      m.ram_utilization += iv.ram_utilization * dt;
       activity_s += dt;
     }
-    for (size_t c = 0; c < channels_.size() && c < iv.channels.size(); ++c) {
+    for (size_t c = 0; c < channels && c < iv.channels.size(); ++c) {
       const ChannelDelta& d = iv.channels[c];
-      ChannelDelta& m = merged.channels[c];
-      m.missing += iv.samples == 1 ? (d.ok ? 0 : 1) : d.missing;
+      ChannelDelta& md = m.channels[c];
+      md.missing += iv.samples == 1 ? (d.ok ? 0 : 1) : d.missing;
       if (d.utilization >= 0.0) {
-        m.utilization = std::max(m.utilization, 0.0) + d.utilization * dt;
+        md.utilization = std::max(md.utilization, 0.0) + d.utilization * dt;
         util_s[c] += dt;
       }
-      m.memory_used_bytes = std::max(m.memory_used_bytes, d.memory_used_bytes);
+      md.memory_used_bytes = std::max(md.memory_used_bytes, d.memory_used_bytes);
       if (!d.ok) continue;
-      m.ok = true;
-      m.machine += d.machine;
-      m.process += d.process;
+      md.ok = true;
+      md.machine += d.machine;
+      md.process += d.process;
       if (!d.share_ok) all_shared[c] = 0;
     }
   }
   if (all_s > 0.0) {
-    merged.cpu_share /= all_s;
-    merged.ram_share /= all_s;
+    m.cpu_share /= all_s;
+    m.ram_share /= all_s;
   }
   if (activity_s > 0.0) {
-    merged.cpu_utilization /= activity_s;
-    merged.ram_utilization /= activity_s;
+    m.cpu_utilization /= activity_s;
+    m.ram_utilization /= activity_s;
   }
-  for (size_t c = 0; c < channels_.size(); ++c) {
-    ChannelDelta& m = merged.channels[c];
-    if (util_s[c] > 0.0) m.utilization /= util_s[c];
-    m.share_ok = m.ok && all_shared[c] != 0;
-    m.share = m.share_ok && m.machine.joules() > 0.0 ? m.process.joules() / m.machine.joules() : 0.0;
+  for (size_t c = 0; c < channels; ++c) {
+    ChannelDelta& md = m.channels[c];
+    if (util_s[c] > 0.0) md.utilization /= util_s[c];
+    md.share_ok = md.ok && all_shared[c] != 0;
+    md.share = md.share_ok && md.machine.joules() > 0.0 ? md.process.joules() / md.machine.joules() : 0.0;
   }
-  // Interval k spans polls k and k+1: [from, to) become one, and the polls
-  // strictly between from and to go.
-  intervals_[from] = std::move(merged);
-  intervals_.erase(intervals_.begin() + static_cast<std::ptrdiff_t>(from) + 1,
-                   intervals_.begin() + static_cast<std::ptrdiff_t>(to));
+  return m;
+}
+
+}  // namespace
+
+void Ledger::Coalesce(size_t from, size_t to) {
+  if (points_ == 0) return;
+  to = std::min(to, points_ - 1);
+  if (from + 1 >= to) return;  // zero or one interval: nothing to merge
+  // Interval k spans polls k and k+1: intervals [from, to) become one, and
+  // the polls strictly between from and to go.
   const auto first_gone = static_cast<std::ptrdiff_t>(from) + 1;
   const auto past_gone = static_cast<std::ptrdiff_t>(to);
+  intervals_[from] = MergeIntervals(
+      std::span<const Interval>(intervals_).subspan(from, to - from),
+      std::span<const unsigned long long>(tree_rss_).subspan(from + 1, to - from - 1), channels_.size());
+  intervals_.erase(intervals_.begin() + first_gone, intervals_.begin() + past_gone);
   times_.erase(times_.begin() + first_gone, times_.begin() + past_gone);
   walls_.erase(walls_.begin() + first_gone, walls_.begin() + past_gone);
   tree_rss_.erase(tree_rss_.begin() + first_gone, tree_rss_.begin() + past_gone);
