@@ -65,16 +65,11 @@ TrackerOptions MakeTrackerOptions(const Config& cfg);
 // (labelled as the default, never a specific place).
 // `where`, when given, receives the location that was used.
 Result<IntensityTimeline> ResolveIntensity(const Config& cfg, Location* where = nullptr);
-// The cloud columns of the run record (cloud_provider, cloud_region,
-// on_cloud) from a configured or detected cloud location.
-void AddCloudPlacement(const Location& loc, RunMetadata* meta);
-// Location and live intensity (live_setup.cpp). $XDG_CACHE_HOME/wattprint,
-// else $HOME/.cache/wattprint, else "" (no disk cache).
+
+// Location and live intensity (live_setup.cpp), with this process's
+// environment: CacheDirFor and LocationOptionsFor (wattprint/session.h).
 std::string CacheDir();
 LocationOptions MakeLocationOptions(const Config& cfg);
-// The static (yearly average) intensity of a resolved location, provenance
-// saying which step found it. InvalidArgument for an unknown explicit country.
-Result<IntensityTimeline> IntensityAt(const Config& cfg, const Location& loc);
 // The marginal intensity of a location; NotFound when none is known.
 Result<IntensityTimeline> MarginalIntensityAt(const Config& cfg, const Location& loc);
 // The configured live provider for a location; nullptr when live is off.

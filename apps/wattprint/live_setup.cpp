@@ -1,6 +1,7 @@
-// Location, static and live intensity for the CLI: the configuration turned
-// into LocationOptions and LiveOptions, and the background work that finds
-// the location and polls the live provider while a command runs.
+// Location, marginal and live intensity for the CLI: this process's
+// environment for the library's location steps (wattprint/session.h),
+// LiveOptions, and the background work that finds the location and polls
+// the live provider while a command runs.
 #include <cstdio>
 #include <cstdlib>
 
@@ -16,13 +17,6 @@ std::string Env(const char* name) {
   return v ? v : "";
 }
 
-IntensityTimeline WorldAverage(const Location& loc, const std::string& why) {
-  IntensityTimeline t = WorldAverageIntensity();
-  t.provenance.location_step = ToString(loc.step);
-  t.provenance.resolution = "world average (" + why + ")";
-  return t;
-}
-
 GridLocation GridOf(const Location& loc) {
   GridLocation g;
   g.country = loc.country;
@@ -33,59 +27,19 @@ GridLocation GridOf(const Location& loc) {
   return g;
 }
 
+LocationEnv ProcessLocationEnv() {
+  LocationEnv env;
+  if (const char* tz = std::getenv("TZ")) env.tz = std::string(tz);
+  env.xdg_cache_home = Env("XDG_CACHE_HOME");
+  env.home = Env("HOME");
+  return env;
+}
+
 }  // namespace
 
-std::string CacheDir() {
-  const std::string xdg = Env("XDG_CACHE_HOME");
-  if (!xdg.empty()) return xdg + "/wattprint";
-  const std::string home = Env("HOME");
-  return home.empty() ? "" : home + "/.cache/wattprint";
-}
+std::string CacheDir() { return CacheDirFor(ProcessLocationEnv()); }
 
-LocationOptions MakeLocationOptions(const Config& cfg) {
-  LocationOptions o;
-  o.country = cfg.country;
-  o.region = cfg.region;
-  o.zone = cfg.zone;
-  o.cloud_provider = cfg.cloud_provider;
-  o.cloud_region = cfg.cloud_region;
-  // The most specific explicit key names the origin, as the lookup uses it.
-  for (const char* key : {"cloud_region", "zone", "region", "country"}) {
-    const std::string v = ConfigValueText(cfg, key);
-    if (v.empty()) continue;
-    o.explicit_origin = fmt::format("{} {} ({})", key, v, cfg.OriginOf(key));
-    break;
-  }
-  // An explicit figure needs no location: do not ask the network for one.
-  o.cloud_metadata = cfg.cloud_metadata && !cfg.intensity_g_per_kwh;
-  o.metadata.endpoint = cfg.metadata_endpoint;
-  const std::string dir = CacheDir();
-  if (!dir.empty()) o.metadata.cache_file = dir + "/cloud-metadata.json";
-  if (const char* tz = std::getenv("TZ")) o.time_zone.tz_env = std::string(tz);
-  return o;
-}
-
-Result<IntensityTimeline> IntensityAt(const Config& cfg, const Location& loc) {
-  // Step 1, explicit configuration (or an explicit --intensity figure),
-  // looked up exactly as given; an unknown name is an error, never a guess.
-  Result<std::optional<IntensityTimeline>> given = ExplicitIntensity(cfg);
-  if (!given.ok()) return given.status();
-  if (given->has_value()) {
-    IntensityTimeline t = std::move(**given);
-    t.provenance.location_step = ToString(LocationStep::kExplicit);
-    return t;
-  }
-  if (loc.step == LocationStep::kWorldAverage) return WorldAverage(loc, loc.detail);
-  // Steps 2 and 3: a detected place; one the data cannot place falls back
-  // to the world average, saying why.
-  GridSelection which;
-  which.year = cfg.intensity_year;
-  Result<GridIntensity> g = LookupGridIntensity(GridOf(loc), which);
-  if (!g.ok()) return WorldAverage(loc, loc.detail + ": " + g.status().message());
-  IntensityTimeline t = ToTimeline(*g, loc.detail);
-  t.provenance.location_step = ToString(loc.step);
-  return t;
-}
+LocationOptions MakeLocationOptions(const Config& cfg) { return LocationOptionsFor(cfg, ProcessLocationEnv()); }
 
 Result<IntensityTimeline> MarginalIntensityAt(const Config& cfg, const Location& loc) {
   // UNFCCC operating-margin factors (2021) are per country.

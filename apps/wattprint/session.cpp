@@ -27,12 +27,6 @@ Result<IntensityTimeline> ResolveIntensity(const Config& cfg, Location* where) {
   return IntensityAt(cfg, loc);
 }
 
-void AddCloudPlacement(const Location& loc, RunMetadata* meta) {
-  if (loc.cloud_provider.empty() && loc.cloud_region.empty()) return;
-  meta->cloud_provider = loc.cloud_provider;
-  meta->cloud_region = loc.cloud_region;
-  meta->on_cloud = true;
-}
 
 RunMetadata MakeMetadata(const Config& cfg) { return MetadataFor(cfg); }
 

@@ -12,6 +12,7 @@
 
 #include "wattprint/emissions.h"
 #include "wattprint/grid.h"
+#include "wattprint/location.h"
 #include "wattprint/report.h"
 #include "wattprint/sources.h"
 #include "wattprint/status.h"
@@ -38,5 +39,28 @@ Result<std::optional<IntensityTimeline>> ExplicitIntensity(const Config& cfg);
 Result<IntensityTimeline> ConfiguredIntensity(const Config& cfg);
 // System facts (run id, OS, CPU, RAM) plus the config's names and PUE.
 RunMetadata MetadataFor(const Config& cfg);
+
+// The process environment the location steps read; the front end fills it
+// (the CLI from getenv, Python from os.environ), so this stays testable.
+struct LocationEnv {
+  std::optional<std::string> tz;  // TZ, when set
+  std::string xdg_cache_home;     // XDG_CACHE_HOME
+  std::string home;               // HOME
+};
+// $XDG_CACHE_HOME/wattprint, else $HOME/.cache/wattprint, else "" (no
+// disk cache).
+std::string CacheDirFor(const LocationEnv& env);
+// LocationOptions for a config (wattprint/location.h): the explicit keys,
+// the metadata step (off when an --intensity figure makes a place moot),
+// its endpoint and cache file, and the time zone.
+LocationOptions LocationOptionsFor(const Config& cfg, const LocationEnv& env);
+// The static (yearly average) intensity of a resolved location: an explicit
+// location exactly as configured (an unknown name is an error, never a
+// guess); a detected one looked up, falling back to the world average and
+// saying why when the data cannot place it. The provenance names the step.
+Result<IntensityTimeline> IntensityAt(const Config& cfg, const Location& loc);
+// The cloud fields of the run metadata (cloud_provider, cloud_region,
+// on_cloud) from a configured or detected cloud location.
+void AddCloudPlacement(const Location& loc, RunMetadata* meta);
 
 }  // namespace wattprint

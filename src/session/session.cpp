@@ -1,6 +1,8 @@
 // Config -> the pieces of a run. See wattprint/session.h.
 #include "wattprint/session.h"
 
+#include <fmt/format.h>
+
 #include "output/sysinfo.h"
 #include "wattprint/grid.h"
 #include "wattprint/intensity.h"
@@ -106,6 +108,84 @@ RunMetadata MetadataFor(const Config& cfg) {
   m.experiment_name = cfg.experiment_name;
   m.pue = cfg.pue;
   return m;
+}
+
+namespace {
+
+IntensityTimeline WorldAverageBecause(const Location& loc, const std::string& why) {
+  IntensityTimeline t = WorldAverageIntensity();
+  t.provenance.location_step = ToString(loc.step);
+  t.provenance.resolution = "world average (" + why + ")";
+  return t;
+}
+
+GridLocation GridOfLocation(const Location& loc) {
+  GridLocation g;
+  g.country = loc.country;
+  g.region = loc.region;
+  g.zone = loc.zone;
+  g.cloud_provider = loc.cloud_provider;
+  g.cloud_region = loc.cloud_region;
+  return g;
+}
+
+}  // namespace
+
+std::string CacheDirFor(const LocationEnv& env) {
+  if (!env.xdg_cache_home.empty()) return env.xdg_cache_home + "/wattprint";
+  return env.home.empty() ? "" : env.home + "/.cache/wattprint";
+}
+
+LocationOptions LocationOptionsFor(const Config& cfg, const LocationEnv& env) {
+  LocationOptions o;
+  o.country = cfg.country;
+  o.region = cfg.region;
+  o.zone = cfg.zone;
+  o.cloud_provider = cfg.cloud_provider;
+  o.cloud_region = cfg.cloud_region;
+  // The most specific explicit key names the origin, as the lookup uses it.
+  for (const char* key : {"cloud_region", "zone", "region", "country"}) {
+    const std::string v = ConfigValueText(cfg, key);
+    if (v.empty()) continue;
+    o.explicit_origin = fmt::format("{} {} ({})", key, v, cfg.OriginOf(key));
+    break;
+  }
+  // An explicit figure needs no location: do not ask the network for one.
+  o.cloud_metadata = cfg.cloud_metadata && !cfg.intensity_g_per_kwh;
+  o.metadata.endpoint = cfg.metadata_endpoint;
+  const std::string dir = CacheDirFor(env);
+  if (!dir.empty()) o.metadata.cache_file = dir + "/cloud-metadata.json";
+  o.time_zone.tz_env = env.tz;
+  return o;
+}
+
+Result<IntensityTimeline> IntensityAt(const Config& cfg, const Location& loc) {
+  // Step 1, explicit configuration (or an explicit --intensity figure),
+  // looked up exactly as given; an unknown name is an error, never a guess.
+  Result<std::optional<IntensityTimeline>> given = ExplicitIntensity(cfg);
+  if (!given.ok()) return given.status();
+  if (given->has_value()) {
+    IntensityTimeline t = std::move(**given);
+    t.provenance.location_step = ToString(LocationStep::kExplicit);
+    return t;
+  }
+  if (loc.step == LocationStep::kWorldAverage) return WorldAverageBecause(loc, loc.detail);
+  // Steps 2 and 3: a detected place; one the data cannot place falls back
+  // to the world average, saying why.
+  GridSelection which;
+  which.year = cfg.intensity_year;
+  Result<GridIntensity> g = LookupGridIntensity(GridOfLocation(loc), which);
+  if (!g.ok()) return WorldAverageBecause(loc, loc.detail + ": " + g.status().message());
+  IntensityTimeline t = ToTimeline(*g, loc.detail);
+  t.provenance.location_step = ToString(loc.step);
+  return t;
+}
+
+void AddCloudPlacement(const Location& loc, RunMetadata* meta) {
+  if (loc.cloud_provider.empty() && loc.cloud_region.empty()) return;
+  meta->cloud_provider = loc.cloud_provider;
+  meta->cloud_region = loc.cloud_region;
+  meta->on_cloud = true;
 }
 
 }  // namespace wattprint
