@@ -24,6 +24,8 @@
 #include <pybind11/stl.h>
 
 #include "wattprint/config.h"
+#include "wattprint/fs.h"
+#include "wattprint/location.h"
 #include "wattprint/report.h"
 #include "wattprint/session.h"
 #include "wattprint/sources.h"
@@ -50,7 +52,22 @@ struct Inputs {
   std::string python_version;
   std::string cloud_provider;
   std::string cloud_region;
+  // EmissionsTracker: find the location as the CLI does (cloud metadata,
+  // time zone) when none is configured. OfflineEmissionsTracker: never.
+  bool detect_location = false;
 };
+
+// The variables the location steps read, from the interpreter's os.environ.
+LocationEnv EnvOf(const Inputs& in) {
+  LocationEnv env;
+  for (const std::string& e : in.environment) {
+    const std::string_view v(e);
+    if (v.starts_with("TZ=")) env.tz = e.substr(3);
+    if (v.starts_with("XDG_CACHE_HOME=")) env.xdg_cache_home = e.substr(15);
+  }
+  env.home = in.home;
+  return env;
+}
 
 [[noreturn]] void Fail(const Status& st) {
   if (st.code() == Status::Code::kInvalidArgument || st.code() == Status::Code::kNotFound) {
@@ -83,7 +100,11 @@ Config BuildConfig(const Inputs& in) {
 class NativeTracker {
  public:
   explicit NativeTracker(const Inputs& in) : cfg_(BuildConfig(in)) {
-    Result<IntensityTimeline> intensity = ConfiguredIntensity(cfg_);
+    // Explicit > cloud metadata (cached a day) > time zone > world average.
+    Location where;
+    if (in.detect_location) where = ResolveLocation(LocationOptionsFor(cfg_, EnvOf(in)), *PosixFileSystem());
+    Result<IntensityTimeline> intensity =
+        in.detect_location ? IntensityAt(cfg_, where) : ConfiguredIntensity(cfg_);
     if (!intensity.ok()) throw py::value_error(intensity.status().message());
     SourceOptions sopts = SourceOptionsFor(cfg_);
     if (in.ram_power_w) sopts.ram_power_override = Power::Watts(*in.ram_power_w);
@@ -99,6 +120,7 @@ class NativeTracker {
     run_.meta.cloud_provider = in.cloud_provider;
     run_.meta.cloud_region = in.cloud_region;
     run_.meta.on_cloud = !in.cloud_provider.empty();
+    AddCloudPlacement(where, &run_.meta);  // a detected cloud
     run_.sources = found.reports;
     AddGpuMetadata(found.reports, &run_.meta);
     run_.scope = cfg_.scope;
@@ -221,11 +243,14 @@ PYBIND11_MODULE(_native, m) {
       .def_readwrite("ram_power_w", &Inputs::ram_power_w)
       .def_readwrite("python_version", &Inputs::python_version)
       .def_readwrite("cloud_provider", &Inputs::cloud_provider)
-      .def_readwrite("cloud_region", &Inputs::cloud_region);
+      .def_readwrite("cloud_region", &Inputs::cloud_region)
+      .def_readwrite("detect_location", &Inputs::detect_location);
 
   using Release = py::call_guard<py::gil_scoped_release>;
   py::class_<NativeTracker>(m, "NativeTracker")
-      .def(py::init<const Inputs&>())
+      // Released: the location step may wait on the metadata service (bounded,
+      // 300 ms), and other Python threads (a test server, say) run meanwhile.
+      .def(py::init<const Inputs&>(), Release())
       .def("start", &NativeTracker::Start, Release())
       .def("stop", &NativeTracker::Stop, Release())
       .def("flush", &NativeTracker::Flush, Release())

@@ -85,8 +85,12 @@ class FakeRapl:
 def env(tmp_path, monkeypatch):
     """An isolated environment with a fake RAPL tree; cwd is a fresh dir."""
     for var in list(os.environ):
-        if var.startswith(("CODECARBON_", "WATTPRINT_")) or var == "XDG_CONFIG_HOME":
+        if var.startswith(("CODECARBON_", "WATTPRINT_")) or var in ("XDG_CONFIG_HOME", "XDG_CACHE_HOME"):
             monkeypatch.delenv(var)
+    # EmissionsTracker finds its location as the CLI does; tests start from a
+    # machine that has none (UTC, no cloud), and opt in where they test it.
+    monkeypatch.setenv("TZ", "UTC")
+    monkeypatch.setenv("WATTPRINT_CLOUD_METADATA", "false")
     home = tmp_path / "home"
     work = tmp_path / "work"
     tmp = tmp_path / "tmp"

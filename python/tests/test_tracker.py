@@ -266,3 +266,70 @@ def test_gpu_selection_follows_gpu_ids_then_cuda_visible_devices(env, monkeypatc
         assert (d.gpu_count, d.gpu_model) == (1, model)
     else:
         assert d.gpu_count == 2
+
+
+def test_emissions_tracker_finds_the_country_from_the_time_zone(env, monkeypatch):
+    monkeypatch.setenv("TZ", "Europe/Paris")
+    tracker = EmissionsTracker(save_to_file=False)
+    tracker.start()
+    env.add(3600000, 0)  # 1e-6 kWh
+    emissions = tracker.stop()
+    assert emissions == approx(1e-6 * zone_latest_g_per_kwh("FR") / 1000)
+    d = tracker.final_emissions_data
+    assert (d.country_iso_code, d.country_name) == ("FRA", "France")
+
+
+def test_offline_tracker_never_detects_and_configuration_beats_detection(env, monkeypatch):
+    monkeypatch.setenv("TZ", "Europe/Paris")
+    with pytest.raises(ValueError, match="country_iso_code"):
+        OfflineEmissionsTracker()
+    tracker = EmissionsTracker(country_iso_code="DEU", save_to_file=False)
+    tracker.start()
+    env.add(3600000, 0)
+    assert tracker.stop() == approx(1e-6 * zone_latest_g_per_kwh("DE") / 1000)
+
+
+def test_emissions_tracker_asks_the_cloud_metadata_service_and_caches_the_answer(env, monkeypatch):
+    import http.server
+    import threading
+
+    asked = []
+
+    class Azure(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            asked.append(self.path)
+            if self.path.startswith("/metadata/instance") and self.headers.get("Metadata") == "true":
+                body = b'{"compute":{"location":"westeurope"}}'
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+            else:
+                self.send_error(404)
+
+        def do_PUT(self):  # AWS's IMDSv2 token request
+            asked.append(self.path)
+            self.send_error(404)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Azure)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        monkeypatch.setenv("WATTPRINT_CLOUD_METADATA", "true")
+        monkeypatch.setenv("WATTPRINT_METADATA_ENDPOINT", "http://127.0.0.1:%d" % server.server_address[1])
+        monkeypatch.setenv("TZ", "Europe/Paris")  # the cloud answer comes first
+        tracker = EmissionsTracker(save_to_file=False)
+        tracker.start()
+        tracker.stop()
+        d = tracker.final_emissions_data
+        assert (d.cloud_provider, d.cloud_region, d.on_cloud) == ("azure", "westeurope", "Y")
+        assert d.country_iso_code == "NLD"  # westeurope is in the Netherlands (data/cloud_regions.csv)
+        n = len(asked)
+        assert n > 0
+        EmissionsTracker(save_to_file=False)  # answered from $HOME/.cache/wattprint
+        assert len(asked) == n
+    finally:
+        server.shutdown()

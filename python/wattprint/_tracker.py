@@ -235,6 +235,7 @@ class BaseEmissionsTracker:
         inputs.python_version = "%d.%d.%d" % sys.version_info[:3]
         inputs.cloud_provider = self._cloud_provider
         inputs.cloud_region = self._cloud_region
+        inputs.detect_location = not self._needs_location  # OfflineEmissionsTracker never looks
         return inputs
 
     def _report_sources(self):
