@@ -80,7 +80,7 @@ void PrintIntensity(const IntensityTimeline& t) {
   const IntensityProvenance& p = t.provenance;
   fmt::print("\nCarbon intensity:\n");
   fmt::print("  {} gCO2e/kWh{}\n", t.points.empty() ? 0.0 : t.points.front().value.g_per_kwh(),
-             p.is_default ? " (default: no location configured; give --country)" : "");
+             p.is_default ? " (default: no location configured; give --country, --zone or --region)" : "");
   if (!p.zone.empty()) fmt::print("  zone:       {}\n", p.zone);
   if (!p.country_name.empty()) fmt::print("  country:    {} ({})\n", p.country_name, p.country_iso3);
   if (!p.region.empty()) fmt::print("  region:     {}\n", p.region);

@@ -107,6 +107,7 @@ int MonitorCommand(const Config& input) {
   live.Clear();
   run.snapshot = tracker.Snapshot();
   run.wall_start = run.snapshot.wall_start;
+  run.self_cost = MeasureSelfCost();
   const size_t points = run.snapshot.ledger->num_points();
   const size_t end = points == 0 ? 0 : points - 1;
   if (end > last) SaveOutputs(cfg, run, last, end, false);

@@ -23,7 +23,7 @@ TEST(DoctorTest, ListsFoundAndAbsentSourcesAndTheChannels) {
   EXPECT_NE(r.out.find("\n  hwmon         absent  "), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("\n  powercap:package-0           cpu       measured_counter  " + sys.Path(kPkgDir) + "\n"),
             std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("(default: no location configured; give --country)"), std::string::npos);
+  EXPECT_NE(r.out.find("(default: no location configured; give --country, --zone or --region)"), std::string::npos);
   EXPECT_NE(r.out.find("Process scope:\n  works: read /proc/self"), std::string::npos) << r.out;
 }
 
@@ -106,6 +106,10 @@ TEST(MonitorTest, RowsCoverTheWholeRunAndSigintExitsZero) {
     if (!s["machine_j"][0].is_null()) series_j += s["machine_j"][0].get<double>();
   }
   EXPECT_NEAR(series_j, 3.5, 3.5 * 1e-9);
+  // What monitoring cost, as run states it.
+  EXPECT_GT(j["overhead"]["cpu_s"].get<double>(), 0.0);
+  EXPECT_LT(j["overhead"]["cpu_s"].get<double>(), 0.9);  // less than the whole run's wall time
+  EXPECT_GT(j["overhead"]["peak_rss_kib"].get<long>(), 0);
 }
 
 }  // namespace
