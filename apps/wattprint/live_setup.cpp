@@ -17,16 +17,6 @@ std::string Env(const char* name) {
   return v ? v : "";
 }
 
-GridLocation GridOf(const Location& loc) {
-  GridLocation g;
-  g.country = loc.country;
-  g.region = loc.region;
-  g.zone = loc.zone;
-  g.cloud_provider = loc.cloud_provider;
-  g.cloud_region = loc.cloud_region;
-  return g;
-}
-
 LocationEnv ProcessLocationEnv() {
   LocationEnv env;
   if (const char* tz = std::getenv("TZ")) env.tz = std::string(tz);

@@ -59,6 +59,8 @@ LocationOptions LocationOptionsFor(const Config& cfg, const LocationEnv& env);
 // guess); a detected one looked up, falling back to the world average and
 // saying why when the data cannot place it. The provenance names the step.
 Result<IntensityTimeline> IntensityAt(const Config& cfg, const Location& loc);
+// A resolved location as a grid lookup query (LocationOf's counterpart).
+GridLocation GridOf(const Location& loc);
 // The cloud fields of the run metadata (cloud_provider, cloud_region,
 // on_cloud) from a configured or detected cloud location.
 void AddCloudPlacement(const Location& loc, RunMetadata* meta);

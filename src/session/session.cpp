@@ -119,7 +119,9 @@ IntensityTimeline WorldAverageBecause(const Location& loc, const std::string& wh
   return t;
 }
 
-GridLocation GridOfLocation(const Location& loc) {
+}  // namespace
+
+GridLocation GridOf(const Location& loc) {
   GridLocation g;
   g.country = loc.country;
   g.region = loc.region;
@@ -128,8 +130,6 @@ GridLocation GridOfLocation(const Location& loc) {
   g.cloud_region = loc.cloud_region;
   return g;
 }
-
-}  // namespace
 
 std::string CacheDirFor(const LocationEnv& env) {
   if (!env.xdg_cache_home.empty()) return env.xdg_cache_home + "/wattprint";
@@ -174,7 +174,7 @@ Result<IntensityTimeline> IntensityAt(const Config& cfg, const Location& loc) {
   // to the world average, saying why.
   GridSelection which;
   which.year = cfg.intensity_year;
-  Result<GridIntensity> g = LookupGridIntensity(GridOfLocation(loc), which);
+  Result<GridIntensity> g = LookupGridIntensity(GridOf(loc), which);
   if (!g.ok()) return WorldAverageBecause(loc, loc.detail + ": " + g.status().message());
   IntensityTimeline t = ToTimeline(*g, loc.detail);
   t.provenance.location_step = ToString(loc.step);
