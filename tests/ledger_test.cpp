@@ -23,6 +23,13 @@ ChannelInfo Counter(std::string id, DeviceKind kind, double range_j) {
   return c;
 }
 
+// For the emissions arithmetic, which books kWh per second: no ceiling in
+// the way.
+ChannelInfo Unbounded(ChannelInfo c) {
+  c.power_ceiling = Power::Watts(1e12);
+  return c;
+}
+
 ChannelInfo PowerCh(std::string id, DeviceKind kind) {
   ChannelInfo c = Counter(std::move(id), kind, 0);
   c.type = ChannelType::kPower;
@@ -78,6 +85,170 @@ TEST(Ledger, WrapUsesRange) {
   EXPECT_EQ(t.channels[0].wraps, 1);
 }
 
+// The DRAM range of a Skylake server (max_energy_range_uj 65712999613).
+constexpr double kDramRangeJ = 65712.999613;
+
+bool HasEvent(const Ledger& l, LedgerEventKind k) {
+  return std::any_of(l.events().begin(), l.events().end(), [&](const LedgerEvent& e) { return e.kind == k; });
+}
+
+TEST(Ledger, ResetIsNotAWrap) {
+  // 3 J -> 1 J in a second: a wrap would mean 65,711 J in 1 s (65 kW on a
+  // DRAM domain). The counter was reset; nothing is invented.
+  Clock k;
+  Ledger l({Counter("dram", DeviceKind::kDram, kDramRangeJ)});
+  const double values[] = {2.0, 3.0, 1.0, 4.5};
+  for (int i = 0; i < 4; ++i) {
+    Reading r = Reading::Of(values[i]);
+    l.Add(k.T(i), k.W(i), {&r, 1}, Act(100 * i, 50 * i, 10 * i));
+  }
+  Totals t = l.SumAll();
+  EXPECT_DOUBLE_EQ(t.channels[0].machine.joules(), 1.0 + 3.5);  // 2->3 and 1->4.5; the reset dropped
+  EXPECT_EQ(t.channels[0].wraps, 0);
+  EXPECT_EQ(t.channels[0].resets, 1);
+  EXPECT_EQ(t.channels[0].missing_intervals, 1);
+  EXPECT_TRUE(t.channels[0].lower_bound);
+  EXPECT_TRUE(HasEvent(l, LedgerEventKind::kReset));
+  EXPECT_FALSE(HasEvent(l, LedgerEventKind::kWrap));
+}
+
+TEST(Ledger, AWrapThatFitsUnderTheCeilingIsStillAWrap) {
+  Clock k;
+  ChannelInfo c = Counter("dram", DeviceKind::kDram, kDramRangeJ);
+  Ledger l({c});
+  Reading a = Reading::Of(kDramRangeJ - 20.0), b = Reading::Of(30.0);
+  l.Add(k.T(0), k.W(0), {&a, 1}, Act(0, 0, 0));
+  l.Add(k.T(1), k.W(1), {&b, 1}, Act(100, 50, 10));
+  Totals t = l.SumAll();
+  EXPECT_NEAR(t.channels[0].machine.joules(), 50.0, 1e-6);
+  EXPECT_EQ(t.channels[0].wraps, 1);
+  EXPECT_FALSE(t.channels[0].lower_bound);
+}
+
+TEST(Ledger, HardwareCeilingDecidesBetweenWrapAndReset) {
+  // 900 J in 1 s: a wrap under the 1000 W default CPU ceiling, a reset under
+  // a package that says it cannot draw more than 200 W.
+  Clock k;
+  ChannelInfo c = Counter("pkg", DeviceKind::kCpu, 1000.0);
+  ChannelInfo small = c;
+  small.power_ceiling = Power::Watts(200);
+  Ledger dflt({c}), capped({small});
+  Reading a = Reading::Of(500.0), b = Reading::Of(400.0);
+  for (Ledger* l : {&dflt, &capped}) {
+    l->Add(k.T(0), k.W(0), {&a, 1}, Act(0, 0, 0));
+    l->Add(k.T(1), k.W(1), {&b, 1}, Act(100, 50, 10));
+  }
+  EXPECT_EQ(dflt.SumAll().channels[0].wraps, 1);
+  EXPECT_DOUBLE_EQ(dflt.SumAll().channels[0].machine.joules(), 900.0);
+  EXPECT_EQ(capped.SumAll().channels[0].resets, 1);
+  EXPECT_DOUBLE_EQ(capped.SumAll().channels[0].machine.joules(), 0.0);
+}
+
+TEST(Ledger, ForwardJumpOverTheCeilingIsDropped) {
+  // 200 kJ in one second on one package (200 kW): dropped, then the counter
+  // is followed from its new value.
+  Clock k;
+  Ledger l({Counter("pkg", DeviceKind::kCpu, 262143.328850)});
+  const double values[] = {10.0, 60.0, 200060.0, 200100.0};
+  for (int i = 0; i < 4; ++i) {
+    Reading r = Reading::Of(values[i]);
+    l.Add(k.T(i), k.W(i), {&r, 1}, Act(100 * i, 50 * i, 10 * i));
+  }
+  Totals t = l.SumAll();
+  EXPECT_DOUBLE_EQ(t.channels[0].machine.joules(), 50.0 + 40.0);
+  EXPECT_EQ(t.channels[0].resets, 1);
+  EXPECT_TRUE(t.channels[0].lower_bound);
+  EXPECT_TRUE(HasEvent(l, LedgerEventKind::kJump));
+}
+
+TEST(Ledger, PowerReadingOverTheCeilingIsIgnored) {
+  Clock k;
+  ChannelInfo c = PowerCh("gpu", DeviceKind::kGpu);
+  c.power_ceiling = Power::Watts(800);
+  Ledger l({c});
+  Reading a = Reading::Of(100.0), glitch = Reading::Of(65535.0), b = Reading::Of(100.0);
+  l.Add(k.T(0), k.W(0), {&a, 1}, Act(0, 0, 0));
+  l.Add(k.T(1), k.W(1), {&glitch, 1}, Act(100, 50, 10));
+  l.Add(k.T(2), k.W(2), {&b, 1}, Act(200, 100, 20));
+  Totals t = l.SumAll();
+  EXPECT_DOUBLE_EQ(t.channels[0].machine.joules(), 200.0);  // 100 W over 2 s, the glitch skipped
+  EXPECT_TRUE(HasEvent(l, LedgerEventKind::kJump));
+}
+
+TEST(Ledger, GapLongerThanTheMinimumWrapTimeIsALowerBound) {
+  // AMD Zen: 2^32 x 15.3 uJ = 65.7 kJ; at the 1000 W default CPU ceiling a
+  // wrap can come every 65.7 s. A 300 s gap may hide whole wraps.
+  Clock k;
+  ChannelInfo c = Counter("pkg", DeviceKind::kCpu, 65712.999613);
+  EXPECT_NEAR(std::chrono::duration_cast<Seconds>(MinWrapTime(c)).count(), 65.713, 1e-3);
+  Ledger l({c});
+  Reading a = Reading::Of(100.0), b = Reading::Of(200.0), d = Reading::Of(210.0);
+  l.Add(k.T(0), k.W(0), {&a, 1}, Act(0, 0, 0));
+  l.Add(k.T(300), k.W(300), {&b, 1}, Act(100, 50, 10));
+  l.Add(k.T(301), k.W(301), {&d, 1}, Act(200, 100, 20));
+  Totals t = l.SumAll();
+  EXPECT_DOUBLE_EQ(t.channels[0].machine.joules(), 110.0);  // kept, but flagged
+  EXPECT_TRUE(t.channels[0].lower_bound);
+  EXPECT_EQ(t.channels[0].missing_intervals, 0);
+  EXPECT_TRUE(l.intervals()[0].channels[0].lower_bound);
+  EXPECT_FALSE(l.intervals()[1].channels[0].lower_bound);
+  EXPECT_TRUE(HasEvent(l, LedgerEventKind::kLongGap));
+  // Only the second interval: exact.
+  EXPECT_FALSE(l.Sum(1, 2).channels[0].lower_bound);
+}
+
+TEST(Ledger, SuspendFlagsTheIntervalAndCountsTowardsTheGap) {
+  Clock k;
+  Ledger l({Counter("pkg", DeviceKind::kCpu, 65712.999613), PowerCh("gpu", DeviceKind::kGpu)});
+  Reading a[] = {Reading::Of(100.0), Reading::Of(50.0)};
+  Reading b[] = {Reading::Of(150.0), Reading::Of(50.0)};
+  l.Add(k.T(0), k.W(0), a, Act(0, 0, 0));
+  PollTiming slept;
+  slept.suspended = std::chrono::seconds(3600);
+  l.Add(k.T(1), k.W(3601), b, Act(100, 50, 10), slept);
+  Totals t = l.SumAll();
+  EXPECT_DOUBLE_EQ(t.channels[0].machine.joules(), 50.0);
+  EXPECT_TRUE(t.channels[0].lower_bound);
+  EXPECT_TRUE(t.channels[1].lower_bound);
+  EXPECT_DOUBLE_EQ(t.channels[1].machine.joules(), 50.0);  // power x the monotonic second
+  EXPECT_EQ(l.intervals()[0].suspended, std::chrono::seconds(3600));
+  EXPECT_TRUE(HasEvent(l, LedgerEventKind::kSuspend));
+  EXPECT_TRUE(HasEvent(l, LedgerEventKind::kLongGap));  // 3601 s > 65.7 s
+  for (const LedgerEvent& e : l.events()) {
+    if (e.kind == LedgerEventKind::kSuspend) {
+      EXPECT_EQ(e.channel, kAllChannels);
+    }
+  }
+}
+
+TEST(Ledger, ALateScheduledPollIsAStall) {
+  Clock k;
+  Ledger l({Counter("pkg", DeviceKind::kCpu, 0)});
+  PollTiming every;
+  every.expected = std::chrono::milliseconds(100);
+  Reading a = Reading::Of(1.0), b = Reading::Of(2.0), c = Reading::Of(3.0);
+  l.Add(k.T(0), k.W(0), {&a, 1}, Act(0, 0, 0), every);
+  l.Add(k.T(0.1), k.W(0.1), {&b, 1}, Act(10, 5, 1), every);
+  EXPECT_FALSE(HasEvent(l, LedgerEventKind::kStall));
+  l.Add(k.T(5.1), k.W(5.1), {&c, 1}, Act(510, 250, 50), every);  // SIGSTOP for 5 s
+  EXPECT_TRUE(HasEvent(l, LedgerEventKind::kStall));
+  EXPECT_DOUBLE_EQ(l.SumAll().channels[0].machine.joules(), 2.0);
+}
+
+TEST(Ledger, CoalescedIntervalKeepsTheLowerBound) {
+  Clock k;
+  Ledger l({Counter("pkg", DeviceKind::kCpu, 65712.999613)});
+  const double t_s[] = {0, 1, 200, 201};
+  for (int i = 0; i < 4; ++i) {
+    Reading r = Reading::Of(10.0 * i);
+    l.Add(k.T(t_s[i]), k.W(t_s[i]), {&r, 1}, Act(100 * i, 50 * i, 10 * i));
+  }
+  l.Coalesce(0, 3);
+  ASSERT_EQ(l.intervals().size(), 1u);
+  EXPECT_TRUE(l.intervals()[0].channels[0].lower_bound);
+  EXPECT_TRUE(l.SumAll().channels[0].lower_bound);
+}
+
 TEST(Ledger, BackwardsWithoutRangeDropsIntervalNeverNegative) {
   Clock k;
   Ledger l({Counter("pkg", DeviceKind::kCpu, 0)});
@@ -88,6 +259,7 @@ TEST(Ledger, BackwardsWithoutRangeDropsIntervalNeverNegative) {
   EXPECT_EQ(t.channels[0].missing_intervals, 1);
   ASSERT_FALSE(l.events().empty());
   EXPECT_NE(l.events().back().what.find("backwards"), std::string::npos);
+  EXPECT_EQ(l.events().back().kind, LedgerEventKind::kReset);
 }
 
 TEST(Ledger, FailedReadCarriesEnergyToNextGoodReading) {
@@ -227,8 +399,8 @@ TEST(Ledger, IntervalShorterThanATickUsesTreeTickMovement) {
 
 TEST(Emissions, PlatformIsNotAddedOnTopOfCpu) {
   Clock k;
-  ChannelInfo psys = Counter("psys", DeviceKind::kPlatform, 0);
-  Ledger l({Counter("pkg", DeviceKind::kCpu, 0), psys});
+  ChannelInfo psys = Unbounded(Counter("psys", DeviceKind::kPlatform, 0));
+  Ledger l({Unbounded(Counter("pkg", DeviceKind::kCpu, 0)), psys});
   Reading a[] = {Reading::Of(0), Reading::Of(0)};
   Reading b[] = {Reading::Of(3.6e6), Reading::Of(7.2e6)};
   l.Add(k.T(0), k.W(0), a, Act(0, 0, 0));
@@ -288,7 +460,7 @@ TEST(Ledger, SameInstantPollIsIgnored) {
 
 TEST(Emissions, IntervalByIntervalWithTimeVaryingIntensityAndPue) {
   Clock k;
-  Ledger l({Counter("pkg", DeviceKind::kCpu, 0)});
+  Ledger l({Unbounded(Counter("pkg", DeviceKind::kCpu, 0))});
   // 3.6e6 J = 1 kWh per interval.
   for (int i = 0; i < 3; ++i) {
     Reading r = Reading::Of(3.6e6 * i);

@@ -271,6 +271,7 @@ TEST(LiveTimeline, EachIntervalUsesTheIntensityValidAtItsTime) {
   c.kind = DeviceKind::kCpu;
   c.type = ChannelType::kEnergyCounter;
   c.wrap_range = Energy::Joules(1e12);
+  c.power_ceiling = Power::Watts(1e9);  // kWh-sized steps make the arithmetic plain
   Ledger ledger({c});
   const SteadyTime t0{};
   const double joules[] = {0, 3.6e6, 3.6e6 + 7.2e6};  // +1 kWh, then +2 kWh

@@ -6,6 +6,7 @@
 #include "support/source_helpers.h"
 
 #include "sources/probes.h"
+#include "wattprint/ledger.h"
 #include "support/fault_fs.h"
 #include "support/temp_tree.h"
 
@@ -99,6 +100,33 @@ TEST(PowercapTest, PsysUsedWhenNoPackageExists) {
   EXPECT_EQ(c.kind, DeviceKind::kPlatform);
   EXPECT_EQ(c.label, "Platform (psys) (intel-rapl:1)");
   EXPECT_DOUBLE_EQ(PollOnce(*r.source)[0].value, 42.0);
+}
+
+// A laptop package: 15 W TDP (max_power_uw), 44 W short-term limit. The
+// ceiling is twice the largest stated figure; a zone that states none keeps
+// the kind's default.
+TEST(PowercapTest, PowerCeilingFromTheConstraints) {
+  TempTree t;
+  const std::string z = "sys/class/powercap/intel-rapl:0/";
+  t.Write(z + "name", "package-0\n");
+  t.Write(z + "energy_uj", "1000000\n");
+  t.Write(z + "max_energy_range_uj", "262143328850\n");
+  t.Write(z + "constraint_0_max_power_uw", "15000000\n");
+  t.Write(z + "constraint_0_power_limit_uw", "15000000\n");
+  t.Write(z + "constraint_1_power_limit_uw", "44000000\n");
+  t.Write(z + "constraint_1_max_power_uw", "garbage\n");
+  t.Write("sys/class/powercap/intel-rapl:0:0/name", "dram\n");
+  t.Write("sys/class/powercap/intel-rapl:0:0/energy_uj", "1000000\n");
+  ProbeResult r = ProbePowercap(OptionsFor(t.root()), {});
+  ASSERT_EQ(r.state, ProbeState::kFound) << r.reason;
+  ASSERT_EQ(r.source->channels().size(), 2u);
+  const ChannelInfo& pkg = r.source->channels()[0];
+  EXPECT_DOUBLE_EQ(pkg.power_ceiling.watts(), 88.0);
+  EXPECT_THAT(pkg.power_ceiling_source, HasSubstr("constraint_1_power_limit_uw"));
+  EXPECT_DOUBLE_EQ(PowerCeilingOf(pkg).watts(), 88.0);
+  const ChannelInfo& dram = r.source->channels()[1];
+  EXPECT_DOUBLE_EQ(dram.power_ceiling.watts(), 0.0);
+  EXPECT_DOUBLE_EQ(PowerCeilingOf(dram).watts(), DefaultPowerCeiling(DeviceKind::kDram).watts());
 }
 
 TEST(PowercapTest, MmioPackageUsedWhenMsrInterfaceAbsent) {

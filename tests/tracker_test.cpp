@@ -18,11 +18,12 @@ using namespace std::chrono_literals;
 // A counter source whose value the test moves; it records every poll time.
 class FakeCounter final : public Source {
  public:
-  explicit FakeCounter(std::string id) {
+  explicit FakeCounter(std::string id, double range_j = 0.0) {
     ChannelInfo c;
     c.id = id;
     c.device_id = id;
     c.kind = DeviceKind::kCpu;
+    c.wrap_range = Energy::Joules(range_j);
     channels_.push_back(c);
   }
   std::string name() const override { return "fake"; }
@@ -280,6 +281,114 @@ TEST(Tracker, CallerDrivenSamplingStartsNoThread) {
   EXPECT_EQ(t.NextPoll(), SteadyTime::max());
   EXPECT_FALSE(t.PollDue(SteadyClock::now() + 1h));
   EXPECT_DOUBLE_EQ(t.Snapshot().ledger->SumAll().channels[0].machine.joules(), 7.0);
+}
+
+// Time moves only when the test says so; suspend time is staged apart.
+class ManualClock final : public Clock {
+ public:
+  SteadyTime Now() const override { return t; }
+  SystemTime WallNow() const override { return wall0 + (t - t0) + suspended; }
+  Duration SuspendedSinceBoot() const override { return suspended; }
+  void Advance(Duration d) { t += d; }
+  const SteadyTime t0 = SteadyTime{} + 1000s;
+  const SystemTime wall0 = SystemTime{} + 1'700'000'000s;
+  SteadyTime t = t0;
+  Duration suspended = 5s;  // since boot, before the test
+};
+
+struct ManualRig {
+  FakeProc proc;
+  std::shared_ptr<ManualClock> clock = std::make_shared<ManualClock>();
+  FakeCounter* counter = nullptr;
+  std::unique_ptr<Tracker> tracker;
+  ManualRig(Duration interval, double range_j) {
+    auto src = std::make_unique<FakeCounter>("pkg", range_j);
+    counter = src.get();
+    std::vector<std::unique_ptr<Source>> v;
+    v.push_back(std::move(src));
+    TrackerOptions o = proc.Options(interval);
+    o.sampler_thread = false;
+    o.clock = clock;
+    tracker = std::make_unique<Tracker>(std::move(o), std::move(v));
+  }
+  bool Has(LedgerEventKind k) const {
+    const auto snap = tracker->Snapshot();
+    for (const LedgerEvent& e : snap.ledger->events()) {
+      if (e.kind == k) return true;
+    }
+    return false;
+  }
+};
+
+TEST(Tracker, IntervalIsCappedAtHalfTheMinimumWrapTime) {
+  // 65.7 kJ at the 1000 W CPU default: a wrap every 65.7 s at the most, so
+  // `monitor --interval 300` samples every 32.9 s, and says why.
+  ManualRig r(300s, 65712.999613);
+  EXPECT_NEAR(std::chrono::duration_cast<Seconds>(r.tracker->interval()).count(), 32.856, 1e-3);
+  EXPECT_NE(r.tracker->interval_note().find("instead of 300 s"), std::string::npos) << r.tracker->interval_note();
+  EXPECT_NE(r.tracker->interval_note().find("pkg"), std::string::npos);
+  ManualRig fine(1s, 65712.999613);
+  EXPECT_EQ(fine.tracker->interval(), 1s);
+  EXPECT_TRUE(fine.tracker->interval_note().empty());
+  ManualRig unknown(300s, 0.0);  // no range: nothing to cap for
+  EXPECT_EQ(unknown.tracker->interval(), 300s);
+}
+
+TEST(Tracker, SuspendSeenByTheClocksIsFlagged) {
+  ManualRig r(1s, 65712.999613);
+  r.counter->value = 100.0;
+  ASSERT_TRUE(r.tracker->Start().ok());
+  r.clock->Advance(1s);
+  r.counter->value = 150.0;
+  ASSERT_TRUE(r.tracker->PollDue(r.clock->Now()));
+  EXPECT_FALSE(r.Has(LedgerEventKind::kSuspend));
+  // The lid closes for an hour: MONOTONIC stops, BOOTTIME does not.
+  r.clock->suspended += 3600s;
+  r.clock->Advance(1s);
+  r.counter->value = 160.0;
+  ASSERT_TRUE(r.tracker->PollDue(r.clock->Now()));
+  ASSERT_TRUE(r.tracker->Stop().ok());
+  EXPECT_TRUE(r.Has(LedgerEventKind::kSuspend));
+  const auto snap = r.tracker->Snapshot();
+  const Totals all = snap.ledger->SumAll();
+  EXPECT_DOUBLE_EQ(all.channels[0].machine.joules(), 60.0);
+  EXPECT_TRUE(all.channels[0].lower_bound);
+  EXPECT_FALSE(snap.ledger->Sum(0, 1).channels[0].lower_bound);  // before the suspend: exact
+  EXPECT_EQ(snap.ledger->intervals()[1].suspended, 3600s);
+}
+
+TEST(Tracker, AStoppedSamplerLeavesAStallAndALowerBound) {
+  // As after SIGSTOP or a paused VM: the next poll comes 200 s late, longer
+  // than the counter's 65.7 s minimum wrap time.
+  ManualRig r(1s, 65712.999613);
+  ASSERT_TRUE(r.tracker->Start().ok());
+  r.clock->Advance(1s);
+  r.counter->value = 10.0;
+  ASSERT_TRUE(r.tracker->PollDue(r.clock->Now()));
+  r.clock->Advance(200s);
+  r.counter->value = 20.0;
+  ASSERT_TRUE(r.tracker->PollDue(r.clock->Now()));
+  EXPECT_TRUE(r.Has(LedgerEventKind::kStall));
+  EXPECT_TRUE(r.Has(LedgerEventKind::kLongGap));
+  EXPECT_FALSE(r.Has(LedgerEventKind::kSuspend));
+  EXPECT_TRUE(r.tracker->Snapshot().ledger->SumAll().channels[0].lower_bound);
+  ASSERT_TRUE(r.tracker->Stop().ok());
+}
+
+TEST(Tracker, ConcurrentStopsJoinOnce) {
+  for (int round = 0; round < 20; ++round) {
+    FakeProc p;
+    FakeCounter* c;
+    auto t = MakeTracker(p, 1ms, &c);
+    ASSERT_TRUE(t->Start().ok());
+    std::atomic<int> ok{0};
+    std::thread a([&] { ok += t->Stop().ok(); });
+    std::thread b([&] { ok += t->Stop().ok(); });
+    a.join();
+    b.join();
+    EXPECT_EQ(ok.load(), 1);
+    EXPECT_FALSE(t->running());
+  }
 }
 
 TEST(Tracker, DestructorStopsARunningTracker) {

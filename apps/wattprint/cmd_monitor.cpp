@@ -81,6 +81,9 @@ int MonitorCommand(const Config& input) {
     return 1;
   }
   Tracker tracker(std::move(topts), std::move(found.sources));
+  if (!tracker.interval_note().empty()) {
+    std::fprintf(stderr, "wattprint: warning: %s\n", tracker.interval_note().c_str());
+  }
   Status st = tracker.Start();
   if (!st.ok()) {
     std::fprintf(stderr, "wattprint: error: cannot start tracking: %s\n", st.ToString().c_str());

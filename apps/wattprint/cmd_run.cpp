@@ -246,6 +246,9 @@ int RunCommand(const Config& cfg, const std::vector<std::string>& command, const
   // The wait loop below samples; a thread only if there is no signalfd.
   topts.sampler_thread = sigfd < 0;
   Tracker tracker(std::move(topts), std::move(found.sources));
+  if (!tracker.interval_note().empty()) {
+    std::fprintf(stderr, "wattprint: warning: %s\n", tracker.interval_note().c_str());
+  }
   run.wall_start = std::chrono::system_clock::now();
   Status st = tracker.Start();
   if (!st.ok()) {

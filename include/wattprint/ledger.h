@@ -4,11 +4,23 @@
 //
 // Counters are differenced against the last good reading, so a read that
 // fails in the middle of a run loses nothing: the next good reading carries
-// the energy of the gap. A counter that decreases is a wrap when its range
-// is known (delta = range - prev + cur); with an unknown range the interval
-// is dropped and reported, never negative. Power readings are integrated with
-// the trapezoid rule between consecutive good readings. For counters the
-// total is therefore exactly last - first (+ wraps), whatever the interval.
+// the energy of the gap. Power readings are integrated with the trapezoid
+// rule between consecutive good readings. For counters the total is
+// therefore exactly last - first (+ wraps), whatever the interval.
+//
+// Every channel has a power ceiling (ChannelInfo::power_ceiling, else
+// DefaultPowerCeiling of its kind), and no interval may book more energy
+// than ceiling x (interval + kCeilingSlack):
+//  - a decrease is a wrap (delta = range - prev + cur) only when that delta
+//    fits under the ceiling; otherwise the counter was reset (driver reload,
+//    hot-plug, firmware update): the interval is dropped, a kReset event is
+//    recorded and the total becomes a lower bound. With an unknown range a
+//    decrease is always a reset;
+//  - a forward jump over the ceiling is dropped the same way (kJump);
+//  - a power reading over the ceiling is ignored like an unreadable one.
+// An interval as long as a counter's minimum wrap time (range / ceiling)
+// could hide whole wraps, as could a suspend (PollTiming::suspended): its
+// energy is kept but flagged as a lower bound (kLongGap, kSuspend).
 //
 // Process energy per interval = machine energy x share, where the share is
 // the reading's own process_share when the source provides one (GPUs), else
@@ -20,6 +32,7 @@
 #pragma once
 
 #include <cstddef>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -31,6 +44,31 @@ namespace wattprint {
 
 enum class Scope { kMachine, kProcess };
 const char* ToString(Scope s);  // "machine", "process"
+
+// Headroom over a ceiling for counters that update in steps (RAPL about
+// every 1 ms, NVML's energy every 20-100 ms): an interval of dt may show up
+// to dt + one update period of energy.
+inline constexpr Seconds kCeilingSlack{1.0};
+// The documented ceiling of a kind when the hardware states none
+// (docs/sources/README.md): CPU package 1000 W, DRAM domain 500 W, GPU
+// 2000 W, platform 2000 W.
+Power DefaultPowerCeiling(DeviceKind kind);
+// The ceiling the ledger applies to a channel.
+Power PowerCeilingOf(const ChannelInfo& info);
+// range / ceiling: the shortest time in which the counter can wrap;
+// Duration::max() for a power channel or an unknown range.
+Duration MinWrapTime(const ChannelInfo& info);
+
+// How a poll relates to the previous one, as the tracker's clock saw it.
+struct PollTiming {
+  // Time the machine spent suspended since the previous poll
+  // (CLOCK_BOOTTIME - CLOCK_MONOTONIC grew by this much).
+  Duration suspended{0};
+  // The scheduled interval; a poll much later than that (the sampler was
+  // stopped or starved, or the VM paused) is recorded as a kStall event.
+  // Zero: unknown, not checked.
+  Duration expected{0};
+};
 
 struct ChannelDelta {
   bool ok = false;        // energy known for this interval
@@ -45,6 +83,9 @@ struct ChannelDelta {
   // In a coalesced interval: how many of its polled intervals had no energy
   // (a plain interval leaves this 0 and says it with `ok`).
   int missing = 0;
+  // The energy may be short of the truth: the interval was long enough to
+  // hide a counter wrap, or the machine was suspended during it.
+  bool lower_bound = false;
 };
 
 struct Interval {
@@ -61,14 +102,32 @@ struct Interval {
   // tree RSS at the polls it absorbed.
   int samples = 1;
   unsigned long long peak_tree_rss_bytes = 0;
+  // Time the machine was suspended within the interval.
+  Duration suspended{0};
 };
 
-// Something the ledger noticed: a wrap, a decrease it could not explain, a
-// channel that became unavailable or came back.
+// Something the ledger noticed, typed so totals count them without reading
+// the text.
+enum class LedgerEventKind {
+  kWrap,            // a decrease booked as one counter wrap
+  kReset,           // a decrease that no wrap explains: interval dropped
+  kJump,            // a forward jump (or power) over the ceiling: dropped
+  kNegativePower,   // a negative power reading: interval dropped
+  kUnavailable,     // the channel could not be read
+  kAvailableAgain,  // ... and now can
+  kLongGap,         // an interval as long as the minimum wrap time
+  kSuspend,         // the machine was suspended (all channels)
+  kStall,           // a poll came far later than scheduled (all channels)
+};
+const char* ToString(LedgerEventKind k);  // "wrap", "reset", "jump", ...
+// For events about the whole machine (kSuspend, kStall).
+inline constexpr size_t kAllChannels = static_cast<size_t>(-1);
+
 struct LedgerEvent {
-  size_t channel = 0;
-  size_t point = 0;  // poll index at which it happened
-  std::string what;
+  size_t channel = 0;  // index into Ledger::channels(), or kAllChannels
+  size_t point = 0;    // poll index at which it happened
+  LedgerEventKind kind = LedgerEventKind::kUnavailable;
+  std::string what;    // the human text, with the figures
 };
 
 struct ChannelTotal {
@@ -77,6 +136,10 @@ struct ChannelTotal {
   int ok_intervals = 0;
   int missing_intervals = 0;  // intervals whose energy is unknown
   int wraps = 0;
+  int resets = 0;             // intervals dropped as resets or jumps
+  // Some energy may be missing: an interval was dropped (reset, jump,
+  // unreadable) or flagged (long gap, suspend).
+  bool lower_bound = false;
   bool process_ok = false;    // every ok interval had a share
   // Time-weighted mean utilisation (0..1) over the intervals that had one,
   // and the largest memory in use seen; negative when never reported.
@@ -104,7 +167,7 @@ class Ledger {
   // Records one poll. readings.size() == channels().size(). Time must not go
   // backwards; a poll at the same instant as the previous one is ignored.
   void Add(SteadyTime t, SystemTime wall, std::span<const Reading> readings,
-           const ActivitySnapshot& activity);
+           const ActivitySnapshot& activity, PollTiming timing = {});
 
   size_t num_points() const { return points_; }
   SteadyTime point_time(size_t i) const { return times_[i]; }
@@ -143,7 +206,13 @@ class Ledger {
     bool last_ok = true;
   };
   ChannelDelta Account(size_t c, SteadyTime t, const Reading& r, double default_share,
-                       bool default_share_ok);
+                       bool default_share_ok, Duration suspended);
+  // The energy a counter reading implies since the previous one, or
+  // nullopt (with an event) when no wrap or step can explain it.
+  std::optional<double> CounterDelta(size_t c, double prev, double cur, Seconds window);
+  void Event(size_t c, LedgerEventKind k, std::string what);
+  std::vector<Power> ceilings_;
+  std::vector<Duration> min_wrap_;
 
   std::vector<ChannelInfo> channels_;
   std::vector<ChannelState> state_;

@@ -49,6 +49,13 @@ struct ChannelInfo {
   // Counter range: after reaching it the counter restarts at 0. Zero means
   // the range is unknown and a decrease cannot be told from a reset.
   Energy wrap_range;
+  // The most power the device can plausibly draw, from the hardware where
+  // it says so (RAPL constraint limits, the NVML power limit, an hwmon
+  // cap, with headroom); zero = the kind's documented default
+  // (DefaultPowerCeiling in ledger.h). The ledger books no interval over
+  // it: a decrease that would need more is a reset, not a wrap.
+  Power power_ceiling;
+  std::string power_ceiling_source;  // where power_ceiling comes from; "" = the default
   // For estimated channels: the model's name, source and inputs, as
   // key/value pairs that end up in the JSON record.
   std::map<std::string, std::string> model;

@@ -7,7 +7,14 @@
 //
 // Thread safety: every public method may be called from any thread. Stop()
 // wakes the sampler through a condition variable and returns within
-// milliseconds, whatever the interval.
+// milliseconds, whatever the interval; of two concurrent Stop() calls one
+// stops the tracker and the other gets an error, never a double join.
+// on_sample runs on the sampling thread *under the tracker's lock*: it must
+// not call back into the tracker (it would deadlock), and it should be quick.
+//
+// The interval is capped at half the shortest minimum wrap time of the
+// channels (range / power ceiling, ledger.h), so no poll gap can hide a
+// whole wrap; interval_note() says so when the requested one was longer.
 //
 // A caller that already waits in an event loop (`wattprint run` waits on a
 // signalfd for the command) can drive the schedule itself instead: with
@@ -24,6 +31,7 @@
 #include <vector>
 
 #include "wattprint/activity.h"
+#include "wattprint/clock.h"
 #include "wattprint/ledger.h"
 #include "wattprint/source.h"
 #include "wattprint/status.h"
@@ -35,8 +43,11 @@ struct TrackerOptions {
   SystemRoots roots;                            // for the activity sampler
   std::shared_ptr<FileSystem> fs;               // null = PosixFileSystem()
   pid_t tree_root = 0;                          // process tree for process scope; 0 = none
-  // Called on the sampler thread after every background poll (live status).
+  // Called after every scheduled poll (live status), on the sampling thread,
+  // with the tracker's lock held: it must not call the tracker.
   std::function<void(const Ledger&)> on_sample;
+  // null = RealClock(). Tests pass their own, with sampler_thread = false.
+  std::shared_ptr<Clock> clock;
   // false: no sampler thread; the caller drives NextPoll()/PollDue().
   bool sampler_thread = true;
 };
@@ -65,6 +76,10 @@ class Tracker {
   Tracker& operator=(const Tracker&) = delete;
 
   const std::vector<ChannelInfo>& channels() const { return channels_; }
+  // The interval in use, after the wrap-time cap.
+  Duration interval() const;
+  // Why the interval is shorter than asked ("" when it is not).
+  const std::string& interval_note() const { return interval_note_; }
 
   // Takes the first reading and starts the sampler. Error if already running.
   Status Start();
@@ -98,6 +113,7 @@ class Tracker {
   struct Impl;
   std::unique_ptr<Impl> impl_;
   std::vector<ChannelInfo> channels_;
+  std::string interval_note_;
 };
 
 }  // namespace wattprint

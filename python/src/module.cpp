@@ -200,6 +200,7 @@ class NativeTracker {
   }
 
   bool Running() const { return tracker_->running(); }
+  const std::string& IntervalNote() const { return tracker_->interval_note(); }
   void Abandon() { abandoned_ = true; }
   const Config& config() const { return cfg_; }
   const RunMetadata& meta() const { return run_.meta; }
@@ -270,6 +271,7 @@ PYBIND11_MODULE(_native, m) {
       .def_property_readonly("output_file", [](const NativeTracker& t) { return t.config().output_file; })
       .def_property_readonly("save_to_file", [](const NativeTracker& t) { return t.config().save_to_file; })
       .def_property_readonly("interval_s", [](const NativeTracker& t) { return t.config().interval_s; })
+      .def_property_readonly("interval_note", &NativeTracker::IntervalNote)
       .def_property_readonly("pue", [](const NativeTracker& t) { return t.config().pue; })
       .def_property_readonly("tracking_mode",
                              [](const NativeTracker& t) { return std::string(ToString(t.config().scope)); })

@@ -240,10 +240,10 @@ NVML_SCENARIO = ("count 2\n"
 
 @pytest.mark.skipif(not FAKE_NVML, reason="needs the fake NVML library that ctest names")
 @pytest.mark.parametrize("select, cuda, gpu_j, model", [
-    ({"gpu_ids": [1]}, None, 3600.0, "1 x NVIDIA H100 80GB HBM3"),
+    ({"gpu_ids": [1]}, None, 1800.0, "1 x NVIDIA H100 80GB HBM3"),
     ({"gpu_ids": "0"}, "1", 900.0, "1 x NVIDIA A100-SXM4-40GB"),  # gpu_ids wins over CUDA_VISIBLE_DEVICES
     ({}, "0", 900.0, "1 x NVIDIA A100-SXM4-40GB"),                  # as CUDA sees them
-    ({}, None, 4500.0, None),                                      # every GPU
+    ({}, None, 2700.0, None),                                      # every GPU
 ])
 def test_gpu_selection_follows_gpu_ids_then_cuda_visible_devices(env, monkeypatch, select, cuda, gpu_j, model):
     scenario = os.path.join(env.work, "nvml-scenario")
@@ -257,8 +257,10 @@ def test_gpu_selection_follows_gpu_ids_then_cuda_visible_devices(env, monkeypatc
         monkeypatch.setenv("CUDA_VISIBLE_DEVICES", cuda)
     tracker = EmissionsTracker(save_to_file=False, **select)
     tracker.start()
-    with open(scenario, "a") as f:  # the fake reads the file anew: 900 J on gpu0, 3600 J on gpu1
-        f.write("gpu0.energy_mj 901000\ngpu1.energy_mj 3605000\n")
+    # The fake reads the file anew: 900 J on gpu0, 1800 J on gpu1 (what a
+    # GPU under its 2000 W default ceiling can use in about a second).
+    with open(scenario, "a") as f:
+        f.write("gpu0.energy_mj 901000\ngpu1.energy_mj 1805000\n")
     tracker.stop()
     d = tracker.final_emissions_data
     assert d.gpu_energy == approx(kwh(gpu_j * 1e6))

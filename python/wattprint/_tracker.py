@@ -242,6 +242,8 @@ class BaseEmissionsTracker:
         for name, state, reason, fix in self._native.sources():
             if state == "denied":
                 _logger().warning("%s: %s%s", name, reason, f" (fix: {fix})" if fix else "")
+        if self._native.interval_note:
+            _logger().warning("%s", self._native.interval_note)
 
     # -- properties ---------------------------------------------------------
 

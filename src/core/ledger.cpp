@@ -88,25 +88,105 @@ Shares ComputeShares(const ActivitySnapshot& prev, const ActivitySnapshot& cur) 
 
 const char* ToString(Scope s) { return s == Scope::kMachine ? "machine" : "process"; }
 
+const char* ToString(LedgerEventKind k) {
+  switch (k) {
+    case LedgerEventKind::kWrap: return "wrap";
+    case LedgerEventKind::kReset: return "reset";
+    case LedgerEventKind::kJump: return "jump";
+    case LedgerEventKind::kNegativePower: return "negative_power";
+    case LedgerEventKind::kUnavailable: return "unavailable";
+    case LedgerEventKind::kAvailableAgain: return "available_again";
+    case LedgerEventKind::kLongGap: return "long_gap";
+    case LedgerEventKind::kSuspend: return "suspend";
+    case LedgerEventKind::kStall: return "stall";
+  }
+  return "unknown";
+}
+
+Power DefaultPowerCeiling(DeviceKind kind) {
+  // Twice the largest rating of each kind on sale in 2025 (docs/sources/README.md).
+  switch (kind) {
+    case DeviceKind::kCpu: return Power::Watts(1000);      // 500 W server CPUs
+    case DeviceKind::kDram: return Power::Watts(500);      // 24 RDIMMs x ~10 W
+    case DeviceKind::kGpu: return Power::Watts(2000);      // 1000-1200 W accelerators
+    case DeviceKind::kPlatform: return Power::Watts(2000);
+  }
+  return Power::Watts(2000);
+}
+
+Power PowerCeilingOf(const ChannelInfo& info) {
+  return info.power_ceiling.watts() > 0.0 ? info.power_ceiling : DefaultPowerCeiling(info.kind);
+}
+
+Duration MinWrapTime(const ChannelInfo& info) {
+  if (info.type != ChannelType::kEnergyCounter || info.wrap_range.joules() <= 0.0) return Duration::max();
+  const double s = info.wrap_range.joules() / PowerCeilingOf(info).watts();
+  if (s >= 1e9) return Duration::max();
+  return std::chrono::duration_cast<Duration>(Seconds(s));
+}
+
 Ledger::Ledger(std::vector<ChannelInfo> channels)
     : channels_(std::move(channels)),
       state_(channels_.size()),
-      last_status_(channels_.size(), Status::NotFound("not read yet")) {}
+      last_status_(channels_.size(), Status::NotFound("not read yet")) {
+  for (const ChannelInfo& c : channels_) {
+    ceilings_.push_back(PowerCeilingOf(c));
+    min_wrap_.push_back(MinWrapTime(c));
+  }
+}
+
+void Ledger::Event(size_t c, LedgerEventKind k, std::string what) {
+  events_.push_back({c, points_, k, std::move(what)});
+}
+
+std::optional<double> Ledger::CounterDelta(size_t c, double prev, double cur, Seconds window) {
+  const double most = ceilings_[c].watts() * (window + kCeilingSlack).count();
+  const double range = channels_[c].wrap_range.joules();
+  if (cur >= prev) {
+    if (cur - prev <= most) return cur - prev;
+    Event(c, LedgerEventKind::kJump,
+          fmt::format("counter jumped {} J -> {} J, more than {} W could use in {:.3g} s; interval dropped",
+                      prev, cur, ceilings_[c].watts(), window.count()));
+    return std::nullopt;
+  }
+  if (range > 0.0 && prev <= range && range - prev + cur <= most) {
+    Event(c, LedgerEventKind::kWrap,
+          fmt::format("counter wrapped ({} J -> {} J, range {} J)", prev, cur, range));
+    return range - prev + cur;
+  }
+  // A decrease no wrap explains: the counter restarted. Dropping the
+  // interval loses its energy (the total is a lower bound) but never invents
+  // a range's worth of it.
+  Event(c, LedgerEventKind::kReset,
+        range > 0.0 ? fmt::format("counter reset ({} J -> {} J; a wrap would mean {:.0f} J in {:.3g} s, over "
+                                  "the {} W ceiling); interval dropped",
+                                  prev, cur, range - prev + cur, window.count(), ceilings_[c].watts())
+                    : fmt::format("counter went backwards ({} J -> {} J) with unknown range; interval dropped",
+                                  prev, cur));
+  return std::nullopt;
+}
 
 ChannelDelta Ledger::Account(size_t c, SteadyTime t, const Reading& r, double default_share,
-                             bool default_share_ok) {
+                             bool default_share_ok, Duration suspended) {
   ChannelState& st = state_[c];
   const ChannelInfo& info = channels_[c];
   ChannelDelta d;
-  if (!r.ok) {
-    if (st.last_ok) events_.push_back({c, points_, "unavailable: " + r.error.ToString()});
+  const bool over = r.ok && info.type == ChannelType::kPower && r.value > ceilings_[c].watts();
+  if (!r.ok || over) {
+    const Status why = over ? Status::Corrupt(fmt::format("{} W is over the channel's {} W ceiling",
+                                                          r.value, ceilings_[c].watts()))
+                            : r.error;
+    if (st.last_ok) {
+      Event(c, over ? LedgerEventKind::kJump : LedgerEventKind::kUnavailable,
+            (over ? "ignored: " : "unavailable: ") + why.ToString());
+    }
     st.last_ok = false;
-    last_status_[c] = r.error;
+    last_status_[c] = why;
     return d;
   }
   d.utilization = r.utilization;
   d.memory_used_bytes = r.memory_used_bytes;
-  if (!st.last_ok && points_ > 0) events_.push_back({c, points_, "available again"});
+  if (!st.last_ok && points_ > 0) Event(c, LedgerEventKind::kAvailableAgain, "available again");
   st.last_ok = true;
   last_status_[c] = Status::Ok();
   if (!st.have_prev) {
@@ -116,33 +196,31 @@ ChannelDelta Ledger::Account(size_t c, SteadyTime t, const Reading& r, double de
     return d;  // a baseline, no interval yet
   }
 
+  const Seconds dt = std::chrono::duration_cast<Seconds>(t - st.prev_time);
   double joules = 0.0;
   if (info.type == ChannelType::kPower) {
     // Trapezoid between this reading and the last good one.
-    const double dt = std::chrono::duration<double>(t - st.prev_time).count();
-    joules = 0.5 * (st.prev_value + r.value) * dt;
+    joules = 0.5 * (st.prev_value + r.value) * dt.count();
     d.ok = r.value >= 0.0 && st.prev_value >= 0.0;
-    if (!d.ok) events_.push_back({c, points_, fmt::format("negative power {} W ignored", r.value)});
-  } else if (r.value >= st.prev_value) {
-    joules = r.value - st.prev_value;
-    d.ok = true;
-  } else if (info.wrap_range.joules() > 0.0 && st.prev_value <= info.wrap_range.joules()) {
-    joules = info.wrap_range.joules() - st.prev_value + r.value;
-    d.ok = true;
-    events_.push_back({c, points_, fmt::format("counter wrapped ({} J -> {} J, range {} J)",
-                                               st.prev_value, r.value, info.wrap_range.joules())});
+    if (!d.ok) Event(c, LedgerEventKind::kNegativePower, fmt::format("negative power {} W ignored", r.value));
   } else {
-    // Without a known range a decrease cannot be told from a reset: drop the
-    // interval rather than invent energy, and re-base on the new value.
-    events_.push_back({c, points_, fmt::format("counter went backwards ({} J -> {} J) with unknown "
-                                               "range; interval dropped",
-                                               st.prev_value, r.value)});
+    const std::optional<double> delta = CounterDelta(c, st.prev_value, r.value, dt + suspended);
+    d.ok = delta.has_value();
+    joules = delta.value_or(0.0);
+    if (d.ok && t - st.prev_time + suspended >= min_wrap_[c]) {
+      d.lower_bound = true;
+      Event(c, LedgerEventKind::kLongGap,
+            fmt::format("{:.3g} s since the last reading: the counter can wrap in {:.3g} s, so wraps may be "
+                        "missing (lower bound)",
+                        (dt + suspended).count(), std::chrono::duration_cast<Seconds>(min_wrap_[c]).count()));
+    }
   }
   st.prev_value = r.value;
   st.prev_time = t;
   if (!d.ok) return d;
 
   d.machine = Energy::Joules(joules);
+  d.lower_bound = d.lower_bound || suspended > Duration::zero();
   if (r.process_share >= 0.0) {
     d.share = Clamp01(r.process_share);
     d.share_ok = true;
@@ -155,9 +233,27 @@ ChannelDelta Ledger::Account(size_t c, SteadyTime t, const Reading& r, double de
 }
 
 void Ledger::Add(SteadyTime t, SystemTime wall, std::span<const Reading> readings,
-                 const ActivitySnapshot& activity) {
+                 const ActivitySnapshot& activity, PollTiming timing) {
   if (points_ > 0 && t <= times_.back()) return;
   const bool first = points_ == 0;
+  // Below this, BOOTTIME - MONOTONIC moves only by the time between reading
+  // the two clocks.
+  constexpr Duration kSuspendNoise = std::chrono::milliseconds(50);
+  const Duration suspended = first || timing.suspended < kSuspendNoise ? Duration::zero() : timing.suspended;
+  if (suspended > Duration::zero()) {
+    Event(kAllChannels, LedgerEventKind::kSuspend,
+          fmt::format("the machine was suspended for {:.3g} s; counters may have been reset or wrapped "
+                      "meanwhile (lower bound)",
+                      std::chrono::duration_cast<Seconds>(suspended).count()));
+  }
+  if (!first && timing.expected > Duration::zero() &&
+      t - times_.back() > 2 * timing.expected + std::chrono::seconds(1)) {
+    Event(kAllChannels, LedgerEventKind::kStall,
+          fmt::format("no reading for {:.3g} s (every {:.3g} s expected): the tracker was stopped or starved, or "
+                      "the machine paused",
+                      std::chrono::duration_cast<Seconds>(t - times_.back()).count(),
+                      std::chrono::duration_cast<Seconds>(timing.expected).count()));
+  }
   Shares sh;
   if (!first) sh = ComputeShares(prev_activity_, activity);
 
@@ -172,6 +268,7 @@ void Ledger::Add(SteadyTime t, SystemTime wall, std::span<const Reading> reading
     iv.cpu_utilization = sh.cpu_util;
     iv.ram_utilization = sh.ram_util;
     iv.activity_ok = sh.util_ok;
+    iv.suspended = suspended;
   }
   const size_t n = std::min(readings.size(), channels_.size());
   for (size_t c = 0; c < n; ++c) {
@@ -183,7 +280,7 @@ void Ledger::Add(SteadyTime t, SystemTime wall, std::span<const Reading> reading
       case DeviceKind::kDram: share = sh.ram; share_ok = sh.ram_ok; break;
       case DeviceKind::kGpu: break;  // only the source knows a GPU's per-process share
     }
-    ChannelDelta d = Account(c, t, readings[c], share, share_ok);
+    ChannelDelta d = Account(c, t, readings[c], share, share_ok, suspended);
     if (!first) iv.channels[c] = d;
   }
   if (!first) intervals_.push_back(std::move(iv));
@@ -219,6 +316,7 @@ Totals Ledger::Sum(size_t from, size_t to) const {
       const int missing = iv.samples == 1 ? (d.ok ? 0 : 1) : d.missing;
       ct.missing_intervals += missing;
       ct.ok_intervals += iv.samples - missing;
+      ct.lower_bound = ct.lower_bound || missing > 0 || d.lower_bound;
       if (!d.ok) continue;
       ct.machine += d.machine;
       ct.process += d.process;
@@ -240,7 +338,9 @@ Totals Ledger::Sum(size_t from, size_t to) const {
     tot.peak_tree_rss_bytes = std::max(tot.peak_tree_rss_bytes, intervals_[k].peak_tree_rss_bytes);
   }
   for (const LedgerEvent& e : events_) {
-    if (e.point > from && e.point <= to && e.what.rfind("counter wrapped", 0) == 0) ++tot.channels[e.channel].wraps;
+    if (e.point <= from || e.point > to || e.channel >= channels_.size()) continue;
+    if (e.kind == LedgerEventKind::kWrap) ++tot.channels[e.channel].wraps;
+    if (e.kind == LedgerEventKind::kReset || e.kind == LedgerEventKind::kJump) ++tot.channels[e.channel].resets;
   }
   for (size_t c = 0; c < channels_.size(); ++c) {
     ChannelTotal& ch = tot.channels[c];
@@ -273,6 +373,7 @@ Interval MergeIntervals(std::span<const Interval> ivs, std::span<const unsigned 
     m.samples += iv.samples;
     m.peak_tree_rss_bytes = std::max(m.peak_tree_rss_bytes, iv.peak_tree_rss_bytes);
     m.cpu_share += iv.cpu_share * dt;
+    m.suspended += iv.suspended;
     m.ram_share += iv.ram_share * dt;
     if (iv.activity_ok) {
       m.activity_ok = true;
@@ -289,6 +390,7 @@ Interval MergeIntervals(std::span<const Interval> ivs, std::span<const unsigned 
         util_s[c] += dt;
       }
       md.memory_used_bytes = std::max(md.memory_used_bytes, d.memory_used_bytes);
+      md.lower_bound = md.lower_bound || d.lower_bound;
       if (!d.ok) continue;
       md.ok = true;
       md.machine += d.machine;

@@ -34,6 +34,7 @@ KindFigure SumKind(DeviceKind kind, const Ledger& ledger, const Totals& t, bool 
     k.known = k.known || ct.ok_intervals > 0 || readable;
     k.complete = k.complete && ct.missing_intervals == 0 && (ct.ok_intervals > 0 || readable);
     k.process_ok = k.process_ok && (ct.process_ok || readable);
+    k.lower_bound = k.lower_bound || ct.lower_bound;
     k.machine += ct.machine;
     k.process += ct.process;
     const std::string m = ToString(infos[c].method);
@@ -41,6 +42,7 @@ KindFigure SumKind(DeviceKind kind, const Ledger& ledger, const Totals& t, bool 
     if (infos[c].method == Method::kEstimated && k.model.empty()) k.model = ModelName(infos[c]);
   }
   if (!k.known) k.complete = k.process_ok = false;
+  k.lower_bound = k.known && (k.lower_bound || !k.complete);
   return k;
 }
 

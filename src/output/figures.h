@@ -25,6 +25,9 @@ struct KindFigure {
   bool known = false;       // at least one channel had at least one known interval
   bool complete = false;    // known, and no interval of any channel was missing
   bool process_ok = false;  // every channel had a share for every known interval
+  // Some energy may be missing: not complete, or an interval flagged (a
+  // gap that could hide a wrap, a suspend; see ledger.h).
+  bool lower_bound = false;
   Energy machine;           // no PUE
   Energy process;           // no PUE
   std::string method;       // "measured_counter", ..., or "mixed"

@@ -93,6 +93,11 @@ json ChannelsJson(const Ledger& ledger, const Totals& t) {
          {"ok_intervals", ct.ok_intervals},
          {"missing_intervals", ct.missing_intervals},
          {"wraps", ct.wraps},
+         {"resets", ct.resets},
+         {"lower_bound", known && ct.lower_bound},
+         {"power_ceiling_w", PowerCeilingOf(i).watts()},
+         {"power_ceiling_source",
+          i.power_ceiling_source.empty() ? json("default for the kind") : json(i.power_ceiling_source)},
          {"energy",
           {{"machine", known ? EnergyJson(ct.machine) : json(nullptr)},
            {"process", known && ct.process_ok ? EnergyJson(ct.process) : json(nullptr)}}}});
@@ -192,6 +197,7 @@ json KindsJson(const Figures& f) {
         {"channels", k.channels},
         {"counted", k.counted},
         {"complete", k.complete},
+        {"lower_bound", k.lower_bound},
         {"machine", k.known ? EnergyJson(k.machine) : json(nullptr)},
         {"process", k.known && k.process_ok ? EnergyJson(k.process) : json(nullptr)}};
   }
@@ -289,6 +295,7 @@ json EventsJson(const Ledger& ledger) {
                    {"point", e.point},
                    {"t_s", in_range ? json(Rel(ledger.point_time(e.point), ledger.point_time(0)))
                                     : json(nullptr)},
+                   {"kind", ToString(e.kind)},
                    {"what", e.what}});
   }
   return out;

@@ -53,7 +53,11 @@ void GpuLines(std::string& out, const Figures& f, Scope s, const Ledger& ledger)
     } else {
       text = EnergyText(s == Scope::kMachine ? ct.machine : ct.process);
       text += infos[c].method == Method::kMeasuredCounter ? "  measured counter" : "  measured power";
-      if (ct.missing_intervals > 0) text += "  (some intervals unknown: lower bound)";
+      if (ct.missing_intervals > 0) {
+        text += "  (some intervals unknown: lower bound)";
+      } else if (ct.lower_bound) {
+        text += "  (wraps may be missing: lower bound)";
+      }
     }
     Line(out, "", fmt::format("{}: {}", infos[c].label, text));
   }
@@ -80,7 +84,11 @@ void KindLines(std::string& out, const Figures& f, Scope s, const Ledger* ledger
                                                  : EnergyText(k.Of(s)),
                                    DescribeMethod(k));
     if (!k.counted) text += "  (includes cpu; not added)";
-    if (!k.complete) text += "  (some intervals unknown: lower bound)";
+    if (!k.complete) {
+      text += "  (some intervals unknown: lower bound)";
+    } else if (k.lower_bound) {
+      text += "  (a gap or suspend may hide wraps: lower bound)";
+    }
     Line(out, name, text);
     if (k.kind == DeviceKind::kGpu && ledger) GpuLines(out, f, s, *ledger);
   }

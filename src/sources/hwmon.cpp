@@ -211,6 +211,28 @@ struct Scan {
   std::vector<std::string> denied;
 };
 
+// Twice the largest power cap the device states (powerN_cap_max, else
+// powerN_cap, in µW), as the channel's ceiling; none readable leaves the
+// kind's default.
+void SetCeiling(const FileSystem& fs, const Device& d, ChannelInfo* info) {
+  double most_uw = 0.0;
+  std::string from;
+  for (int n = 1; n <= 8; ++n) {
+    for (const char* what : {"_cap_max", "_cap"}) {
+      const std::string file = d.dir + "/power" + std::to_string(n) + what;
+      Result<std::string> text = fs.ReadFile(file);
+      if (!text.ok()) continue;
+      Result<unsigned long long> uw = ParseUnsigned(*text, file);
+      if (!uw.ok() || static_cast<double>(*uw) <= most_uw) continue;
+      most_uw = static_cast<double>(*uw);
+      from = file;
+    }
+  }
+  if (most_uw <= 0.0) return;
+  info->power_ceiling = Power::Microwatts(2.0 * most_uw);
+  info->power_ceiling_source = "2 x " + from;
+}
+
 void AddChannel(const FileSystem& fs, const Candidate& c, Scan* scan) {
   const Sensor& s = *c.sensor;
   const Device& d = *c.device;
@@ -231,6 +253,7 @@ void AddChannel(const FileSystem& fs, const Candidate& c, Scan* scan) {
   // known from the driver's arithmetic (see kAmdEnergyWrapUj).
   if (s.energy && d.driver == "amd_energy") ch.info.wrap_range = Energy::Microjoules(kAmdEnergyWrapUj);
   ch.info.path = s.file;
+  SetCeiling(fs, d, &ch.info);
   ch.handle = std::move(h).value();
   ch.file = s.file;
   ch.scale = 1e-6;  // µJ -> J, µW -> W

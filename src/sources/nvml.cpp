@@ -320,6 +320,12 @@ void AddFacts(const nvml::Library& lib, const Gpu& g, ChannelInfo* info) {
   unsigned int mw = 0;
   if (a.get_power_limit && a.get_power_limit(g.handle, &mw) == nvml::kSuccess) {
     info->model["power_limit_w"] = fmt::format("{}", mw * 1e-3);
+    if (mw > 0) {
+      // The board enforces this limit on its average power; twice it
+      // leaves room for transients and the counter's update steps.
+      info->power_ceiling = Power::Milliwatts(2.0 * mw);
+      info->power_ceiling_source = "2 x the NVML power limit";
+    }
   }
   nvml::Memory m{};
   if (a.get_memory_info && a.get_memory_info(g.handle, &m) == nvml::kSuccess) {

@@ -135,6 +135,30 @@ Energy WrapRangeOf(const FileSystem& fs, const Zone& z, std::vector<std::string>
   return Energy(0.0);
 }
 
+// The zone's power ceiling: twice the largest figure its constraints state
+// (constraint_N_max_power_uw, and constraint_N_power_limit_uw, since a
+// package runs at its short-term limit for a while), so turbo overshoot and
+// counter steps stay under it. Zero (the kind's default) when none is
+// readable.
+void SetCeiling(const FileSystem& fs, const Zone& z, ChannelInfo* info) {
+  double most_uw = 0.0;
+  std::string from;
+  for (int n = 0; n < 4; ++n) {
+    for (const char* what : {"max_power_uw", "power_limit_uw"}) {
+      const std::string file = z.path + "/constraint_" + std::to_string(n) + "_" + what;
+      Result<std::string> text = fs.ReadFile(file);
+      if (!text.ok()) continue;
+      Result<unsigned long long> uw = ParseUnsigned(*text, file);
+      if (!uw.ok() || static_cast<double>(*uw) <= most_uw) continue;
+      most_uw = static_cast<double>(*uw);
+      from = file;
+    }
+  }
+  if (most_uw <= 0.0) return;
+  info->power_ceiling = Power::Microwatts(2.0 * most_uw);
+  info->power_ceiling_source = "2 x " + from;
+}
+
 struct Opened {
   std::vector<SysfsChannel> channels;
   std::vector<std::string> denied;  // files that could not be opened for permission
@@ -169,6 +193,7 @@ Opened OpenChannels(const FileSystem& fs, const std::vector<const Zone*>& chosen
     c.info.type = ChannelType::kEnergyCounter;
     c.info.method = Method::kMeasuredCounter;
     c.info.wrap_range = WrapRangeOf(fs, *z, notes);
+    SetCeiling(fs, *z, &c.info);
     c.info.path = z->path;
     c.handle = std::move(h).value();
     c.file = file;

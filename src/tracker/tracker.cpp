@@ -2,29 +2,77 @@
 // readings at start, stop and task boundaries. See tracker.h.
 #include "wattprint/tracker.h"
 
+#include <time.h>
+
 #include <algorithm>
 #include <condition_variable>
 #include <mutex>
 #include <optional>
 #include <thread>
 
+#include <fmt/format.h>
+
 namespace wattprint {
 namespace {
 // Long enough for an exec'd command to fault in its first pages.
 constexpr auto kEarlyPollDelay = std::chrono::milliseconds(20);
+
+class SystemClock final : public Clock {
+ public:
+  SteadyTime Now() const override { return SteadyClock::now(); }
+  SystemTime WallNow() const override { return std::chrono::system_clock::now(); }
+  Duration SuspendedSinceBoot() const override {
+    timespec boot{}, mono{};
+    if (clock_gettime(CLOCK_BOOTTIME, &boot) != 0 || clock_gettime(CLOCK_MONOTONIC, &mono) != 0) {
+      return Duration::zero();
+    }
+    const long long ns = (static_cast<long long>(boot.tv_sec) - mono.tv_sec) * 1'000'000'000LL +
+                         (boot.tv_nsec - mono.tv_nsec);
+    return Duration(ns > 0 ? ns : 0);
+  }
+};
+
+// The requested interval, or half the shortest minimum wrap time of the
+// channels when that is shorter (at most one wrap per interval, with room
+// for a late poll); *note says which channel set the cap.
+Duration CappedInterval(Duration asked, const std::vector<ChannelInfo>& channels, std::string* note) {
+  Duration cap = Duration::max();
+  const ChannelInfo* by = nullptr;
+  for (const ChannelInfo& c : channels) {
+    const Duration w = MinWrapTime(c);
+    if (w == Duration::max() || w / 2 >= cap) continue;
+    cap = w / 2;
+    by = &c;
+  }
+  if (by == nullptr || asked <= cap) return asked;
+  auto s = [](Duration d) { return std::chrono::duration_cast<Seconds>(d).count(); };
+  *note = fmt::format("sampling every {:.3g} s instead of {:.3g} s: {}'s counter can wrap in {:.3g} s "
+                      "(range {:.6g} J at up to {:g} W), and a longer gap could hide a whole wrap",
+                      s(cap), s(asked), by->id, s(MinWrapTime(*by)), by->wrap_range.joules(),
+                      PowerCeilingOf(*by).watts());
+  return cap;
+}
 }  // namespace
+
+std::shared_ptr<Clock> RealClock() {
+  static const std::shared_ptr<Clock> kClock = std::make_shared<SystemClock>();
+  return kClock;
+}
 
 struct Tracker::Impl {
   Impl(TrackerOptions o, std::vector<std::unique_ptr<Source>> s)
       : opts(std::move(o)),
         sources(std::move(s)),
-        activity(opts.roots, opts.fs ? opts.fs : PosixFileSystem(), opts.tree_root) {}
+        activity(opts.roots, opts.fs ? opts.fs : PosixFileSystem(), opts.tree_root),
+        clock(opts.clock ? opts.clock : RealClock()) {}
 
   TrackerOptions opts;
   std::vector<std::unique_ptr<Source>> sources;
   std::vector<ChannelInfo> channels;
   std::vector<size_t> offsets;  // first channel index of each source
   ActivitySampler activity;
+  std::shared_ptr<Clock> clock;
+  Duration last_suspended{0};  // clock->SuspendedSinceBoot() at the last poll
 
   mutable std::mutex mu;  // guards everything below, and every poll
   std::condition_variable cv;
@@ -35,6 +83,7 @@ struct Tracker::Impl {
   TaskRecord open_task;
   bool running = false;
   bool stop_requested = false;
+  bool stopping = false;  // a Stop() is joining the sampler
   // One extra poll shortly after the tree root changes, so a command shorter
   // than the interval is still seen alive with its memory mapped (right
   // after exec its RSS is 0, and once it exits it is a zombie with none).
@@ -45,14 +94,19 @@ struct Tracker::Impl {
 
   // Reads every source once. Caller holds mu.
   void PollLocked() {
-    const SteadyTime t = SteadyClock::now();
-    const SystemTime wall = std::chrono::system_clock::now();
+    const SteadyTime t = clock->Now();
+    const SystemTime wall = clock->WallNow();
+    const Duration suspended_total = clock->SuspendedSinceBoot();
     const ActivitySnapshot act = activity.Sample(t);
     for (size_t i = 0; i < sources.size(); ++i) {
       const size_t n = sources[i]->channels().size();
       sources[i]->Poll(t, act, std::span<Reading>(readings.data() + offsets[i], n));
     }
-    ledger->Add(t, wall, readings, act);
+    PollTiming timing;
+    if (ledger->num_points() > 0 && suspended_total > last_suspended) timing.suspended = suspended_total - last_suspended;
+    timing.expected = opts.interval;
+    last_suspended = suspended_total;
+    ledger->Add(t, wall, readings, act, timing);
   }
 
   size_t LastPoint() const { return ledger->num_points() - 1; }
@@ -78,7 +132,7 @@ struct Tracker::Impl {
     PollLocked();
     if (opts.on_sample) opts.on_sample(*ledger);
     next += opts.interval;
-    const SteadyTime after = std::max(now, SteadyClock::now());
+    const SteadyTime after = std::max(now, clock->Now());
     if (next <= after) next = after + opts.interval;  // fell behind: skip, do not burst
     return true;
   }
@@ -92,7 +146,7 @@ struct Tracker::Impl {
       });
       if (stop_requested) break;
       if (woken) continue;  // an earlier poll was requested: recompute the deadline
-      PollDueLocked(std::max(SteadyClock::now(), deadline));
+      PollDueLocked(std::max(clock->Now(), deadline));
     }
   }
 
@@ -121,7 +175,10 @@ Tracker::Tracker(TrackerOptions opts, std::vector<std::unique_ptr<Source>> sourc
   impl_->channels = channels_;
   impl_->readings.resize(channels_.size());
   if (impl_->opts.interval <= Duration::zero()) impl_->opts.interval = std::chrono::seconds(1);
+  impl_->opts.interval = CappedInterval(impl_->opts.interval, channels_, &interval_note_);
 }
+
+Duration Tracker::interval() const { return impl_->opts.interval; }
 
 Tracker::~Tracker() {
   if (running()) Stop();
@@ -134,11 +191,11 @@ Status Tracker::Start() {
   impl_->tasks.clear();
   impl_->task_open = false;
   impl_->stop_requested = false;
-  impl_->wall_start = std::chrono::system_clock::now();
+  impl_->wall_start = impl_->clock->WallNow();
   impl_->PollLocked();
   impl_->running = true;
   impl_->early_poll.reset();
-  impl_->next = SteadyClock::now() + impl_->opts.interval;
+  impl_->next = impl_->clock->Now() + impl_->opts.interval;
   if (impl_->opts.sampler_thread) impl_->sampler = std::thread([this] { impl_->Loop(); });
   return Status::Ok();
 }
@@ -147,6 +204,9 @@ Status Tracker::Stop() {
   {
     std::lock_guard<std::mutex> l(impl_->mu);
     if (!impl_->running) return Status::InvalidArgument("tracker not started");
+    // Only the first of concurrent Stop() calls joins the sampler.
+    if (impl_->stopping) return Status::InvalidArgument("tracker is already stopping");
+    impl_->stopping = true;
     impl_->stop_requested = true;
   }
   impl_->cv.notify_all();
@@ -155,6 +215,7 @@ Status Tracker::Stop() {
   impl_->PollLocked();
   impl_->CloseTaskLocked();
   impl_->running = false;
+  impl_->stopping = false;
   return Status::Ok();
 }
 
@@ -230,7 +291,7 @@ void Tracker::SetTreeRoot(pid_t pid, std::unique_ptr<TreeCpuClock> clock) {
   {
     std::lock_guard<std::mutex> l(impl_->mu);
     impl_->activity.SetRoot(pid, std::move(clock));
-    if (impl_->running) impl_->early_poll = SteadyClock::now() + kEarlyPollDelay;
+    if (impl_->running) impl_->early_poll = impl_->clock->Now() + kEarlyPollDelay;
   }
   impl_->cv.notify_all();
 }

@@ -52,6 +52,59 @@ TEST_F(RunTest, CounterDeltasGiveExactEnergyInCsvAndJson) {
   EXPECT_EQ(j["intensity"]["is_default"], true);
 }
 
+bool HasEventKind(const nlohmann::json& j, const std::string& kind) {
+  for (const nlohmann::json& e : j["events"]) {
+    if (e["kind"] == kind) return true;
+  }
+  return false;
+}
+
+// A DRAM counter that restarts (driver reload, firmware update) mid-run is a
+// reset: no range's worth of energy is invented, and the figure says it is a
+// lower bound.
+TEST_F(RunTest, CounterResetIsDroppedNotBookedAsAWrap) {
+  WriteRaplTree(sys_, 1000000, 3000000);
+  const std::string script = "sleep 0.3; " + ShellOverwrite(Dram(), 1000000) + "; sleep 0.3; " +
+                             ShellOverwrite(Dram(), 1500000) + "; sleep 0.3";
+  BinaryResult r = RunWattprint(Args(script), out_.root());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const nlohmann::json j = nlohmann::json::parse(ReadWholeFile(out_.Path("run.json")));
+  const double dram_j = j["kinds"]["dram"]["machine"]["j"].get<double>();
+  EXPECT_NEAR(dram_j, 0.5, 1e-9);  // 1 J -> 1.5 J after the reset; not 262,141 J
+  EXPECT_EQ(j["kinds"]["dram"]["lower_bound"], true);
+  EXPECT_EQ(j["kinds"]["cpu"]["lower_bound"], false);
+  EXPECT_TRUE(HasEventKind(j, "reset")) << j["events"].dump();
+  EXPECT_FALSE(HasEventKind(j, "wrap"));
+  for (const nlohmann::json& c : j["channels"]) {
+    if (c["kind"] == "dram") {
+      EXPECT_EQ(c["resets"], 1);
+      EXPECT_EQ(c["wraps"], 0);
+    }
+  }
+  EXPECT_NE(r.err.find("lower bound"), std::string::npos) << r.err;
+  auto rows = ReadCsv(out_.Path("emissions.csv"));
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_KWH(rows[0]["ram_energy"], KwhOfMicrojoules(500000));
+}
+
+// wattprint itself stopped (SIGSTOP) for longer than its counters' minimum
+// wrap time: the gap is an event and the energy a lower bound; the command's
+// exit code is untouched.
+TEST_F(RunTest, StoppedWattprintFlagsTheGap) {
+  WriteRaplTree(sys_, 1000000, 2000000, 1000000000ULL);  // 1000 J range: a wrap every 1 s at 1000 W
+  const std::string script = "sleep 0.3; kill -STOP $PPID; sleep 2.5; " + ShellOverwrite(Pkg(), 1500000) +
+                             "; kill -CONT $PPID; sleep 0.3; exit 3";
+  BinaryResult r = RunWattprint(Args(script), out_.root());
+  ASSERT_EQ(r.exit_code, 3) << r.err;
+  const nlohmann::json j = nlohmann::json::parse(ReadWholeFile(out_.Path("run.json")));
+  EXPECT_TRUE(HasEventKind(j, "stall")) << j["events"].dump();
+  EXPECT_TRUE(HasEventKind(j, "long_gap")) << j["events"].dump();
+  EXPECT_EQ(j["kinds"]["cpu"]["lower_bound"], true);
+  EXPECT_NEAR(j["kinds"]["cpu"]["machine"]["j"].get<double>(), 0.5, 1e-9);
+  // A 1000 J counter at the 1000 W default ceiling: sampling is capped at 0.5 s.
+  EXPECT_EQ(r.err.find("instead of"), std::string::npos) << r.err;  // 0.1 s asked: no cap needed
+}
+
 // The tree's CPU time comes from the inherited perf counter where the kernel
 // allows it, else from procfs, and the JSON says which.
 TEST_F(RunTest, JsonNamesTheSourceOfTheTreeCpuTime) {
