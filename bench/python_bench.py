@@ -25,6 +25,10 @@ import sys
 import tempfile
 import time
 
+# Nothing leaves the machine: no cloud metadata probe from the trackers
+# (inherited by the child interpreters below).
+os.environ["WATTPRINT_CLOUD_METADATA"] = "false"
+
 CHILD_IMPORT = """
 import time
 t = time.perf_counter()

@@ -21,15 +21,28 @@ LocationEnv ProcessLocationEnv() {
   LocationEnv env;
   if (const char* tz = std::getenv("TZ")) env.tz = std::string(tz);
   env.xdg_cache_home = Env("XDG_CACHE_HOME");
+  env.xdg_state_home = Env("XDG_STATE_HOME");
   env.home = Env("HOME");
   return env;
 }
 
 }  // namespace
 
-std::string CacheDir() { return CacheDirFor(ProcessLocationEnv()); }
+std::string CacheDir() {
+  std::string note;
+  std::string dir = CacheDirFor(ProcessLocationEnv(), &note);
+  static bool said = false;  // once per process, however many steps ask
+  if (!note.empty() && !said) {
+    said = true;
+    std::fprintf(stderr, "wattprint: note: %s\n", note.c_str());
+  }
+  return dir;
+}
 
-LocationOptions MakeLocationOptions(const Config& cfg) { return LocationOptionsFor(cfg, ProcessLocationEnv()); }
+LocationOptions MakeLocationOptions(const Config& cfg) {
+  (void)CacheDir();  // says once when there is no cache
+  return LocationOptionsFor(cfg, ProcessLocationEnv());
+}
 
 Result<IntensityTimeline> MarginalIntensityAt(const Config& cfg, const Location& loc) {
   // UNFCCC operating-margin factors (2021) are per country.

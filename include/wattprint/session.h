@@ -45,11 +45,15 @@ RunMetadata MetadataFor(const Config& cfg);
 struct LocationEnv {
   std::optional<std::string> tz;  // TZ, when set
   std::string xdg_cache_home;     // XDG_CACHE_HOME
+  std::string xdg_state_home;     // XDG_STATE_HOME
   std::string home;               // HOME
 };
-// $XDG_CACHE_HOME/wattprint, else $HOME/.cache/wattprint, else "" (no
-// disk cache).
-std::string CacheDirFor(const LocationEnv& env);
+// $XDG_CACHE_HOME/wattprint, else $XDG_STATE_HOME/wattprint, else
+// $HOME/.cache/wattprint when $HOME is an existing directory, else "": no
+// disk cache, and *note (when given) says why. A missing home is never
+// created: daemon users have HOME=/nonexistent. Reads the file system
+// (one stat of $HOME).
+std::string CacheDirFor(const LocationEnv& env, std::string* note = nullptr);
 // LocationOptions for a config (wattprint/location.h): the explicit keys,
 // the metadata step (off when an --intensity figure makes a place moot),
 // its endpoint and cache file, and the time zone.

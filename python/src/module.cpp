@@ -64,6 +64,7 @@ LocationEnv EnvOf(const Inputs& in) {
     const std::string_view v(e);
     if (v.starts_with("TZ=")) env.tz = e.substr(3);
     if (v.starts_with("XDG_CACHE_HOME=")) env.xdg_cache_home = e.substr(15);
+    if (v.starts_with("XDG_STATE_HOME=")) env.xdg_state_home = e.substr(15);
   }
   env.home = in.home;
   return env;

@@ -1,6 +1,8 @@
 // Config -> the pieces of a run. See wattprint/session.h.
 #include "wattprint/session.h"
 
+#include <sys/stat.h>
+
 #include <fmt/format.h>
 
 #include "output/sysinfo.h"
@@ -131,9 +133,20 @@ GridLocation GridOf(const Location& loc) {
   return g;
 }
 
-std::string CacheDirFor(const LocationEnv& env) {
-  if (!env.xdg_cache_home.empty()) return env.xdg_cache_home + "/wattprint";
-  return env.home.empty() ? "" : env.home + "/.cache/wattprint";
+std::string CacheDirFor(const LocationEnv& env, std::string* note) {
+  // XDG base directories must be absolute; a relative one is ignored.
+  if (env.xdg_cache_home.starts_with("/")) return env.xdg_cache_home + "/wattprint";
+  if (env.xdg_state_home.starts_with("/")) return env.xdg_state_home + "/wattprint";
+  struct stat st {};
+  if (!env.home.empty() && stat(env.home.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+    return env.home + "/.cache/wattprint";
+  }
+  if (note != nullptr) {
+    *note = env.home.empty() ? "HOME is not set"
+                             : "HOME (" + env.home + ") is not an existing directory";
+    *note += "; running without the cache (set XDG_CACHE_HOME to keep one)";
+  }
+  return "";
 }
 
 LocationOptions LocationOptionsFor(const Config& cfg, const LocationEnv& env) {

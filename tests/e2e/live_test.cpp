@@ -1,5 +1,6 @@
 // End-to-end tests of location resolution, live intensity and carbon-aware
 // start in the real binary, against fake servers on 127.0.0.1.
+#include <filesystem>
 #include <signal.h>
 
 #include <atomic>
@@ -150,6 +151,34 @@ TEST_F(LiveE2e, TimeZoneGivesTheCountry) {
   EXPECT_EQ(j["intensity"]["resolution"], resolution);
   EXPECT_EQ(j["intensity"]["g_per_kwh"], LookupGridIntensity(fr)->g_per_kwh);
   EXPECT_NE(r.err.find("location: " + resolution + " [step: time zone]"), std::string::npos) << r.err;
+}
+
+// Debian's daemon users have HOME=/nonexistent: wattprint must not create
+// it. The cache is skipped with one note, and the run is measured as usual.
+TEST_F(LiveE2e, MissingHomeIsNeverCreated) {
+  uk_.server().Get("/metadata/instance", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content(R"({"compute":{"location":"westeurope"}})", "application/json");
+  });
+  uk_.Start();
+  const std::string home = out_.Path("nonexistent");
+  const std::map<std::string, std::string> env = {{"HOME", home}, {"WATTPRINT_CLOUD_METADATA", "true"}};
+  BinaryResult r = RunWattprint(Args({"--metadata-endpoint", uk_.url()}, "exit 5"), out_.root(), env);
+  EXPECT_EQ(r.exit_code, 5) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(home));
+  const std::string note = "is not an existing directory; running without the cache";
+  const size_t at = r.err.find(note);
+  EXPECT_NE(at, std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find(note, at + 1), std::string::npos) << "said more than once: " << r.err;
+  EXPECT_EQ(Json()["intensity"]["location_step"], "cloud metadata");
+  // XDG_CACHE_HOME, when set, is used (and created) instead.
+  const std::string xdg = out_.Path("xdg-cache");
+  const std::map<std::string, std::string> with_xdg = {
+      {"HOME", home}, {"XDG_CACHE_HOME", xdg}, {"WATTPRINT_CLOUD_METADATA", "true"}};
+  r = RunWattprint(Args({"--metadata-endpoint", uk_.url()}, "true"), out_.root(), with_xdg);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(home));
+  EXPECT_TRUE(std::filesystem::exists(xdg + "/wattprint/cloud-metadata.json"));
+  EXPECT_EQ(r.err.find(note), std::string::npos) << r.err;
 }
 
 TEST_F(LiveE2e, CloudMetadataBeatsTimeZoneAndIsCached) {

@@ -177,11 +177,13 @@ TEST_F(RunTest, CommandKilledBySignalGives128PlusSignal) {
 
 TEST_F(RunTest, MissingCommandExits127LikeAShell) {
   WriteRaplTree(sys_, 1000000, 2000000);
+  // A path inside this test's own directory, so no machine can have it.
+  const std::string missing = out_.Path("no-such-dir/no-such-command");
   BinaryResult r = RunWattprint({"run", "--sysfs-root", sys_.Path("sys"), "--output-dir", out_.root(),
-                                 "--", "/nonexistent"},
+                                 "--", missing},
                                 out_.root());
   EXPECT_EQ(r.exit_code, 127);
-  EXPECT_EQ(r.err, "wattprint: cannot run '/nonexistent': No such file or directory\n");
+  EXPECT_EQ(r.err, "wattprint: cannot run '" + missing + "': No such file or directory\n");
   EXPECT_EQ(r.out, "");
 }
 
