@@ -54,9 +54,10 @@ class NvmlTest : public ::testing::Test {
     for (const ChannelInfo& c : s.channels()) ids.push_back(c.id);
     return ids;
   }
-  static std::vector<Reading> Poll(Source& s, const ActivitySnapshot& a = {}) {
+  static std::vector<Reading> Poll(Source& s, const ActivitySnapshot& a = {},
+                                   SteadyTime now = SteadyClock::now()) {
     std::vector<Reading> out(s.channels().size());
-    s.Poll(SteadyClock::now(), a, out);
+    s.Poll(now, a, out);
     return out;
   }
   TempTree t_;
@@ -188,42 +189,92 @@ TEST_F(NvmlTest, MissingEnergySymbolFallsBackToPower) {
 }
 
 TEST_F(NvmlTest, LegacySymbolsAreUsedWhenVersionedOnesAreMissing) {
-  Write(std::string(kTwoH100) + "gpu0.procs 100:3000,200:1000\n");
+  // nvmlDeviceGetProcessUtilization NOT_SUPPORTED, as on older boards.
+  Write(std::string(kTwoH100) + "gpu0.procs 100:3000,200:1000\ngpu0.proc_util_rc 3\n");
   ProbeResult r = ProbeNvml(Options(WATTPRINT_FAKE_NVML_LEGACY), {});
   ASSERT_EQ(r.state, ProbeState::kFound) << r.reason;
   EXPECT_THAT(r.source->channels()[0].model.at("process_attribution"),
               HasSubstr("(nvmlDeviceGetComputeRunningProcesses)"));
-  // No samples: the share follows the v1 process list's memory.
-  EXPECT_DOUBLE_EQ(Poll(*r.source, Tree({100}))[0].process_share, 0.75);
+  // No per-process utilisation: the memory method with the v1 process list,
+  // the tree's part of the GPU's total memory.
+  EXPECT_DOUBLE_EQ(Poll(*r.source, Tree({100}))[0].process_share, 3000.0 / 85899345920.0);
 }
 
-TEST_F(NvmlTest, PerProcessSamplesOfTwoProcessesGiveTheTreeShare) {
+TEST_F(NvmlTest, SmShareIsTheTreesBusyFractionOfTheGpu) {
   Write(std::string(kTwoH100) + "gpu0.samples 100:60,200:20\ngpu0.procs 100:1,200:1\n");
   ProbeResult r = ProbeNvml(Options(), {});
   ASSERT_EQ(r.state, ProbeState::kFound) << r.reason;
   EXPECT_THAT(r.source->channels()[0].model.at("process_attribution"),
               HasSubstr("nvmlDeviceGetProcessUtilization"));
-  std::vector<Reading> v = Poll(*r.source, Tree({100, 101}));
-  EXPECT_DOUBLE_EQ(v[0].process_share, 0.75);  // 60 / (60 + 20)
-  // gpu1 runs none of the tree's processes: share 0.
-  EXPECT_DOUBLE_EQ(v[1].process_share, 0.0);
-  // No newer samples: the process list decides (equal memory, tree has one of two).
-  EXPECT_DOUBLE_EQ(Poll(*r.source, Tree({200}))[0].process_share, 0.5);
+  const SteadyTime t0 = SteadyClock::now();
+  std::vector<Reading> v = Poll(*r.source, Tree({100, 101}), t0);
+  EXPECT_DOUBLE_EQ(v[0].process_share, 0.6);  // busy 60 % of the time; the other 40 % is not the tree's
+  EXPECT_DOUBLE_EQ(v[1].process_share, 0.0);  // gpu1: no process busy
+  // No newer samples (NOT_FOUND): the last share is carried, the method kept.
+  EXPECT_DOUBLE_EQ(Poll(*r.source, Tree({100, 101}), t0 + std::chrono::seconds(1))[0].process_share, 0.6);
   // New samples arrive: only those since the last poll count.
   Append("gpu0.samples 200:10\ngpu0.samples_ts 2000\n");
-  EXPECT_DOUBLE_EQ(Poll(*r.source, Tree({200}))[0].process_share, 1.0);
+  EXPECT_DOUBLE_EQ(Poll(*r.source, Tree({100, 101}), t0 + std::chrono::seconds(2))[0].process_share, 0.0);
 }
 
-TEST_F(NvmlTest, ProcessDataWithoutPermissionFallsBackToDeviceLevelWithANote) {
-  Write(std::string(kTwoH100) + "gpu0.proc_util_rc 4\n");
+// The audit's scenario: the tree does 90 % of the SM work with 1 GB; another
+// process does 10 % with 39 GB. The share stays 0.9 through polls with no
+// fresh sample instead of flipping to the memory share (1/40).
+TEST_F(NvmlTest, TwoProcessShareHoldsStillThroughNotFoundGaps) {
+  Write(std::string(kTwoH100) + "gpu0.mem_total 42949672960\n"
+                                "gpu0.samples 100:90,200:10\ngpu0.procs 100:1073741824,200:41875931136\n");
   ProbeResult r = ProbeNvml(Options(), {});
   ASSERT_EQ(r.state, ProbeState::kFound) << r.reason;
-  EXPECT_EQ(r.source->channels()[0].model.at("process_attribution"),
-            "device level: nvmlDeviceGetProcessUtilization: Insufficient Permissions (4)");
-  EXPECT_DOUBLE_EQ(Poll(*r.source, Tree({100}))[0].process_share, 1.0);
+  const SteadyTime t0 = SteadyClock::now();
+  const ActivitySnapshot tree = Tree({100});
+  for (int k = 0; k < 4; ++k) {
+    const std::vector<Reading> v = Poll(*r.source, tree, t0 + std::chrono::milliseconds(200 * k));
+    EXPECT_DOUBLE_EQ(v[0].process_share, 0.9) << "poll " << k;
+  }
+  // Past the carry horizon with no sample at all, nobody kept the GPU busy.
+  EXPECT_DOUBLE_EQ(Poll(*r.source, tree, t0 + std::chrono::seconds(10))[0].process_share, 0.0);
 }
 
-TEST_F(NvmlTest, MigUuidSelectsItsGpuAtDeviceLevel) {
+TEST_F(NvmlTest, AProcessAloneAtLowUtilisationGetsItsCapacityShare) {
+  Write(std::string(kTwoH100) + "gpu0.samples 100:5\ngpu0.procs 100:1\n");
+  ProbeResult r = ProbeNvml(Options(), {});
+  ASSERT_TRUE(r.source);
+  Ledger ledger(r.source->channels());
+  const SteadyTime t0 = SteadyClock::now();
+  const SystemTime w0 = std::chrono::system_clock::now();
+  const ActivitySnapshot a = Tree({100});
+  for (int k = 0; k < 3; ++k) {
+    Append("gpu0.energy_mj " + std::to_string(123456 + 100000 * k) + "\ngpu0.samples_ts " +
+           std::to_string(1000 + k) + "\n");
+    const std::vector<Reading> v = Poll(*r.source, a, t0 + std::chrono::seconds(k));
+    EXPECT_DOUBLE_EQ(v[0].process_share, 0.05);
+    ledger.Add(t0 + std::chrono::seconds(k), w0, v, a);
+  }
+  const Totals t = ledger.SumAll();
+  EXPECT_DOUBLE_EQ(t.channels[0].machine.joules(), 200.0);
+  EXPECT_DOUBLE_EQ(t.channels[0].process.joules(), 10.0);  // 5 %, idle unattributed
+}
+
+TEST_F(NvmlTest, ProcessUtilisationWithoutPermissionUsesTheMemoryMethod) {
+  Write(std::string(kTwoH100) + "gpu0.proc_util_rc 4\ngpu0.procs 100:8589934592\n");
+  ProbeResult r = ProbeNvml(Options(), {});
+  ASSERT_EQ(r.state, ProbeState::kFound) << r.reason;
+  const std::string& note = r.source->channels()[0].model.at("process_attribution");
+  EXPECT_THAT(note, HasSubstr("GPU memory"));
+  EXPECT_THAT(note, HasSubstr("nvmlDeviceGetProcessUtilization: Insufficient Permissions (4)"));
+  EXPECT_DOUBLE_EQ(Poll(*r.source, Tree({100}))[0].process_share, 0.1);  // 8 GiB of 80 GiB
+}
+
+TEST_F(NvmlTest, FailingProcessQueriesMakeTheShareUnknownNeverOne) {
+  Write(std::string(kTwoH100) + "gpu0.samples 100:50\n");
+  ProbeResult r = ProbeNvml(Options(), {});
+  ASSERT_TRUE(r.source);
+  EXPECT_DOUBLE_EQ(Poll(*r.source, Tree({100}))[0].process_share, 0.5);
+  Append("gpu0.proc_util_rc 999\n");  // an unknown error mid-run
+  EXPECT_LT(Poll(*r.source, Tree({100}))[0].process_share, 0.0);
+}
+
+TEST_F(NvmlTest, MigUuidSelectsItsGpuWithAnUnknownShare) {
   Write(kTwoH100);
   SourceOptions o = Options();
   o.cuda_visible_devices = "MIG-cccc3333-0000-0000-0000-000000000000";
@@ -232,9 +283,9 @@ TEST_F(NvmlTest, MigUuidSelectsItsGpuAtDeviceLevel) {
   EXPECT_THAT(Ids(*r.source), ElementsAre("nvml:gpu-1"));
   const ChannelInfo& c = r.source->channels()[0];
   EXPECT_EQ(c.model.at("mig_instances"), "MIG-cccc3333-0000-0000-0000-000000000000");
-  EXPECT_THAT(c.model.at("process_attribution"), HasSubstr("device level: NVML gives no per-process"));
+  EXPECT_THAT(c.model.at("process_attribution"), HasSubstr("unknown: NVML gives no per-process"));
   EXPECT_THAT(r.reason, HasSubstr("selected by CUDA_VISIBLE_DEVICES=MIG-cccc3333"));
-  EXPECT_DOUBLE_EQ(Poll(*r.source, Tree({1}))[0].process_share, 1.0);
+  EXPECT_LT(Poll(*r.source, Tree({1}))[0].process_share, 0.0);
 }
 
 TEST_F(NvmlTest, CudaVisibleDevicesByUuidPrefixAndIndex) {
@@ -324,7 +375,7 @@ TEST_F(NvmlTest, ProcessEnergyNeverExceedsDeviceEnergy) {
     EXPECT_LE(t.channels[c].process.joules(), t.channels[c].machine.joules()) << c;
   }
   EXPECT_DOUBLE_EQ(t.channels[0].machine.joules(), 25.0);
-  EXPECT_DOUBLE_EQ(t.channels[0].process.joules(), 25.0);
+  EXPECT_DOUBLE_EQ(t.channels[0].process.joules(), 22.5);  // 90 % SM busy
 }
 
 TEST(GpuIdsTest, ParsesIndicesAndUuids) {
@@ -351,25 +402,15 @@ TEST(GpuIdsTest, CudaVisibleDevicesStopsAtTheFirstInvalidEntry) {
 }
 
 TEST(GpuIdsTest, TreeShareTable) {
-  using V = sources::GpuProcessView;
-  struct Case {
-    V view;
-    std::vector<int> tree;
-    std::optional<double> want;
-  };
-  const Case cases[] = {
-      {V{true, {{1, 30}, {2, 10}}, false, {}}, {1}, 0.75},
-      {V{true, {{1, 30}, {1, 30}}, false, {}}, {1}, 1.0},
-      {V{true, {}, true, {{1, 100}, {2, 300}}}, {1}, 0.25},
-      {V{true, {}, true, {{1, 0}, {2, 0}}}, {2}, 0.5},
-      {V{true, {}, true, {{2, 300}}}, {1}, 0.0},
-      {V{true, {}, false, {}}, {1}, 0.0},
-      {V{false, {}, false, {}}, {1}, std::nullopt},
-      {V{false, {{1, 50}}, true, {}}, {1}, 0.0},
-  };
-  for (size_t i = 0; i < std::size(cases); ++i) {
-    EXPECT_EQ(sources::TreeShareOfGpu(cases[i].view, cases[i].tree), cases[i].want) << i;
-  }
+  using Samples = std::vector<std::pair<int, double>>;
+  EXPECT_DOUBLE_EQ(sources::TreeSmShare(Samples{{1, 30}, {2, 10}}, {1}), 0.3);
+  EXPECT_DOUBLE_EQ(sources::TreeSmShare(Samples{{1, 30}, {1, 50}}, {1}), 0.4);  // mean of one PID's samples
+  EXPECT_DOUBLE_EQ(sources::TreeSmShare(Samples{{1, 70}, {3, 60}}, {1, 3}), 1.0);  // capped
+  EXPECT_DOUBLE_EQ(sources::TreeSmShare(Samples{{2, 90}}, {1}), 0.0);
+  EXPECT_DOUBLE_EQ(sources::TreeSmShare(Samples{}, {1}), 0.0);
+  EXPECT_EQ(sources::TreeMemoryShare(Samples{{1, 100}, {2, 300}}, {1}, 1000.0), 0.1);
+  EXPECT_EQ(sources::TreeMemoryShare(Samples{{2, 300}}, {1}, 1000.0), 0.0);
+  EXPECT_EQ(sources::TreeMemoryShare(Samples{{1, 300}}, {1}, 0.0), std::nullopt);
 }
 
 }  // namespace

@@ -52,6 +52,10 @@ struct ProbeResult {
   std::string reason;  // what was found, or why not
   std::string fix;     // for kDenied: the exact command or rule that fixes it
   std::unique_ptr<Source> source;  // set when kFound and it has channels
+  // Kinds of device the probe saw but could not (all) measure: a GPU that
+  // is denied or has neither counter nor power reading. Outputs then show
+  // that kind as unknown, never as a measured 0.
+  std::vector<DeviceKind> unmeasured;
 };
 
 using SourceProbe = ProbeResult (*)(const SourceOptions& opts, const std::set<DeviceKind>& covered);
@@ -71,6 +75,7 @@ struct ProbeReport {
   std::string reason;
   std::string fix;
   std::vector<ChannelInfo> channels;  // channels it contributes
+  std::vector<DeviceKind> unmeasured;  // ProbeResult::unmeasured
 };
 
 struct DiscoveredSources {

@@ -66,15 +66,27 @@ const KindFigure& CpuFigure(const Figures& f) {
   return f.Kind(f.platform_as_cpu ? DeviceKind::kPlatform : DeviceKind::kCpu);
 }
 
+// The kind's figure in scope s is known: read, and in process scope with a
+// share for every interval. Unknown is an empty field, never 0.
+bool Known(const KindFigure& k, Scope s) { return k.known && (s == Scope::kMachine || k.process_ok); }
+
 // kWh with PUE (CodeCarbon multiplies energy by PUE) or empty when unknown.
 std::string KindEnergy(const KindFigure& k, Scope s, double pue) {
-  return k.known ? Num(k.Of(s).kwh() * pue) : "";
+  return Known(k, s) ? Num(k.Of(s).kwh() * pue) : "";
 }
 
 // Mean watts over the row: energy / duration, without PUE (as CodeCarbon's
 // power columns); 0 s gives 0 W.
 std::string KindPower(const KindFigure& k, Scope s, Seconds d) {
-  return k.known ? Num((k.Of(s) / d).watts()) : "";
+  return Known(k, s) ? Num((k.Of(s) / d).watts()) : "";
+}
+
+// The GPU columns: a machine with no GPU used a measured 0 J.
+std::string GpuEnergy(const Figures& f, Scope s, double pue) {
+  return f.no_gpu ? "0" : KindEnergy(f.Kind(DeviceKind::kGpu), s, pue);
+}
+std::string GpuPower(const Figures& f, Scope s) {
+  return f.no_gpu ? "0" : KindPower(f.Kind(DeviceKind::kGpu), s, f.duration);
 }
 
 std::string Optional(const std::optional<double>& v) { return v ? Num(*v) : ""; }
@@ -106,10 +118,10 @@ CsvRow MakeCsvRow(const RunResult& run, size_t from_point, size_t to_point, Syst
       any_known ? Num(e.co2e.kg()) : "",
       any_known ? Num(secs > 0 ? e.co2e.kg() / secs : 0.0) : "",
       KindPower(CpuFigure(f), s, f.duration),
-      KindPower(f.Kind(DeviceKind::kGpu), s, f.duration),
+      GpuPower(f, s),
       KindPower(f.Kind(DeviceKind::kDram), s, f.duration),
       KindEnergy(CpuFigure(f), s, m.pue),
-      KindEnergy(f.Kind(DeviceKind::kGpu), s, m.pue),
+      GpuEnergy(f, s, m.pue),
       KindEnergy(f.Kind(DeviceKind::kDram), s, m.pue),
       any_known ? Num(e.energy.kwh()) : "",
       // WUE is litres per kWh of IT energy, so PUE is not applied.
@@ -131,7 +143,7 @@ CsvRow MakeCsvRow(const RunResult& run, size_t from_point, size_t to_point, Syst
       m.ram_total_bytes > 0 ? Num(gb_total) : "",
       ToString(s),
       f.utilization_ok ? Num(f.cpu_utilization * 100.0) : "",
-      f.gpu_utilization_ok ? Num(f.gpu_utilization * 100.0) : "",
+      f.gpu_utilization_ok ? Num(f.gpu_utilization * 100.0) : (f.no_gpu ? "0" : ""),
       f.utilization_ok ? Num(f.ram_utilization * 100.0) : "",
       (s == Scope::kProcess || (f.utilization_ok && m.ram_total_bytes > 0)) ? Num(ram_used_gb)
                                                                              : "",

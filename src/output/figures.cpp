@@ -71,8 +71,14 @@ Figures ComputeFigures(const RunResult& run, size_t from, size_t to) {
     k.kind = kind;
     f.kinds.push_back(k);
   }
+  f.no_gpu = true;
+  for (const ProbeReport& r : run.sources) {
+    for (const ChannelInfo& c : r.channels) f.no_gpu = f.no_gpu && c.kind != DeviceKind::kGpu;
+    for (DeviceKind k : r.unmeasured) f.no_gpu = f.no_gpu && k != DeviceKind::kGpu;
+  }
   const Ledger* ledger = run.snapshot.ledger.get();
   if (ledger == nullptr || ledger->num_points() == 0) return f;
+  for (const ChannelInfo& c : ledger->channels()) f.no_gpu = f.no_gpu && c.kind != DeviceKind::kGpu;
   to = std::min(to, ledger->num_points() - 1);
   from = std::min(from, to);
   f.totals = ledger->Sum(from, to);
@@ -84,7 +90,10 @@ Figures ComputeFigures(const RunResult& run, size_t from, size_t to) {
   f.process_known = true;
   for (KindFigure& k : f.kinds) {
     k.counted = k.known && (k.kind != DeviceKind::kPlatform || f.platform_as_cpu);
-    if (k.counted && !k.process_ok) f.process_known = false;
+    if (k.counted && !k.process_ok) {
+      f.process_known = false;
+      f.process_unknown.push_back(k.kind);
+    }
   }
   for (Scope s : {Scope::kMachine, Scope::kProcess}) {
     ScopeEmissions& out = s == Scope::kMachine ? f.machine : f.process;

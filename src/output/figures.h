@@ -49,6 +49,12 @@ struct Figures {
   ScopeEmissions machine;
   ScopeEmissions process;
   bool process_known = false;  // every counted kind has a process figure
+  // Kinds of counted energy with no process figure (their process energy is
+  // left out of process emissions, which are then partial).
+  std::vector<DeviceKind> process_unknown;
+  // No GPU on this machine: no GPU channel, and no source saw a GPU it could
+  // not measure. GPU energy is then a measured 0, not unknown.
+  bool no_gpu = false;
   bool utilization_ok = false;
   double cpu_utilization = 0.0;  // time-weighted mean, 0..1
   double ram_utilization = 0.0;

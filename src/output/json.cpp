@@ -189,6 +189,13 @@ json GpusJson(const Ledger& ledger, const Totals& t) {
 
 json KindsJson(const Figures& f) {
   json out = json::object();
+  if (f.no_gpu) {
+    // Measured: no source found a GPU, and none saw one it could not read.
+    out["gpu"] = {{"method", "none"},     {"model", "no GPU on this machine"},
+                  {"channels", 0},        {"counted", false},
+                  {"complete", true},     {"lower_bound", false},
+                  {"machine", EnergyJson(Energy())}, {"process", EnergyJson(Energy())}};
+  }
   for (const KindFigure& k : f.kinds) {
     if (k.channels == 0) continue;
     out[ToString(k.kind)] = {
@@ -233,12 +240,29 @@ json EmissionsJson(const Figures& f, Scope chosen) {
     return json{{"kg", e.co2e.kg()}, {"g", e.co2e.grams()}, {"energy", EnergyJson(e.energy)}};
   };
   const json machine = scope(f.machine);
-  const json process = f.process_known ? scope(f.process) : json(nullptr);
+  json process = f.process_known ? scope(f.process) : json(nullptr);
   const bool chosen_known = chosen == Scope::kMachine || f.process_known;
-  return {{"scope", ToString(chosen)},
-          {"kg", chosen_known ? json(f.In(chosen).co2e.kg()) : json(nullptr)},
-          {"machine", machine},
-          {"process", process}};
+  json out = {{"scope", ToString(chosen)},
+              {"kg", chosen_known ? json(f.In(chosen).co2e.kg()) : json(nullptr)},
+              {"machine", machine},
+              {"process", process},
+              {"partial", false},
+              {"left_out", json::array()}};
+  // Process scope with a kind whose share is unknown: what the known kinds
+  // emitted (as emissions.csv writes it), flagged, with the kinds left out.
+  if (!f.process_known) {
+    json left = json::array();
+    for (DeviceKind k : f.process_unknown) left.push_back(ToString(k));
+    json partial = scope(f.process);
+    partial["partial"] = true;
+    partial["left_out"] = left;
+    out["process_partial"] = partial;
+    if (chosen == Scope::kProcess) {
+      out["partial"] = true;
+      out["left_out"] = left;
+    }
+  }
+  return out;
 }
 
 // Emissions of the chosen scope under the average and the marginal basis;

@@ -2,6 +2,7 @@
 #include "sources/gpu_ids.h"
 
 #include <algorithm>
+#include <map>
 #include <charconv>
 
 namespace wattprint::sources {
@@ -84,18 +85,25 @@ std::vector<GpuSelector> ParseCudaVisibleDevices(std::string_view text) {
   return out;
 }
 
-std::optional<double> TreeShareOfGpu(const GpuProcessView& view, const std::vector<int>& tree_pids) {
-  if (view.samples_ok) {
-    const auto [all, mine] = Sums(view.samples, tree_pids);
-    if (all > 0.0) return std::min(1.0, mine / all);
+double TreeSmShare(const std::vector<std::pair<int, double>>& samples, const std::vector<int>& tree_pids) {
+  std::map<int, std::pair<double, int>> per_pid;  // pid -> (sum of SM %, samples)
+  for (const auto& [pid, sm] : samples) {
+    if (!InTree(pid, tree_pids)) continue;
+    auto& [sum, n] = per_pid[pid];
+    sum += sm > 0.0 ? sm : 0.0;
+    ++n;
   }
-  if (!view.processes_ok) return view.samples_ok ? std::optional<double>(0.0) : std::nullopt;
-  size_t tree_count = 0;
-  for (const auto& [pid, mem] : view.processes) tree_count += InTree(pid, tree_pids);
-  if (tree_count == 0) return 0.0;
-  const auto [all, mine] = Sums(view.processes, tree_pids);
-  if (all > 0.0) return std::min(1.0, mine / all);
-  return static_cast<double>(tree_count) / static_cast<double>(view.processes.size());
+  double busy = 0.0;
+  for (const auto& [pid, acc] : per_pid) busy += acc.first / acc.second / 100.0;
+  return std::min(1.0, busy);
+}
+
+std::optional<double> TreeMemoryShare(const std::vector<std::pair<int, double>>& processes,
+                                      const std::vector<int>& tree_pids, double total_bytes) {
+  if (total_bytes <= 0.0) return std::nullopt;
+  const auto [all, mine] = Sums(processes, tree_pids);
+  (void)all;
+  return std::min(1.0, mine / total_bytes);
 }
 
 }  // namespace wattprint::sources

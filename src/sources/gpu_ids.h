@@ -33,19 +33,19 @@ Result<std::vector<GpuSelector>> ParseGpuIds(std::string_view text);
 // Variables", 2024).
 std::vector<GpuSelector> ParseCudaVisibleDevices(std::string_view text);
 
-// What the per-process accounting of one GPU saw in one interval.
-struct GpuProcessView {
-  bool samples_ok = false;  // nvmlDeviceGetProcessUtilization answered (none = idle)
-  std::vector<std::pair<int, double>> samples;  // pid, SM utilisation percent
-  bool processes_ok = false;  // the running compute processes are known
-  std::vector<std::pair<int, double>> processes;  // pid, used GPU memory bytes
-};
-
-// The tracked tree's share (0..1) of a GPU's activity: its part of the
-// per-process SM utilisation when any was sampled; else, from the running
-// compute processes, 0 when none of them is in the tree, or its part of
-// their GPU memory (of their count when no memory is reported); nullopt
-// when neither is known. Never above 1.
-std::optional<double> TreeShareOfGpu(const GpuProcessView& view, const std::vector<int>& tree_pids);
+// The tracked tree's share (0..1) of a GPU's capacity over an interval,
+// following the CPU's rule (docs/ATTRIBUTION.md): the tree is charged the
+// part of the device it kept busy, and idle stays unattributed.
+//
+// SM method, from nvmlDeviceGetProcessUtilization's per-process samples
+// (pid, SM utilisation percent): each tree process's mean SM utilisation
+// over its samples, summed, capped at 1. A process alone at 5 % SM gets
+// 0.05, not the whole GPU.
+double TreeSmShare(const std::vector<std::pair<int, double>>& samples, const std::vector<int>& tree_pids);
+// Memory method, from the running compute processes (pid, used bytes): the
+// tree's GPU memory over the device's total memory (as RSS over MemTotal
+// for DRAM). nullopt when the total is unknown.
+std::optional<double> TreeMemoryShare(const std::vector<std::pair<int, double>>& processes,
+                                      const std::vector<int>& tree_pids, double total_bytes);
 
 }  // namespace wattprint::sources

@@ -29,6 +29,15 @@ namespace {
 
 using nvml::Return;
 
+// How the tree's share of a GPU is found, for the whole run.
+enum class ShareMethod { kNone, kSm, kMemory };
+
+// NVML returns only the per-process samples newer than the last poll's
+// timestamp, and its sample period can be longer than ours: a poll with no
+// fresh sample keeps the last share for this long, then takes the GPU as
+// idle for everybody (NOT_FOUND means no process was busy).
+constexpr auto kShareCarry = std::chrono::seconds(5);
+
 struct Gpu {
   nvml::Device handle = nullptr;
   unsigned int index = 0;
@@ -36,8 +45,11 @@ struct Gpu {
   std::string uuid;
   std::vector<std::string> mig_uuids;  // selected MIG instances on this GPU
   bool counter = false;                // energy counter usable, else power
-  bool per_process = false;            // per-process data can be asked for
+  ShareMethod share = ShareMethod::kNone;
+  double memory_total_bytes = 0.0;
   unsigned long long last_sample_us = 0;
+  double last_share = -1.0;  // the last share from fresh samples; < 0 = none yet
+  SteadyTime last_fresh;
 };
 
 std::string Text(const char* buf) { return std::string(buf, strnlen(buf, nvml::kNameBufferSize)); }
@@ -48,20 +60,21 @@ class NvmlSource final : public Source {
       : lib_(std::move(lib)), gpus_(std::move(gpus)), infos_(std::move(infos)) {}
   std::string name() const override { return "nvml"; }
   const std::vector<ChannelInfo>& channels() const override { return infos_; }
-  void Poll(SteadyTime, const ActivitySnapshot& activity, std::span<Reading> out) override {
-    for (size_t i = 0; i < gpus_.size() && i < out.size(); ++i) out[i] = Read(gpus_[i], activity);
+  void Poll(SteadyTime now, const ActivitySnapshot& activity, std::span<Reading> out) override {
+    for (size_t i = 0; i < gpus_.size() && i < out.size(); ++i) out[i] = Read(gpus_[i], now, activity);
   }
 
  private:
-  Reading Read(Gpu& g, const ActivitySnapshot& activity);
-  std::optional<double> Share(Gpu& g, const ActivitySnapshot& activity);
+  Reading Read(Gpu& g, SteadyTime now, const ActivitySnapshot& activity);
+  // The tree's share by the GPU's method; negative when unknown.
+  double Share(Gpu& g, SteadyTime now, const ActivitySnapshot& activity);
 
   std::shared_ptr<nvml::Library> lib_;
   std::vector<Gpu> gpus_;
   std::vector<ChannelInfo> infos_;
 };
 
-Reading NvmlSource::Read(Gpu& g, const ActivitySnapshot& activity) {
+Reading NvmlSource::Read(Gpu& g, SteadyTime now, const ActivitySnapshot& activity) {
   const nvml::Api& a = lib_->api();
   Reading r;
   if (g.counter) {
@@ -81,11 +94,7 @@ Reading NvmlSource::Read(Gpu& g, const ActivitySnapshot& activity) {
   if (a.get_memory_info && a.get_memory_info(g.handle, &m) == nvml::kSuccess) {
     r.memory_used_bytes = static_cast<double>(m.used);
   }
-  if (activity.tree_ok) {
-    // Where per-process data are missing the whole device is charged (the
-    // channel's model says so), so the process figure is never unknown.
-    r.process_share = Share(g, activity).value_or(1.0);
-  }
+  if (activity.tree_ok) r.process_share = Share(g, now, activity);
   return r;
 }
 
@@ -134,17 +143,31 @@ std::vector<std::pair<int, double>> ListProcesses(Fn fn, nvml::Device d, bool* o
   return {};
 }
 
-std::optional<double> NvmlSource::Share(Gpu& g, const ActivitySnapshot& activity) {
-  if (!g.per_process) return std::nullopt;
+double NvmlSource::Share(Gpu& g, SteadyTime now, const ActivitySnapshot& activity) {
   const nvml::Api& a = lib_->api();
-  sources::GpuProcessView v;
-  if (a.get_process_utilization) v.samples = ProcessSamples(a, g, &v.samples_ok);
-  if (a.get_compute_processes_v2) {
-    v.processes = ListProcesses<nvml::ProcessInfoV2>(a.get_compute_processes_v2, g.handle, &v.processes_ok);
-  } else if (a.get_compute_processes_v1) {
-    v.processes = ListProcesses<nvml::ProcessInfoV1>(a.get_compute_processes_v1, g.handle, &v.processes_ok);
+  bool ok = false;
+  if (g.share == ShareMethod::kSm) {
+    const std::vector<std::pair<int, double>> samples = ProcessSamples(a, g, &ok);
+    if (!ok) return -1.0;  // the query failed: unknown, not another method
+    if (!samples.empty()) {
+      g.last_share = sources::TreeSmShare(samples, activity.tree_pids);
+      g.last_fresh = now;
+      return g.last_share;
+    }
+    if (g.last_share >= 0.0 && now - g.last_fresh <= kShareCarry) return g.last_share;
+    return 0.0;  // no process busy on the GPU: idle, unattributed
   }
-  return sources::TreeShareOfGpu(v, activity.tree_pids);
+  if (g.share == ShareMethod::kMemory) {
+    std::vector<std::pair<int, double>> procs;
+    if (a.get_compute_processes_v2) {
+      procs = ListProcesses<nvml::ProcessInfoV2>(a.get_compute_processes_v2, g.handle, &ok);
+    } else if (a.get_compute_processes_v1) {
+      procs = ListProcesses<nvml::ProcessInfoV1>(a.get_compute_processes_v1, g.handle, &ok);
+    }
+    if (!ok) return -1.0;
+    return sources::TreeMemoryShare(procs, activity.tree_pids, g.memory_total_bytes).value_or(-1.0);
+  }
+  return -1.0;
 }
 
 // ---- Discovery ------------------------------------------------------------
@@ -281,35 +304,37 @@ bool ChooseEnergy(const nvml::Library& lib, Gpu* g, ChannelInfo* info, Scan* s) 
   return false;
 }
 
-// Whether per-process data can be had, and the note that says how the
-// process share is found.
+// The one method that finds the tree's share for the whole run, and the
+// note that says which (or why the share is unknown).
 void ChooseAttribution(const nvml::Library& lib, Gpu* g, ChannelInfo* info) {
   const nvml::Api& a = lib.api();
   std::string& note = info->model["process_attribution"];
   if (!g->mig_uuids.empty()) {
-    note = "device level: NVML gives no per-process utilisation on MIG instances; the whole GPU is "
-           "charged, other instances' work included";
+    note = "unknown: NVML gives no per-process utilisation on MIG instances; the device figure "
+           "(other instances' work included) is given, the process figure is not";
     return;
   }
-  if (!a.get_process_utilization && a.compute_processes_symbol.empty()) {
-    note = "device level: this NVML has neither nvmlDeviceGetProcessUtilization nor the running "
-           "process list";
-    return;
-  }
+  std::string why_not_sm = "nvmlDeviceGetProcessUtilization missing";
   if (a.get_process_utilization) {
     nvml::ProcessUtilizationSample one{};
     unsigned int n = 1;
     const Return rc = a.get_process_utilization(g->handle, &one, &n, 0);
-    if (rc == nvml::kErrorNoPermission || rc == nvml::kErrorNotSupported) {
-      note = "device level: nvmlDeviceGetProcessUtilization: " + lib.ErrorText(rc);
+    if (rc != nvml::kErrorNoPermission && rc != nvml::kErrorNotSupported) {
+      g->share = ShareMethod::kSm;
+      note = "SM utilisation: each tree process's mean SM busy fraction "
+             "(nvmlDeviceGetProcessUtilization), summed; idle unattributed";
       return;
     }
+    why_not_sm = "nvmlDeviceGetProcessUtilization: " + lib.ErrorText(rc);
   }
-  g->per_process = true;
-  note = a.get_process_utilization
-             ? "per-process SM utilisation (nvmlDeviceGetProcessUtilization), else GPU memory of "
-               "the running compute processes (" + a.compute_processes_symbol + ")"
-             : "GPU memory of the running compute processes (" + a.compute_processes_symbol + ")";
+  if (!a.compute_processes_symbol.empty() && g->memory_total_bytes > 0.0) {
+    g->share = ShareMethod::kMemory;
+    note = "GPU memory: the tree's memory of the running compute processes (" + a.compute_processes_symbol +
+           ") over the GPU's total; " + why_not_sm;
+    return;
+  }
+  note = "unknown: " + why_not_sm + ", and no running-process list with the GPU's memory size; the "
+         "device figure is given, the process figure is not";
 }
 
 void AddFacts(const nvml::Library& lib, const Gpu& g, ChannelInfo* info) {
@@ -348,6 +373,7 @@ ChannelInfo MakeInfo(const nvml::Library& lib, const Gpu& g) {
 ProbeResult Denied(std::string reason) {
   ProbeResult r;
   r.state = ProbeState::kDenied;
+  r.unmeasured = {DeviceKind::kGpu};
   r.reason = std::move(reason);
   r.fix = "run as a user that can open /dev/nvidia* (the video group on most distributions), or "
           "ask the administrator to lift the NVML restriction (nvidia-smi -acp UNRESTRICTED)";
@@ -398,6 +424,11 @@ ProbeResult ProbeNvml(const SourceOptions& opts, const std::set<DeviceKind>& cov
   std::vector<ChannelInfo> infos;
   std::vector<std::string> found;
   for (Gpu& g : chosen) {
+    nvml::Memory mem{};
+    const nvml::Api& api = s.lib->api();
+    if (api.get_memory_info && api.get_memory_info(g.handle, &mem) == nvml::kSuccess) {
+      g.memory_total_bytes = static_cast<double>(mem.total);
+    }
     ChannelInfo info = MakeInfo(*s.lib, g);
     if (!ChooseEnergy(*s.lib, &g, &info, &s)) continue;
     ChooseAttribution(*s.lib, &g, &info);
@@ -411,9 +442,13 @@ ProbeResult ProbeNvml(const SourceOptions& opts, const std::set<DeviceKind>& cov
     std::string why = fmt::format("NVML: {} GPU(s), none measurable{}{}", s.count, selected, notes);
     if (s.denied) return Denied(why);
     r.reason = why;
+    // A selection that names no GPU (CUDA_VISIBLE_DEVICES="") measures none:
+    // 0, not unknown. GPUs chosen but unreadable are unknown.
+    if (!chosen.empty() || !s.notes.empty()) r.unmeasured = {DeviceKind::kGpu};
     return r;
   }
   r.state = ProbeState::kFound;
+  if (gpus.size() < chosen.size()) r.unmeasured = {DeviceKind::kGpu};  // some selected GPU unreadable
   r.reason = "NVML (" + s.lib->path() + "): " + sources::Join(found, ", ") + selected + notes;
   r.source = std::make_unique<NvmlSource>(s.lib, std::move(gpus), std::move(infos));
   return r;

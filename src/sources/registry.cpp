@@ -76,7 +76,7 @@ DiscoveredSources DiscoverFrom(std::span<const SourceEntry> table, const SourceO
   std::set<DeviceKind> covered;
   for (const SourceEntry& e : table) {
     ProbeResult r = e.probe(opts, covered);
-    ProbeReport rep{e.name, e.description, r.state, std::move(r.reason), std::move(r.fix), {}};
+    ProbeReport rep{e.name, e.description, r.state, std::move(r.reason), std::move(r.fix), {}, r.unmeasured};
     if (r.state == ProbeState::kFound && r.source) {
       std::set<DeviceKind> dropped;
       std::unique_ptr<Source> src = KeepUncovered(std::move(r.source), covered, &dropped);

@@ -5,7 +5,8 @@
 // average power of rsmi_dev_power_ave_get (µW), integrated by the ledger,
 // and the channel's model says why. Utilisation (busy percent) and VRAM in
 // use ride along with each reading. ROCm SMI has no per-process GPU
-// activity, so process scope charges the whole device with a labelled note.
+// activity, so the tree's share is unknown: the device figure is given, the
+// process figure is not (never the whole device charged to the tree).
 // Without the library, hwmon's amdgpu power sensors take over (hwmon.cpp).
 #include <algorithm>
 #include <cstring>
@@ -33,12 +34,12 @@ class RocmSmiSource final : public Source {
       : lib_(std::move(lib)), gpus_(std::move(gpus)), infos_(std::move(infos)) {}
   std::string name() const override { return "rocm_smi"; }
   const std::vector<ChannelInfo>& channels() const override { return infos_; }
-  void Poll(SteadyTime, const ActivitySnapshot& activity, std::span<Reading> out) override {
-    for (size_t i = 0; i < gpus_.size() && i < out.size(); ++i) out[i] = Read(gpus_[i], activity);
+  void Poll(SteadyTime, const ActivitySnapshot&, std::span<Reading> out) override {
+    for (size_t i = 0; i < gpus_.size() && i < out.size(); ++i) out[i] = Read(gpus_[i]);
   }
 
  private:
-  Reading Read(const AmdGpu& g, const ActivitySnapshot& activity) const {
+  Reading Read(const AmdGpu& g) const {
     const rsmi::Api& a = lib_->api();
     Reading r;
     if (g.counter) {
@@ -59,7 +60,7 @@ class RocmSmiSource final : public Source {
     if (a.memory_usage && a.memory_usage(g.index, rsmi::kMemTypeVram, &used) == rsmi::kSuccess) {
       r.memory_used_bytes = static_cast<double>(used);
     }
-    if (activity.tree_ok) r.process_share = 1.0;  // device level, see the channel's model
+    // No per-process data: the tree's share is unknown (never the whole GPU).
     return r;
   }
 
@@ -126,7 +127,8 @@ ChannelInfo MakeInfo(const rsmi::Library& lib, uint32_t i) {
   if (a.memory_total && a.memory_total(i, rsmi::kMemTypeVram, &v) == rsmi::kSuccess) {
     info.model["memory_total_bytes"] = std::to_string(v);
   }
-  info.model["process_attribution"] = "device level: ROCm SMI has no per-process GPU activity";
+  info.model["process_attribution"] =
+      "unknown: ROCm SMI has no per-process GPU activity; the device figure is given, the process figure is not";
   return info;
 }
 
@@ -155,6 +157,7 @@ std::vector<uint32_t> Select(const SourceOptions& opts, uint32_t count, Scan* s)
 ProbeResult Denied(std::string reason) {
   ProbeResult r;
   r.state = ProbeState::kDenied;
+  r.unmeasured = {DeviceKind::kGpu};
   r.reason = std::move(reason);
   r.fix = "run as a user in the video and render groups (sudo usermod -aG video,render $USER)";
   return r;
@@ -208,6 +211,7 @@ ProbeResult ProbeRocmSmi(const SourceOptions& opts, const std::set<DeviceKind>& 
     std::string why = fmt::format("ROCm SMI: {} GPU(s), none measurable{}", count, notes);
     if (s.denied) return Denied(why);
     r.reason = why;
+    r.unmeasured = {DeviceKind::kGpu};
     return r;
   }
   r.state = ProbeState::kFound;

@@ -123,19 +123,20 @@ TEST_F(GpuRunTest, GpuLostMidRunKeepsItsEarlierEnergyAndIsReported) {
 }
 
 TEST_F(GpuRunTest, ProcessScopeChargesTheTreesShareOfTheGpu) {
-  // The shell ($$) is the tracked tree's root: 60 of 80 SM-percent points
-  // and 3 of 4 GB are its own.
+  // The shell ($$) is the tracked tree's root: it keeps the SMs busy 60 %
+  // of the time, another process 20 %. The tree is charged 60 % of the
+  // GPU's energy (its capacity share); the idle 20 % stays unattributed.
   const std::string script = Set("gpu0.samples $$:60,999999:20\ngpu0.procs $$:3000,999999:1000\n") +
                              "; sleep 0.3; " + Set("gpu0.energy_mj 1400000\n") + "; sleep 0.3";
   BinaryResult r = Run(script, {"--scope", "process"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const nlohmann::json j = Json();
   EXPECT_NEAR(j["gpus"][0]["machine"]["j"].get<double>(), 400.0, 1e-9);
-  EXPECT_NEAR(j["gpus"][0]["process"]["j"].get<double>(), 300.0, 1e-9);
+  EXPECT_NEAR(j["gpus"][0]["process"]["j"].get<double>(), 240.0, 1e-9);
   EXPECT_LE(j["gpus"][1]["process"]["j"].get<double>(), j["gpus"][1]["machine"]["j"].get<double>());
   auto rows = ReadCsv(out_.Path("emissions.csv"));
   EXPECT_EQ(rows[0]["tracking_mode"], "process");
-  EXPECT_KWH(rows[0]["gpu_energy"], 300.0 / 3.6e6);
+  EXPECT_KWH(rows[0]["gpu_energy"], 240.0 / 3.6e6);
 }
 
 TEST_F(GpuRunTest, CudaVisibleDevicesAndGpuIdsSelectDevices) {
@@ -166,6 +167,48 @@ TEST_F(GpuRunTest, DoctorListsTheGpusAndWhatEachSupports) {
       << r.out;
   EXPECT_NE(r.out.find("    power limit: 700 W\n"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("nvml:gpu-1"), std::string::npos) << r.out;
+}
+
+}  // namespace
+}  // namespace wattprint::testing
+
+namespace wattprint::testing {
+namespace {
+
+// A GPU that exists but cannot be read (neither energy counter nor power):
+// its figure is unknown, an empty field, never the 0 of a machine without a
+// GPU.
+TEST_F(GpuRunTest, UnreadableGpuIsEmptyNotZero) {
+  out_.Write("scenario", "count 1\ngpu0.name NVIDIA H100 80GB HBM3\ngpu0.uuid GPU-cccc\n");
+  BinaryResult r = Run("true");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto rows = ReadCsv(out_.Path("emissions.csv"));
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0]["gpu_energy"], "");
+  EXPECT_EQ(rows[0]["gpu_power"], "");
+  EXPECT_FALSE(Json()["kinds"].contains("gpu"));
+}
+
+// In process scope a GPU whose per-process share is unknown (NVML answers
+// neither query) is empty in emissions.csv, and the JSON flags the
+// emissions as partial, naming the kind left out.
+TEST_F(GpuRunTest, UnknownProcessShareIsEmptyAndEmissionsArePartial) {
+  out_.Write("scenario", std::string(kScenario) + "gpu0.proc_util_rc 999\ngpu0.procs_rc 999\n"
+                                                  "gpu1.proc_util_rc 999\ngpu1.procs_rc 999\n");
+  const std::string script = "sleep 0.3; " + Set("gpu0.energy_mj 1250000\\ngpu1.energy_mj 5040000\\n") +
+                             "; sleep 0.3";
+  BinaryResult r = Run(script, {"--scope", "process"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto rows = ReadCsv(out_.Path("emissions.csv"));
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0]["gpu_energy"], "");
+  EXPECT_EQ(rows[0]["gpu_power"], "");
+  EXPECT_NE(rows[0]["cpu_energy"], "");
+  const nlohmann::json j = Json();
+  EXPECT_EQ(j["emissions"]["partial"], true);
+  EXPECT_EQ(j["emissions"]["left_out"], nlohmann::json::array({"gpu"}));
+  EXPECT_TRUE(j["kinds"]["gpu"]["process"].is_null());
+  EXPECT_NEAR(j["kinds"]["gpu"]["machine"]["j"].get<double>(), 290.0, 1e-6);
 }
 
 }  // namespace
