@@ -84,9 +84,10 @@ TEST_F(NvmlTest, EnergyCounterPerGpuInJoulesWithDeviceFacts) {
   EXPECT_EQ(c.method, Method::kMeasuredCounter);
   EXPECT_EQ(c.path, WATTPRINT_FAKE_NVML);
   EXPECT_EQ(c.model.at("uuid"), "GPU-aaaa1111-0000-0000-0000-000000000000");
-  EXPECT_EQ(c.model.at("index"), "0");
-  EXPECT_EQ(c.model.at("power_limit_w"), "700");
-  EXPECT_EQ(c.model.at("memory_total_bytes"), "85899345920");
+  EXPECT_EQ(c.model_inputs.at("index"), 0.0);
+  EXPECT_EQ(c.model_inputs.at("power_limit_w"), 700.0);
+  EXPECT_EQ(c.model_inputs.at("memory_total_bytes"), 85899345920.0);
+  EXPECT_DOUBLE_EQ(c.power_ceiling.watts(), 1400.0);
   EXPECT_EQ(c.model.at("energy"), "nvmlDeviceGetTotalEnergyConsumption (mJ counter)");
   EXPECT_THAT(r.reason, HasSubstr("GPU 0 NVIDIA H100 80GB HBM3 (energy counter)"));
 

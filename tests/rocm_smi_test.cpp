@@ -59,8 +59,9 @@ TEST_F(RocmSmiTest, EnergyCounterTimesResolutionAndPowerFallback) {
   EXPECT_EQ(c0.method, Method::kMeasuredCounter);
   EXPECT_EQ(c0.model.at("energy"), "rsmi_dev_energy_count_get x 15.25 µJ per count");
   EXPECT_EQ(c0.model.at("uuid"), "0xff");
-  EXPECT_EQ(c0.model.at("power_limit_w"), "500");
-  EXPECT_EQ(c0.model.at("memory_total_bytes"), "68702699520");
+  EXPECT_EQ(c0.model_inputs.at("power_limit_w"), 500.0);
+  EXPECT_EQ(c0.model_inputs.at("memory_total_bytes"), 68702699520.0);
+  EXPECT_DOUBLE_EQ(c0.power_ceiling.watts(), 1000.0);
   const ChannelInfo& c1 = r.source->channels()[1];
   EXPECT_EQ(c1.method, Method::kMeasuredPower);
   EXPECT_EQ(c1.model.at("energy"),

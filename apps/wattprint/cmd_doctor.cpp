@@ -69,8 +69,8 @@ void PrintGpus(const std::vector<ProbeReport>& reports) {
     fmt::print("    energy:  {}\n", energy.empty() ? std::string(ToString(c->method)) : energy);
     const std::string process = ModelValue(*c, "process_attribution");
     if (!process.empty()) fmt::print("    process: {}\n", process);
-    const std::string limit = ModelValue(*c, "power_limit_w");
-    if (!limit.empty()) fmt::print("    power limit: {} W\n", limit);
+    const auto limit = c->model_inputs.find("power_limit_w");
+    if (limit != c->model_inputs.end()) fmt::print("    power limit: {:g} W\n", limit->second);
     const std::string mig = ModelValue(*c, "mig_instances");
     if (!mig.empty()) fmt::print("    MIG instances: {}\n", mig);
   }

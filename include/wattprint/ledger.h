@@ -74,6 +74,10 @@ struct ChannelDelta {
   bool ok = false;        // energy known for this interval
   Energy machine;         // whole device
   Energy process;         // tracked tree's share
+  // The model's bounds on `machine` (estimated channels); equal to it for a
+  // measurement.
+  Energy machine_low;
+  Energy machine_high;
   double share = 0.0;     // process / machine
   bool share_ok = false;  // a share could be computed
   // The reading's device utilisation (0..1) and memory in use (bytes) at
@@ -133,6 +137,10 @@ struct LedgerEvent {
 struct ChannelTotal {
   Energy machine;
   Energy process;
+  // Bounds of an estimate (equal to the figure for a measurement); the
+  // process bounds apply each interval's share.
+  Energy machine_low, machine_high;
+  Energy process_low, process_high;
   int ok_intervals = 0;
   int missing_intervals = 0;  // intervals whose energy is unknown
   int wraps = 0;
@@ -202,6 +210,7 @@ class Ledger {
   struct ChannelState {
     bool have_prev = false;
     double prev_value = 0.0;
+    double prev_low = -1.0, prev_high = -1.0;
     SteadyTime prev_time;
     bool last_ok = true;
   };

@@ -56,9 +56,13 @@ struct ChannelInfo {
   // it: a decrease that would need more is a reset, not a wrap.
   Power power_ceiling;
   std::string power_ceiling_source;  // where power_ceiling comes from; "" = the default
-  // For estimated channels: the model's name, source and inputs, as
-  // key/value pairs that end up in the JSON record.
+  // For estimated channels: the model's name, source and other text facts
+  // (and a GPU's name, UUID, energy source, attribution note), as key/value
+  // pairs that end up in the JSON record.
   std::map<std::string, std::string> model;
+  // The model's (or device's) numeric inputs, as numbers: watts, counts,
+  // bytes. The JSON record writes them as numbers, next to `model`.
+  std::map<std::string, double> model_inputs;
   // Where the figure comes from, e.g. "/sys/class/powercap/intel-rapl:0".
   std::string path;
 };
@@ -81,9 +85,16 @@ struct Reading {
   // every poll.
   double utilization = -1.0;
   double memory_used_bytes = -1.0;
+  // For estimated power channels: the model's low and high bounds on the
+  // power (W) at this poll; negative = no bounds (a measurement).
+  double low = -1.0;
+  double high = -1.0;
 
-  static Reading Of(double v) { return Reading{true, v, Status::Ok(), -1.0, -1.0, -1.0}; }
-  static Reading Unavailable(Status s) { return Reading{false, 0.0, std::move(s), -1.0, -1.0, -1.0}; }
+  static Reading Of(double v) { return Reading{true, v, Status::Ok(), -1.0, -1.0, -1.0, -1.0, -1.0}; }
+  static Reading Estimate(double v, double lo, double hi) {
+    return Reading{true, v, Status::Ok(), -1.0, -1.0, -1.0, lo, hi};
+  }
+  static Reading Unavailable(Status s) { return Reading{false, 0.0, std::move(s), -1.0, -1.0, -1.0, -1.0, -1.0}; }
 };
 
 // An immutable list of PIDs that copies share: a snapshot is copied at

@@ -192,15 +192,20 @@ ChannelDelta Ledger::Account(size_t c, SteadyTime t, const Reading& r, double de
   if (!st.have_prev) {
     st.have_prev = true;
     st.prev_value = r.value;
+    st.prev_low = r.low;
+    st.prev_high = r.high;
     st.prev_time = t;
     return d;  // a baseline, no interval yet
   }
 
   const Seconds dt = std::chrono::duration_cast<Seconds>(t - st.prev_time);
   double joules = 0.0;
+  double low_j = -1.0, high_j = -1.0;
   if (info.type == ChannelType::kPower) {
     // Trapezoid between this reading and the last good one.
     joules = 0.5 * (st.prev_value + r.value) * dt.count();
+    if (r.low >= 0.0 && st.prev_low >= 0.0) low_j = 0.5 * (st.prev_low + r.low) * dt.count();
+    if (r.high >= 0.0 && st.prev_high >= 0.0) high_j = 0.5 * (st.prev_high + r.high) * dt.count();
     d.ok = r.value >= 0.0 && st.prev_value >= 0.0;
     if (!d.ok) Event(c, LedgerEventKind::kNegativePower, fmt::format("negative power {} W ignored", r.value));
   } else {
@@ -216,10 +221,14 @@ ChannelDelta Ledger::Account(size_t c, SteadyTime t, const Reading& r, double de
     }
   }
   st.prev_value = r.value;
+  st.prev_low = r.low;
+  st.prev_high = r.high;
   st.prev_time = t;
   if (!d.ok) return d;
 
   d.machine = Energy::Joules(joules);
+  d.machine_low = Energy::Joules(low_j >= 0.0 ? std::min(low_j, joules) : joules);
+  d.machine_high = Energy::Joules(high_j >= 0.0 ? std::max(high_j, joules) : joules);
   d.lower_bound = d.lower_bound || suspended > Duration::zero();
   if (r.process_share >= 0.0) {
     d.share = Clamp01(r.process_share);
@@ -320,6 +329,10 @@ Totals Ledger::Sum(size_t from, size_t to) const {
       if (!d.ok) continue;
       ct.machine += d.machine;
       ct.process += d.process;
+      ct.machine_low += d.machine_low;
+      ct.machine_high += d.machine_high;
+      ct.process_low += d.machine_low * d.share;
+      ct.process_high += d.machine_high * d.share;
       if (!d.share_ok) ct.process_ok = false;
     }
     if (iv.activity_ok) {
@@ -395,6 +408,8 @@ Interval MergeIntervals(std::span<const Interval> ivs, std::span<const unsigned 
       md.ok = true;
       md.machine += d.machine;
       md.process += d.process;
+      md.machine_low += d.machine_low;
+      md.machine_high += d.machine_high;
       if (!d.share_ok) all_shared[c] = 0;
     }
   }

@@ -37,6 +37,10 @@ KindFigure SumKind(DeviceKind kind, const Ledger& ledger, const Totals& t, bool 
     k.lower_bound = k.lower_bound || ct.lower_bound;
     k.machine += ct.machine;
     k.process += ct.process;
+    k.machine_low += ct.machine_low;
+    k.machine_high += ct.machine_high;
+    k.process_low += ct.process_low;
+    k.process_high += ct.process_high;
     const std::string m = ToString(infos[c].method);
     k.method = k.method.empty() || k.method == m ? m : "mixed";
     if (infos[c].method == Method::kEstimated && k.model.empty()) k.model = ModelName(infos[c]);
@@ -60,6 +64,22 @@ Energy Figures::CountedEnergy(Scope s) const {
   Energy e;
   for (const KindFigure& k : kinds) {
     if (k.counted) e += k.Of(s);
+  }
+  return e;
+}
+
+Energy Figures::CountedLow(Scope s) const {
+  Energy e;
+  for (const KindFigure& k : kinds) {
+    if (k.counted) e += s == Scope::kMachine ? k.machine_low : k.process_low;
+  }
+  return e;
+}
+
+Energy Figures::CountedHigh(Scope s) const {
+  Energy e;
+  for (const KindFigure& k : kinds) {
+    if (k.counted) e += s == Scope::kMachine ? k.machine_high : k.process_high;
   }
   return e;
 }
@@ -101,6 +121,11 @@ Figures ComputeFigures(const RunResult& run, size_t from, size_t to) {
     const EmissionsResult r = ComputeEmissions(*ledger, from, to, s, run.intensity, run.meta.pue);
     out.energy = r.energy;
     out.co2e = r.total;
+    const double counted = f.CountedEnergy(s).joules();
+    const double lo = counted > 0.0 ? f.CountedLow(s).joules() / counted : 1.0;
+    const double hi = counted > 0.0 ? f.CountedHigh(s).joules() / counted : 1.0;
+    out.co2e_low = Co2e::Grams(r.total.grams() * lo);
+    out.co2e_high = Co2e::Grams(r.total.grams() * hi);
   }
 
   double util_time = 0.0;

@@ -30,6 +30,8 @@ struct KindFigure {
   bool lower_bound = false;
   Energy machine;           // no PUE
   Energy process;           // no PUE
+  // The estimate's bounds (equal to the figure for measured channels).
+  Energy machine_low, machine_high, process_low, process_high;
   std::string method;       // "measured_counter", ..., or "mixed"
   std::string model;        // for estimated channels: the model's name
   bool counted = false;     // part of the total and of emissions
@@ -39,6 +41,9 @@ struct KindFigure {
 struct ScopeEmissions {
   Energy energy;  // counted energy, PUE applied
   Co2e co2e;
+  // The range the estimates' bounds give: co2e scaled by the counted
+  // energy's low and high bounds (equal to co2e when all is measured).
+  Co2e co2e_low, co2e_high;
 };
 
 struct Figures {
@@ -65,8 +70,10 @@ struct Figures {
 
   const KindFigure& Kind(DeviceKind k) const;
   const ScopeEmissions& In(Scope s) const { return s == Scope::kMachine ? machine : process; }
-  // Counted energy without PUE (what the hardware used).
+  // Counted energy without PUE (what the hardware used), and its bounds.
   Energy CountedEnergy(Scope s) const;
+  Energy CountedLow(Scope s) const;
+  Energy CountedHigh(Scope s) const;
 };
 
 // Figures for polls [from, to] of run.snapshot.ledger, with run.meta.pue

@@ -71,6 +71,19 @@ json SourcesJson(const std::vector<ProbeReport>& reports) {
   return out;
 }
 
+// The model's text facts and numeric inputs in one object (numbers as
+// numbers); null when the channel has neither.
+json ModelJson(const ChannelInfo& i) {
+  if (i.model.empty() && i.model_inputs.empty()) return nullptr;
+  json out = json::object();
+  for (const auto& [k, v] : i.model) out[k] = v;
+  for (const auto& [k, v] : i.model_inputs) out[k] = v;
+  return out;
+}
+
+// Low and high bounds of an estimate, in J.
+json BoundsJson(Energy low, Energy high) { return {{"low_j", low.joules()}, {"high_j", high.joules()}}; }
+
 json ChannelsJson(const Ledger& ledger, const Totals& t) {
   json out = json::array();
   const auto& infos = ledger.channels();
@@ -85,7 +98,7 @@ json ChannelsJson(const Ledger& ledger, const Totals& t) {
          {"kind", ToString(i.kind)},
          {"type", ToString(i.type)},
          {"method", ToString(i.method)},
-         {"model", i.model.empty() ? json(nullptr) : json(i.model)},
+         {"model", ModelJson(i)},
          {"path", i.path.empty() ? json(nullptr) : json(i.path)},
          {"wrap_range_j", i.wrap_range.joules() > 0 ? json(i.wrap_range.joules()) : json(nullptr)},
          {"last_status", StatusJson(ledger.last_status().at(c))},
@@ -100,7 +113,10 @@ json ChannelsJson(const Ledger& ledger, const Totals& t) {
           i.power_ceiling_source.empty() ? json("default for the kind") : json(i.power_ceiling_source)},
          {"energy",
           {{"machine", known ? EnergyJson(ct.machine) : json(nullptr)},
-           {"process", known && ct.process_ok ? EnergyJson(ct.process) : json(nullptr)}}}});
+           {"process", known && ct.process_ok ? EnergyJson(ct.process) : json(nullptr)}}},
+         {"bounds",
+          {{"machine", known ? BoundsJson(ct.machine_low, ct.machine_high) : json(nullptr)},
+           {"process", known && ct.process_ok ? BoundsJson(ct.process_low, ct.process_high) : json(nullptr)}}}});
   }
   return out;
 }
@@ -141,16 +157,17 @@ json DevicesJson(const Ledger& ledger, const Totals& t) {
   return out;
 }
 
-// A ChannelInfo::model entry as a string, number or null.
-json Fact(const ChannelInfo& i, const char* key, bool number) {
+// A text fact of the channel (ChannelInfo::model), or null.
+json Fact(const ChannelInfo& i, const char* key) {
   auto it = i.model.find(key);
   if (it == i.model.end() || it->second.empty()) return nullptr;
-  if (!number) return it->second;
-  try {
-    return std::stod(it->second);
-  } catch (const std::exception&) {
-    return it->second;
-  }
+  return it->second;
+}
+
+// A numeric input of the channel (ChannelInfo::model_inputs), or null.
+json Number(const ChannelInfo& i, const char* key) {
+  auto it = i.model_inputs.find(key);
+  return it == i.model_inputs.end() ? json(nullptr) : json(it->second);
 }
 
 // One entry per GPU channel: what it is, how it was measured (and why,
@@ -167,15 +184,15 @@ json GpusJson(const Ledger& ledger, const Totals& t) {
         {{"device_id", i.device_id},
          {"channel", i.id},
          {"label", i.label},
-         {"index", Fact(i, "index", true)},
-         {"name", Fact(i, "name", false)},
-         {"uuid", Fact(i, "uuid", false)},
+         {"index", Number(i, "index")},
+         {"name", Fact(i, "name")},
+         {"uuid", Fact(i, "uuid")},
          {"method", ToString(i.method)},
-         {"energy_source", Fact(i, "energy", false)},
-         {"process_attribution", Fact(i, "process_attribution", false)},
-         {"mig_instances", Fact(i, "mig_instances", false)},
-         {"power_limit_w", Fact(i, "power_limit_w", true)},
-         {"memory_total_bytes", Fact(i, "memory_total_bytes", true)},
+         {"energy_source", Fact(i, "energy")},
+         {"process_attribution", Fact(i, "process_attribution")},
+         {"mig_instances", Fact(i, "mig_instances")},
+         {"power_limit_w", Number(i, "power_limit_w")},
+         {"memory_total_bytes", Number(i, "memory_total_bytes")},
          {"available", known},
          {"last_status", StatusJson(ledger.last_status().at(c))},
          {"machine", known ? EnergyJson(ct.machine) : json(nullptr)},
@@ -206,7 +223,11 @@ json KindsJson(const Figures& f) {
         {"complete", k.complete},
         {"lower_bound", k.lower_bound},
         {"machine", k.known ? EnergyJson(k.machine) : json(nullptr)},
-        {"process", k.known && k.process_ok ? EnergyJson(k.process) : json(nullptr)}};
+        {"process", k.known && k.process_ok ? EnergyJson(k.process) : json(nullptr)},
+        // An estimate's range (the model's bounds); equal to the figure when measured.
+        {"bounds",
+         {{"machine", k.known ? BoundsJson(k.machine_low, k.machine_high) : json(nullptr)},
+          {"process", k.known && k.process_ok ? BoundsJson(k.process_low, k.process_high) : json(nullptr)}}}};
   }
   return out;
 }
@@ -237,7 +258,10 @@ json IntensityJson(const IntensityTimeline& tl) {
 // some counted device kind has no process share.
 json EmissionsJson(const Figures& f, Scope chosen) {
   auto scope = [](const ScopeEmissions& e) {
-    return json{{"kg", e.co2e.kg()}, {"g", e.co2e.grams()}, {"energy", EnergyJson(e.energy)}};
+    return json{{"kg", e.co2e.kg()},
+                {"g", e.co2e.grams()},
+                {"energy", EnergyJson(e.energy)},
+                {"bounds", {{"kg_low", e.co2e_low.kg()}, {"kg_high", e.co2e_high.kg()}}}};
   };
   const json machine = scope(f.machine);
   json process = f.process_known ? scope(f.process) : json(nullptr);

@@ -83,6 +83,12 @@ void KindLines(std::string& out, const Figures& f, Scope s, const Ledger* ledger
                                    unknown_share ? std::string("process share unknown")
                                                  : EnergyText(k.Of(s)),
                                    DescribeMethod(k));
+    if (k.method == ToString(Method::kEstimated) && !unknown_share) {
+      // The model's bounds: an estimate is a range, not one figure.
+      const Energy lo = s == Scope::kMachine ? k.machine_low : k.process_low;
+      const Energy hi = s == Scope::kMachine ? k.machine_high : k.process_high;
+      text += fmt::format("  (bounds {}-{} J)", Sig(lo.joules()), Sig(hi.joules()));
+    }
     if (!k.counted) text += "  (includes cpu; not added)";
     if (!k.complete) {
       text += "  (some intervals unknown: lower bound)";
@@ -161,8 +167,15 @@ std::string FormatSummary(const RunResult& run) {
   ScopeLines(out, "energy", s, EnergyText(f.CountedEnergy(Scope::kMachine)),
              f.process_known ? EnergyText(f.CountedEnergy(Scope::kProcess)) : unknown);
   const std::string pue = run.meta.pue != 1.0 ? fmt::format(" (PUE {} applied)", run.meta.pue) : "";
-  ScopeLines(out, "CO2e", s, MassText(f.machine.co2e) + pue,
-             f.process_known ? MassText(f.process.co2e) + pue : unknown);
+  // An estimate is a range: the emissions line says so where a bound differs.
+  auto mass = [&](const ScopeEmissions& e) {
+    std::string t = MassText(e.co2e) + pue;
+    if (e.co2e_low != e.co2e || e.co2e_high != e.co2e) {
+      t += fmt::format("  (range {}-{} g)", Sig(e.co2e_low.grams()), Sig(e.co2e_high.grams()));
+    }
+    return t;
+  };
+  ScopeLines(out, "CO2e", s, mass(f.machine), f.process_known ? mass(f.process) : unknown);
   IntensityLines(out, run.intensity);
   const bool chosen_known = s == Scope::kMachine || f.process_known;
   if (chosen_known) {

@@ -1,6 +1,8 @@
 // The CPU family table and the /proc/cpuinfo matcher. See cpu_models.h.
 #include "sources/cpu_models.h"
 
+#include <algorithm>
+
 #include <charconv>
 #include <cstdio>
 #include <optional>
@@ -26,6 +28,10 @@ constexpr CpuCoefficients kEpyc3{"AMD EPYC 3rd Gen", 0.45, 2.02};
 // CCF applies EPYC 2nd Gen figures to both Graviton generations.
 constexpr CpuCoefficients kGraviton{"AWS Graviton", 0.47, 1.69};
 constexpr CpuCoefficients kGraviton2{"AWS Graviton2", 0.47, 1.69};
+
+constexpr const CpuCoefficients* kRows[] = {&kCascadeLake, &kSkylake, &kBroadwell, &kHaswell,
+                                            &kCoffeeLake,  &kSandyBridge, &kIvyBridge, &kEpyc1,
+                                            &kEpyc2,       &kEpyc3,       &kGraviton,  &kGraviton2};
 
 // A recognised family; `figures` is null when CCF publishes none for it.
 struct Family {
@@ -258,6 +264,24 @@ CpuModelChoice ChooseCpuModel(const CpuInfoSummary& cpu) {
     out.match = f->how;
   } else {
     out.match = f->how + "; CCF publishes no figures for this family; CCF average used";
+  }
+  return out;
+}
+
+CpuCoefficients LowestCpuRow() {
+  CpuCoefficients out{"lowest CCF row", kRows[0]->idle_w_per_vcpu, kRows[0]->max_w_per_vcpu};
+  for (const CpuCoefficients* r : kRows) {
+    out.idle_w_per_vcpu = std::min(out.idle_w_per_vcpu, r->idle_w_per_vcpu);
+    out.max_w_per_vcpu = std::min(out.max_w_per_vcpu, r->max_w_per_vcpu);
+  }
+  return out;
+}
+
+CpuCoefficients HighestCpuRow() {
+  CpuCoefficients out{"highest CCF row", kRows[0]->idle_w_per_vcpu, kRows[0]->max_w_per_vcpu};
+  for (const CpuCoefficients* r : kRows) {
+    out.idle_w_per_vcpu = std::max(out.idle_w_per_vcpu, r->idle_w_per_vcpu);
+    out.max_w_per_vcpu = std::max(out.max_w_per_vcpu, r->max_w_per_vcpu);
   }
   return out;
 }

@@ -53,6 +53,11 @@ struct CpuModelChoice {
   std::string match;                // how the family was recognised, or why not
 };
 
+// The rows of CCF's table with the lowest and the highest per-vCPU figures
+// (idle and max taken separately), for the model's bounds.
+CpuCoefficients LowestCpuRow();
+CpuCoefficients HighestCpuRow();
+
 // Recognises the family from the model name first, then from the x86
 // family/model numbers or the arm64 implementer/part.
 CpuModelChoice ChooseCpuModel(const CpuInfoSummary& cpu);

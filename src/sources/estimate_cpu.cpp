@@ -16,10 +16,15 @@
 namespace wattprint {
 namespace {
 
-// Machine-level figures of the model, in watts.
+// Machine-level figures of the model, in watts, with the bounds: the same
+// formula with the lowest and the highest family row CCF publishes, since
+// the family (or CCF's average) may not fit this machine. A user-set
+// --cpu-power has no spread.
 struct CpuModel {
   double idle_w = 0.0;  // all vCPUs idle
   double max_w = 0.0;   // all vCPUs busy
+  double low_idle_w = 0.0, low_max_w = 0.0;
+  double high_idle_w = 0.0, high_max_w = 0.0;
 };
 
 class EstimateCpuSource final : public Source {
@@ -34,39 +39,17 @@ class EstimateCpuSource final : public Source {
       out[0] = Reading::Unavailable(a.error.ok() ? Status::IOError("no CPU activity snapshot") : a.error);
       return;
     }
-    out[0] = Reading::Of(model_.idle_w + (model_.max_w - model_.idle_w) * Utilisation(a));
+    const double u = busy_.Update(a);
+    auto at = [u](double idle, double max) { return idle + (max - idle) * u; };
+    const CpuModel& m = model_;
+    out[0] = Reading::Estimate(at(m.idle_w, m.max_w), at(m.low_idle_w, m.low_max_w), at(m.high_idle_w, m.high_max_w));
   }
 
  private:
-  // Busy share of machine CPU time since the previous snapshot. The first
-  // poll has no previous snapshot and uses the ratio since boot, so the first
-  // interval of a run still has a left-hand power value (the ledger's
-  // trapezoid needs one); two snapshots within one clock tick keep the last
-  // figure.
-  double Utilisation(const ActivitySnapshot& a) {
-    unsigned long long total = a.machine_total_ticks;
-    unsigned long long busy = a.machine_busy_ticks;
-    if (have_prev_) {
-      if (total <= prev_.machine_total_ticks) return last_util_;
-      total -= prev_.machine_total_ticks;
-      busy = busy >= prev_.machine_busy_ticks ? busy - prev_.machine_busy_ticks : 0;
-    }
-    prev_ = a;
-    have_prev_ = true;
-    if (total == 0) return last_util_;
-    const double u = static_cast<double>(busy) / static_cast<double>(total);
-    last_util_ = u < 0.0 ? 0.0 : (u > 1.0 ? 1.0 : u);
-    return last_util_;
-  }
-
   CpuModel model_;
   std::vector<ChannelInfo> infos_;
-  ActivitySnapshot prev_;
-  bool have_prev_ = false;
-  double last_util_ = 0.0;
+  sources::BusyFraction busy_;
 };
-
-std::string W(double v) { return fmt::format("{:g}", v); }
 
 // The number of logical CPUs: /proc/cpuinfo "processor" entries, else the
 // cpuN lines of /proc/stat.
@@ -127,16 +110,20 @@ ProbeResult ProbeEstimateCpu(const SourceOptions& in, const std::set<DeviceKind>
   }
 
   const sources::CpuCoefficients& k = choice.coefficients;
-  CpuModel m{vcpus * k.idle_w_per_vcpu, vcpus * k.max_w_per_vcpu};
+  const sources::CpuCoefficients lo = sources::LowestCpuRow(), hi = sources::HighestCpuRow();
+  CpuModel m{vcpus * k.idle_w_per_vcpu, vcpus * k.max_w_per_vcpu,
+             vcpus * lo.idle_w_per_vcpu, vcpus * lo.max_w_per_vcpu,
+             vcpus * hi.idle_w_per_vcpu, vcpus * hi.max_w_per_vcpu};
   auto& mm = info.model;
   mm["cpu_model_name"] = cpu.model_name;
-  mm["vcpus"] = std::to_string(vcpus);
   mm["family"] = choice.family.empty() ? "unknown" : choice.family;
   if (in.cpu_power_override) {
     // The user's full-load figure; idle keeps the model's idle:max ratio.
     const double ratio = k.idle_w_per_vcpu / k.max_w_per_vcpu;
     m.max_w = in.cpu_power_override->watts();
     m.idle_w = m.max_w * ratio;
+    m.low_idle_w = m.high_idle_w = m.idle_w;  // the user's own figure: no model spread
+    m.low_max_w = m.high_max_w = m.max_w;
     mm["model"] = "vcpus x (idle + (max - idle) x utilisation), max from --cpu-power";
     mm["source"] = std::string("user --cpu-power; idle:max ratio from ") + sources::kCcfSource;
     mm["family_match"] = "user --cpu-power (idle ratio from " + std::string(k.name) + ": " + choice.match + ")";
@@ -145,10 +132,16 @@ ProbeResult ProbeEstimateCpu(const SourceOptions& in, const std::set<DeviceKind>
     mm["source"] = sources::kCcfSource;
     mm["family_match"] = choice.match;
   }
-  mm["idle_w_per_vcpu"] = W(m.idle_w / vcpus);
-  mm["max_w_per_vcpu"] = W(m.max_w / vcpus);
-  mm["idle_w"] = W(m.idle_w);
-  mm["max_w"] = W(m.max_w);
+  auto& num = info.model_inputs;
+  num["vcpus"] = vcpus;
+  num["idle_w_per_vcpu"] = m.idle_w / vcpus;
+  num["max_w_per_vcpu"] = m.max_w / vcpus;
+  num["idle_w"] = m.idle_w;
+  num["max_w"] = m.max_w;
+  num["low_idle_w"] = m.low_idle_w;
+  num["low_max_w"] = m.low_max_w;
+  num["high_idle_w"] = m.high_idle_w;
+  num["high_max_w"] = m.high_max_w;
   info.label = fmt::format("CPU power model ({} vCPUs, {:g}-{:g} W)", vcpus, m.idle_w, m.max_w);
 
   r.state = ProbeState::kFound;

@@ -341,10 +341,10 @@ void AddFacts(const nvml::Library& lib, const Gpu& g, ChannelInfo* info) {
   const nvml::Api& a = lib.api();
   info->model["name"] = g.name;
   info->model["uuid"] = g.uuid;
-  info->model["index"] = std::to_string(g.index);
+  info->model_inputs["index"] = g.index;
   unsigned int mw = 0;
   if (a.get_power_limit && a.get_power_limit(g.handle, &mw) == nvml::kSuccess) {
-    info->model["power_limit_w"] = fmt::format("{}", mw * 1e-3);
+    info->model_inputs["power_limit_w"] = mw * 1e-3;
     if (mw > 0) {
       // The board enforces this limit on its average power; twice it
       // leaves room for transients and the counter's update steps.
@@ -354,7 +354,7 @@ void AddFacts(const nvml::Library& lib, const Gpu& g, ChannelInfo* info) {
   }
   nvml::Memory m{};
   if (a.get_memory_info && a.get_memory_info(g.handle, &m) == nvml::kSuccess) {
-    info->model["memory_total_bytes"] = std::to_string(m.total);
+    info->model_inputs["memory_total_bytes"] = static_cast<double>(m.total);
   }
   if (!g.mig_uuids.empty()) info->model["mig_instances"] = sources::Join(g.mig_uuids, ",");
 }

@@ -120,12 +120,16 @@ ChannelInfo MakeInfo(const rsmi::Library& lib, uint32_t i) {
   std::string n = a.name && a.name(i, name, sizeof name - 1) == rsmi::kSuccess ? std::string(name) : "";
   info.label = fmt::format("GPU {} {}", i, n.empty() ? std::string("(unnamed)") : n);
   info.model["name"] = n;
-  info.model["index"] = std::to_string(i);
+  info.model_inputs["index"] = i;
   uint64_t v = 0;
   if (a.unique_id && a.unique_id(i, &v) == rsmi::kSuccess) info.model["uuid"] = fmt::format("0x{:x}", v);
-  if (a.power_cap && a.power_cap(i, 0, &v) == rsmi::kSuccess) info.model["power_limit_w"] = fmt::format("{}", v * 1e-6);
+  if (a.power_cap && a.power_cap(i, 0, &v) == rsmi::kSuccess && v > 0) {
+    info.model_inputs["power_limit_w"] = v * 1e-6;
+    info.power_ceiling = Power::Microwatts(2.0 * static_cast<double>(v));
+    info.power_ceiling_source = "2 x the ROCm SMI power cap";
+  }
   if (a.memory_total && a.memory_total(i, rsmi::kMemTypeVram, &v) == rsmi::kSuccess) {
-    info.model["memory_total_bytes"] = std::to_string(v);
+    info.model_inputs["memory_total_bytes"] = static_cast<double>(v);
   }
   info.model["process_attribution"] =
       "unknown: ROCm SMI has no per-process GPU activity; the device figure is given, the process figure is not";

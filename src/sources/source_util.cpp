@@ -93,4 +93,20 @@ std::string KindList(const std::set<DeviceKind>& kinds) {
   return Join(names, ", ");
 }
 
+double BusyFraction::Update(const ActivitySnapshot& a) {
+  unsigned long long total = a.machine_total_ticks;
+  unsigned long long busy = a.machine_busy_ticks;
+  if (have_prev_) {
+    if (total <= prev_.machine_total_ticks) return last_;
+    total -= prev_.machine_total_ticks;
+    busy = busy >= prev_.machine_busy_ticks ? busy - prev_.machine_busy_ticks : 0;
+  }
+  prev_ = a;
+  have_prev_ = true;
+  if (total == 0) return last_;
+  const double u = static_cast<double>(busy) / static_cast<double>(total);
+  last_ = u < 0.0 ? 0.0 : (u > 1.0 ? 1.0 : u);
+  return last_;
+}
+
 }  // namespace wattprint::sources

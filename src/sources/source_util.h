@@ -19,6 +19,22 @@ namespace wattprint::sources {
 // One channel backed by a sysfs file holding one unsigned decimal integer.
 // `scale` converts the file's unit to the channel's (1e-6 for µJ -> J and
 // µW -> W).
+// The machine's CPU busy fraction (0..1) between consecutive activity
+// snapshots, for the estimation models. The first snapshot has no
+// predecessor and gives the ratio since boot (so the first interval of a run
+// has a left-hand power value for the ledger's trapezoid); two snapshots
+// within one clock tick repeat the last figure.
+class BusyFraction {
+ public:
+  double Update(const ActivitySnapshot& a);
+  double last() const { return last_; }
+
+ private:
+  ActivitySnapshot prev_;
+  bool have_prev_ = false;
+  double last_ = 0.0;
+};
+
 struct SysfsChannel {
   ChannelInfo info;
   std::unique_ptr<FileHandle> handle;

@@ -106,6 +106,34 @@ TEST_F(RunTest, StoppedWattprintFlagsTheGap) {
   EXPECT_EQ(r.err.find("instead of"), std::string::npos) << r.err;  // 0.1 s asked: no cap needed
 }
 
+// Without counters the models estimate CPU and RAM, and every estimate is a
+// range: the bounds reach the JSON (per kind and for emissions) and the
+// summary.
+TEST_F(RunTest, EstimatesCarryTheirBounds) {
+  sys_.Write("sys/class/empty", "");
+  BinaryResult r = RunWattprint(Args("i=0; while [ $i -lt 20000 ]; do i=$((i+1)); done"), out_.root());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const nlohmann::json j = nlohmann::json::parse(ReadWholeFile(out_.Path("run.json")));
+  for (const char* kind : {"cpu", "dram"}) {
+    const nlohmann::json& k = j["kinds"][kind];
+    ASSERT_EQ(k["method"], "estimated") << kind;
+    const double e = k["machine"]["j"].get<double>();
+    EXPECT_LT(k["bounds"]["machine"]["low_j"].get<double>(), e) << kind;
+    EXPECT_GT(k["bounds"]["machine"]["high_j"].get<double>(), e) << kind;
+  }
+  const nlohmann::json& em = j["emissions"]["machine"];
+  EXPECT_LT(em["bounds"]["kg_low"].get<double>(), em["kg"].get<double>());
+  EXPECT_GT(em["bounds"]["kg_high"].get<double>(), em["kg"].get<double>());
+  EXPECT_NE(r.err.find("(bounds "), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("(range "), std::string::npos) << r.err;
+  // A model's numeric inputs are numbers in the record.
+  for (const nlohmann::json& c : j["channels"]) {
+    if (c["id"] == "estimate_ram:machine") {
+      EXPECT_TRUE(c["model"]["dimms"].is_number()) << c.dump();
+    }
+  }
+}
+
 // The tree's CPU time comes from the inherited perf counter where the kernel
 // allows it, else from procfs, and the JSON says which.
 TEST_F(RunTest, JsonNamesTheSourceOfTheTreeCpuTime) {
