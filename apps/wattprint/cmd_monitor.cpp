@@ -58,7 +58,8 @@ int MonitorCommand(const Config& input) {
   Config cfg = input;
   cfg.scope = Scope::kMachine;
   Location where;
-  Result<IntensityTimeline> intensity = ResolveIntensity(cfg, &where);
+  std::optional<IntensityTimeline> other;
+  Result<IntensityTimeline> intensity = ResolveIntensity(cfg, &where, &other);
   if (!intensity.ok()) return UsageError(intensity.status().message());
   DiscoveredSources found = DiscoverSources(MakeSourceOptions(cfg));
 
@@ -69,6 +70,7 @@ int MonitorCommand(const Config& input) {
   AddGpuMetadata(found.reports, &run.meta);
   run.scope = Scope::kMachine;
   run.intensity = std::move(intensity).value();
+  run.other_intensity = std::move(other);
 
   LiveStatus live(cfg, &run);
   TrackerOptions topts = MakeTrackerOptions(cfg);

@@ -211,7 +211,7 @@ int RunCommand(const Config& cfg, const std::vector<std::string>& command, const
   if (!given.ok()) return UsageError(given.status().message());
   Result<IntensityTimeline> intensity =
       given->has_value() ? Result<IntensityTimeline>(**given) : Result<IntensityTimeline>(WorldAverageIntensity());
-  if (cfg.intensity_basis == "marginal" && given->has_value()) {
+  if (cfg.intensity_basis == IntensityBasis::kMarginal && given->has_value()) {
     Location loc;
     loc.step = LocationStep::kExplicit;
     Result<IntensityTimeline> m = MarginalIntensityAt(cfg, loc);

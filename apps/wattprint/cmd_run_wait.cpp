@@ -67,7 +67,7 @@ WaitOutcome WaitForLowIntensity(const Config& cfg, const WaitOptions& w, int sig
   const SteadyTime start = SteadyClock::now();
   const SteadyTime deadline = start + *w.max_wait;
   const Location loc = ResolveLocation(MakeLocationOptions(cfg), *PosixFileSystem());
-  std::shared_ptr<LiveIntensity> live = MakeLive(cfg, loc);
+  std::shared_ptr<LiveIntensity> live = MakeLiveIntensity(cfg, loc, CacheDir());
   if (!live) {
     Say(cfg, fmt::format("no live intensity configured (set --live-intensity uk or electricitymaps); "
                          "starting now without waiting for < {} g CO2e/kWh", threshold));

@@ -62,25 +62,16 @@ SourceOptions MakeSourceOptions(const Config& cfg);
 TrackerOptions MakeTrackerOptions(const Config& cfg);
 // The intensity for a run: ExplicitIntensity (wattprint/session.h), else the
 // location from cloud metadata or the time zone, else the world average
-// (labelled as the default, never a specific place).
-// `where`, when given, receives the location that was used.
-Result<IntensityTimeline> ResolveIntensity(const Config& cfg, Location* where = nullptr);
+// (labelled as the default, never a specific place), in the configured basis
+// (ChooseIntensity). `where`, when given, receives the location that was
+// used; `other`, the other basis when known.
+Result<IntensityTimeline> ResolveIntensity(const Config& cfg, Location* where = nullptr,
+                                           std::optional<IntensityTimeline>* other = nullptr);
 
 // Location and live intensity (live_setup.cpp), with this process's
 // environment: CacheDirFor and LocationOptionsFor (wattprint/session.h).
 std::string CacheDir();
 LocationOptions MakeLocationOptions(const Config& cfg);
-// The marginal intensity of a location; NotFound when none is known.
-Result<IntensityTimeline> MarginalIntensityAt(const Config& cfg, const Location& loc);
-// The configured live provider for a location; nullptr when live is off.
-std::shared_ptr<LiveIntensity> MakeLive(const Config& cfg, const Location& loc);
-std::chrono::milliseconds LivePollPeriod(const Config& cfg);
-
-struct IntensityChoice {
-  IntensityTimeline chosen;                // feeds emissions (intensity_basis)
-  std::optional<IntensityTimeline> other;  // the other basis, when known
-  Location location;                       // where the run was placed
-};
 
 // Finds the location and polls the live provider on background threads
 // while the command runs, so it never waits for them. Construct after the

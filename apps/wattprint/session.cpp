@@ -20,11 +20,15 @@ SourceOptions MakeSourceOptions(const Config& cfg) {
 
 TrackerOptions MakeTrackerOptions(const Config& cfg) { return TrackerOptionsFor(cfg); }
 
-Result<IntensityTimeline> ResolveIntensity(const Config& cfg, Location* where) {
+Result<IntensityTimeline> ResolveIntensity(const Config& cfg, Location* where,
+                                           std::optional<IntensityTimeline>* other) {
   // Explicit > cloud metadata > time zone > world average (live_setup.cpp).
   const Location loc = ResolveLocation(MakeLocationOptions(cfg), *PosixFileSystem());
   if (where != nullptr) *where = loc;
-  return IntensityAt(cfg, loc);
+  Result<IntensityChoice> c = ChooseIntensity(cfg, loc);
+  if (!c.ok()) return c.status();
+  if (other != nullptr) *other = std::move(c->other);
+  return std::move(c->chosen);
 }
 
 

@@ -33,6 +33,13 @@
 
 namespace wattprint {
 
+// Which grid intensity feeds emissions.
+enum class IntensityBasis { kAverage, kMarginal };
+const char* ToString(IntensityBasis b);  // "average", "marginal" (the TOML/flag values)
+// Which live intensity provider, if any, is asked while a run lasts.
+enum class LiveSetting { kOff, kElectricityMaps, kUk };
+const char* ToString(LiveSetting l);  // "off", "electricitymaps", "uk"
+
 struct Config {
   // Location for the grid intensity (wattprint/grid.h). The most specific
   // one given wins: cloud region > zone > region > country. None given =
@@ -95,9 +102,9 @@ struct Config {
   bool cloud_metadata = true;
   // Base URL of the metadata service (AWS, GCP and Azure all answer there).
   std::string metadata_endpoint = "http://169.254.169.254";
-  // Live grid intensity: "off", "electricitymaps" or "uk". Off by default:
-  // it sends requests to a third party (docs/LOCATION.md).
-  std::string live_intensity = "off";
+  // Live grid intensity. Off by default: it sends requests to a third party
+  // (docs/LOCATION.md).
+  LiveSetting live_intensity = LiveSetting::kOff;
   std::string electricitymaps_token;  // never printed; doctor shows "(set)"
   std::string electricitymaps_url = "https://api.electricitymap.org/v3";
   std::string uk_intensity_url = "https://api.carbonintensity.org.uk";
@@ -107,10 +114,10 @@ struct Config {
   // Seconds a live reading is reused (memory and disk) before asking again;
   // also the polling period while a command runs. 0 = always ask.
   double live_cache_ttl_s = 300;
-  // Which intensity feeds emissions: "average" (mean of generation, the
-  // default) or "marginal" (the plant that answers extra demand). The JSON
+  // Which intensity feeds emissions: the average (mean of generation, the
+  // default) or the marginal (the plant that answers extra demand). The JSON
   // reports both where both are known.
-  std::string intensity_basis = "average";
+  IntensityBasis intensity_basis = IntensityBasis::kAverage;
 
   // Where each key's value came from: key -> origin. Keys missing here
   // hold their default.

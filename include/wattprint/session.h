@@ -12,6 +12,7 @@
 
 #include "wattprint/emissions.h"
 #include "wattprint/grid.h"
+#include "wattprint/live_intensity.h"
 #include "wattprint/location.h"
 #include "wattprint/report.h"
 #include "wattprint/sources.h"
@@ -63,6 +64,36 @@ LocationOptions LocationOptionsFor(const Config& cfg, const LocationEnv& env);
 // guess); a detected one looked up, falling back to the world average and
 // saying why when the data cannot place it. The provenance names the step.
 Result<IntensityTimeline> IntensityAt(const Config& cfg, const Location& loc);
+// The marginal intensity of a location (UNFCCC operating-margin factors,
+// per country): the configured place for an explicit location, else the
+// detected one. NotFound, saying what to do, when none is known.
+Result<IntensityTimeline> MarginalIntensityAt(const Config& cfg, const Location& loc);
+// The configured live provider for a location, asking for that location's
+// Electricity Maps zone (or the country's ISO2); nullptr when live is off.
+// `cache_dir` ("" = none) holds its readings.
+std::shared_ptr<LiveIntensity> MakeLiveIntensity(const Config& cfg, const Location& loc,
+                                                 const std::string& cache_dir);
+// How often a run asks the live provider: once per cache lifetime, and at
+// least a second apart.
+std::chrono::milliseconds LivePollPeriod(const Config& cfg);
+
+struct IntensityChoice {
+  IntensityTimeline chosen;                // feeds emissions (cfg.intensity_basis)
+  std::optional<IntensityTimeline> other;  // the other basis, when known
+  Location location;                       // where the run was placed
+};
+// The one intensity path of every front end (the CLI's run and monitor,
+// Python's trackers), so that the same settings give the same intensity,
+// basis and provenance everywhere:
+//  - the average is IntensityAt(cfg, loc), or `average` when the caller
+//    already looked it up, combined with the live readings when there are
+//    any (CombineLive);
+//  - the marginal is MarginalIntensityAt (live readings are averages and
+//    are not used for it; the provenance says so);
+//  - cfg.intensity_basis picks which one feeds emissions; the other is kept
+//    when known. A marginal basis with no marginal figure is an error.
+Result<IntensityChoice> ChooseIntensity(const Config& cfg, const Location& loc, const LiveSeries* live = nullptr,
+                                        std::optional<IntensityTimeline> average = std::nullopt);
 // A resolved location as a grid lookup query (LocationOf's counterpart).
 GridLocation GridOf(const Location& loc);
 // The cloud fields of the run metadata (cloud_provider, cloud_region,

@@ -102,11 +102,16 @@ class NativeTracker {
  public:
   explicit NativeTracker(const Inputs& in) : cfg_(BuildConfig(in)) {
     // Explicit > cloud metadata (cached a day) > time zone > world average.
+    // OfflineEmissionsTracker: the configured place only (a default
+    // Location resolves to it, or to the world average).
     Location where;
     if (in.detect_location) where = ResolveLocation(LocationOptionsFor(cfg_, EnvOf(in)), *PosixFileSystem());
-    Result<IntensityTimeline> intensity =
-        in.detect_location ? IntensityAt(cfg_, where) : ConfiguredIntensity(cfg_);
+    // The library's one intensity path, as the CLI's (wattprint/session.h):
+    // same basis, same live provider, same provenance.
+    Result<IntensityChoice> intensity = ChooseIntensity(cfg_, where);
     if (!intensity.ok()) throw py::value_error(intensity.status().message());
+    where_ = where;
+    cache_dir_ = CacheDirFor(EnvOf(in));
     SourceOptions sopts = SourceOptionsFor(cfg_);
     if (in.ram_power_w) sopts.ram_power_override = Power::Watts(*in.ram_power_w);
     // As the CLI does: NVIDIA devices follow CUDA_VISIBLE_DEVICES unless
@@ -125,7 +130,8 @@ class NativeTracker {
     run_.sources = found.reports;
     AddGpuMetadata(found.reports, &run_.meta);
     run_.scope = cfg_.scope;
-    run_.intensity = std::move(intensity).value();
+    run_.intensity = std::move(intensity->chosen);
+    run_.other_intensity = std::move(intensity->other);
     TrackerOptions topts = TrackerOptionsFor(cfg_);
     // Process scope follows this interpreter and every process it starts.
     if (cfg_.scope == Scope::kProcess) topts.tree_root = getpid();
@@ -137,6 +143,7 @@ class NativeTracker {
     // tracker's mutex may be held by a thread that is gone: leak both.
     if (abandoned_) {
       (void)tracker_.release();
+      (void)poller_.release();
       (void)mu_.release();
     }
   }
@@ -145,12 +152,30 @@ class NativeTracker {
     std::lock_guard<std::mutex> l(*mu_);
     Status st = tracker_->Start();
     if (!st.ok()) Fail(st);
+    if (cfg_.live_intensity != LiveSetting::kOff) {
+      const Config cfg = cfg_;
+      const Location where = where_;
+      const std::string cache = cache_dir_;
+      poller_ = std::make_unique<LivePoller>([cfg, where, cache] { return MakeLiveIntensity(cfg, where, cache); },
+                                             LivePollPeriod(cfg));
+      poller_->Start();
+    }
   }
 
   Fields Stop() {
     std::lock_guard<std::mutex> l(*mu_);
     Status st = tracker_->Stop();
     if (!st.ok()) Fail(st);
+    if (poller_) {
+      // The live readings of the run, combined as the CLI combines them.
+      const LiveSeries live = poller_->Stop();
+      poller_.reset();
+      Result<IntensityChoice> c = ChooseIntensity(cfg_, where_, &live);
+      if (c.ok()) {
+        run_.intensity = std::move(c->chosen);
+        run_.other_intensity = std::move(c->other);
+      }
+    }
     run_.snapshot = tracker_->Snapshot();
     return WholeRunLocked();
   }
@@ -219,6 +244,9 @@ class NativeTracker {
   }
 
   Config cfg_;
+  Location where_;
+  std::string cache_dir_;
+  std::unique_ptr<LivePoller> poller_;
   RunResult run_;
   std::unique_ptr<std::mutex> mu_ = std::make_unique<std::mutex>();
   std::unique_ptr<Tracker> tracker_;

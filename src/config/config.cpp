@@ -165,10 +165,18 @@ Status SetString(Config* cfg, std::string_view key, std::string_view v, const st
     Result<std::vector<sources::GpuSelector>> ids = sources::ParseGpuIds(s);
     if (!ids.ok()) return Bad(where, ids.status().message());
   }
-  if (key == "live_intensity" && s != "off" && s != "electricitymaps" && s != "uk") {
+  if (key == "live_intensity") {
+    for (LiveSetting l : {LiveSetting::kOff, LiveSetting::kElectricityMaps, LiveSetting::kUk}) {
+      if (s == ToString(l)) {
+        cfg->live_intensity = l;
+        return Status::Ok();
+      }
+    }
     return Bad(where, "live_intensity must be 'off', 'electricitymaps' or 'uk'");
   }
-  if (key == "intensity_basis" && s != "average" && s != "marginal") {
+  if (key == "intensity_basis") {
+    if (s == "average") { cfg->intensity_basis = IntensityBasis::kAverage; return Status::Ok(); }
+    if (s == "marginal") { cfg->intensity_basis = IntensityBasis::kMarginal; return Status::Ok(); }
     return Bad(where, "intensity_basis must be 'average' or 'marginal'");
   }
   if ((key == "metadata_endpoint" || key == "electricitymaps_url" || key == "uk_intensity_url") &&
@@ -201,11 +209,10 @@ Status SetString(Config* cfg, std::string_view key, std::string_view v, const st
          !s.empty() && s.back() == '/') {
     s.pop_back();
   }
-  std::string* live_fields[] = {&cfg->metadata_endpoint, &cfg->live_intensity,
-                                &cfg->electricitymaps_token, &cfg->electricitymaps_url,
-                                &cfg->uk_intensity_url, &cfg->intensity_basis};
-  const char* live_names[] = {"metadata_endpoint", "live_intensity", "electricitymaps_token",
-                              "electricitymaps_url", "uk_intensity_url", "intensity_basis"};
+  std::string* live_fields[] = {&cfg->metadata_endpoint, &cfg->electricitymaps_token,
+                                &cfg->electricitymaps_url, &cfg->uk_intensity_url};
+  const char* live_names[] = {"metadata_endpoint", "electricitymaps_token", "electricitymaps_url",
+                              "uk_intensity_url"};
   for (size_t i = 0; i < std::size(live_names); ++i) {
     if (key == live_names[i]) *live_fields[i] = s;
   }
@@ -241,6 +248,17 @@ Result<std::string> TomlValueText(const ConfigKey& k, const toml::node& node) {
 }
 
 }  // namespace
+
+const char* ToString(IntensityBasis b) { return b == IntensityBasis::kMarginal ? "marginal" : "average"; }
+
+const char* ToString(LiveSetting l) {
+  switch (l) {
+    case LiveSetting::kOff: return "off";
+    case LiveSetting::kElectricityMaps: return "electricitymaps";
+    case LiveSetting::kUk: return "uk";
+  }
+  return "off";
+}
 
 std::string Config::OriginOf(std::string_view key) const {
   auto it = origins.find(std::string(key));
@@ -278,14 +296,14 @@ std::string ConfigValueText(const Config& c, std::string_view key) {
       {"rocm_smi_library", c.rocm_smi_library},
       {"cloud_metadata", c.cloud_metadata ? "true" : "false"},
       {"metadata_endpoint", c.metadata_endpoint},
-      {"live_intensity", c.live_intensity},
+      {"live_intensity", ToString(c.live_intensity)},
       // A secret: say whether it is set, never what it is.
       {"electricitymaps_token", c.electricitymaps_token.empty() ? "" : "(set)"},
       {"electricitymaps_url", c.electricitymaps_url},
       {"uk_intensity_url", c.uk_intensity_url},
       {"uk_region", fmt::format("{}", c.uk_region)},
       {"live_cache_ttl", fmt::format("{}", c.live_cache_ttl_s)},
-      {"intensity_basis", c.intensity_basis},
+      {"intensity_basis", ToString(c.intensity_basis)},
   };
   for (const auto& [k, v] : values) {
     if (k == key) return v;

@@ -201,4 +201,86 @@ void AddCloudPlacement(const Location& loc, RunMetadata* meta) {
   meta->on_cloud = true;
 }
 
+Result<IntensityTimeline> MarginalIntensityAt(const Config& cfg, const Location& loc) {
+  // UNFCCC operating-margin factors (2021) are per country.
+  GridLocation where = GridOf(loc);
+  if (loc.step == LocationStep::kExplicit || where.empty()) where = LocationOf(cfg);
+  if (where.empty() && where.cloud_region.empty()) {
+    return Status::NotFound("no marginal intensity without a location; give --country, --zone, "
+                            "--region or --cloud-region, or use --intensity-basis average");
+  }
+  GridSelection which;
+  which.dataset = GridDataset::kUnfccc;
+  Result<GridIntensity> g = LookupGridIntensity(where, which);
+  if (!g.ok()) {
+    return Status::NotFound("no marginal intensity is known here: " + g.status().message() +
+                            "; use --intensity-basis average");
+  }
+  IntensityTimeline t = ToTimeline(*g, loc.detail.empty() ? "explicit" : loc.detail);
+  t.provenance.location_step = ToString(loc.step);
+  return t;
+}
+
+std::shared_ptr<LiveIntensity> MakeLiveIntensity(const Config& cfg, const Location& loc,
+                                                 const std::string& cache_dir) {
+  if (cfg.live_intensity == LiveSetting::kOff) return nullptr;
+  LiveOptions o;
+  if (cfg.live_intensity == LiveSetting::kUk) {
+    o.provider = LiveProvider::kUk;
+    o.base_url = cfg.uk_intensity_url;
+    o.uk_region = cfg.uk_region;
+  } else {
+    o.provider = LiveProvider::kElectricityMaps;
+    o.base_url = cfg.electricitymaps_url;
+    o.token = cfg.electricitymaps_token;
+    // The Electricity Maps zone of the location, as the static lookup finds
+    // it (a country without a zone of its own is asked for by its ISO2).
+    o.zone = loc.zone;
+    GridLocation where = GridOf(loc);
+    if (loc.step == LocationStep::kExplicit) where = LocationOf(cfg);
+    if (o.zone.empty() && (!where.empty() || !where.cloud_region.empty())) {
+      Result<GridIntensity> g = LookupGridIntensity(where);
+      if (g.ok()) o.zone = g->dataset == GridDataset::kElectricityMaps ? g->zone : g->country_iso2;
+    }
+    if (o.zone.empty() && loc.country.size() == 2) o.zone = loc.country;
+  }
+  o.cache_dir = cache_dir;
+  o.cache_ttl = std::chrono::seconds(static_cast<long long>(cfg.live_cache_ttl_s));
+  return std::make_shared<LiveIntensity>(o);
+}
+
+std::chrono::milliseconds LivePollPeriod(const Config& cfg) {
+  return std::chrono::milliseconds(static_cast<long long>(std::max(1.0, cfg.live_cache_ttl_s) * 1000));
+}
+
+Result<IntensityChoice> ChooseIntensity(const Config& cfg, const Location& loc, const LiveSeries* live,
+                                        std::optional<IntensityTimeline> average) {
+  if (!average) {
+    Result<IntensityTimeline> at = IntensityAt(cfg, loc);
+    if (!at.ok()) return at.status();
+    average = std::move(at).value();
+  }
+  IntensityTimeline avg = std::move(*average);
+  const bool marginal_basis = cfg.intensity_basis == IntensityBasis::kMarginal;
+  if (live != nullptr) {
+    if (!marginal_basis) {
+      avg = CombineLive(std::move(avg), *live);
+    } else {
+      avg.provenance.note = "live readings are averages; not used for the marginal basis";
+    }
+  }
+  Result<IntensityTimeline> marginal = MarginalIntensityAt(cfg, loc);
+  IntensityChoice out;
+  out.location = loc;
+  if (marginal_basis) {
+    if (!marginal.ok()) return marginal.status();
+    out.chosen = std::move(marginal).value();
+    out.other = std::move(avg);
+  } else {
+    out.chosen = std::move(avg);
+    if (marginal.ok()) out.other = std::move(marginal).value();
+  }
+  return out;
+}
+
 }  // namespace wattprint
