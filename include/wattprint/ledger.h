@@ -42,9 +42,6 @@
 
 namespace wattprint {
 
-enum class Scope { kMachine, kProcess };
-const char* ToString(Scope s);  // "machine", "process"
-
 // Headroom over a ceiling for counters that update in steps (RAPL about
 // every 1 ms, NVML's energy every 20-100 ms): an interval of dt may show up
 // to dt + one update period of energy.

@@ -33,6 +33,7 @@
 #include "wattprint/activity.h"
 #include "wattprint/clock.h"
 #include "wattprint/ledger.h"
+#include "wattprint/record.h"
 #include "wattprint/source.h"
 #include "wattprint/status.h"
 
@@ -50,22 +51,6 @@ struct TrackerOptions {
   std::shared_ptr<Clock> clock;
   // false: no sampler thread; the caller drives NextPoll()/PollDue().
   bool sampler_thread = true;
-};
-
-struct TaskRecord {
-  std::string name;
-  size_t from_point = 0;
-  size_t to_point = 0;
-  SystemTime wall_begin;
-  SystemTime wall_end;
-};
-
-// An immutable copy of the ledger and task list at some instant.
-struct TrackerSnapshot {
-  std::shared_ptr<const Ledger> ledger;
-  std::vector<TaskRecord> tasks;
-  SystemTime wall_start;
-  bool running = false;
 };
 
 class Tracker {

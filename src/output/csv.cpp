@@ -15,7 +15,7 @@
 
 #include <fmt/format.h>
 
-#include "output/figures.h"
+#include "output/format.h"
 #include "wattprint/report.h"
 
 namespace wattprint {

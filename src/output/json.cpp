@@ -12,7 +12,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "output/figures.h"
+#include "output/format.h"
 #include "wattprint/report.h"
 
 namespace wattprint {
@@ -216,7 +216,7 @@ json KindsJson(const Figures& f) {
   for (const KindFigure& k : f.kinds) {
     if (k.channels == 0) continue;
     out[ToString(k.kind)] = {
-        {"method", k.method},
+        {"method", MethodName(k)},
         {"model", k.model.empty() ? json(nullptr) : json(k.model)},
         {"channels", k.channels},
         {"counted", k.counted},

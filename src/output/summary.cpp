@@ -6,7 +6,7 @@
 
 #include <fmt/format.h>
 
-#include "output/figures.h"
+#include "output/format.h"
 #include "wattprint/report.h"
 
 namespace wattprint {
@@ -83,7 +83,7 @@ void KindLines(std::string& out, const Figures& f, Scope s, const Ledger* ledger
                                    unknown_share ? std::string("process share unknown")
                                                  : EnergyText(k.Of(s)),
                                    DescribeMethod(k));
-    if (k.method == ToString(Method::kEstimated) && !unknown_share) {
+    if (k.estimated() && !unknown_share) {
       // The model's bounds: an estimate is a range, not one figure.
       const Energy lo = s == Scope::kMachine ? k.machine_low : k.process_low;
       const Energy hi = s == Scope::kMachine ? k.machine_high : k.process_high;

@@ -1,8 +1,9 @@
-// The figures every output shows, computed once from a run's ledger slice:
-// energy per device kind in both scopes, the method behind each kind, the
-// energy that feeds emissions, emissions in both scopes, mean utilisation.
-// Private to src/output; CSV, JSON and the summary all read from here so
-// they can never disagree.
+// The figures of a run, a core stage with typed numbers: computed once from
+// a run's ledger slice, they give the energy per device kind in both scopes
+// with the bounds of estimates, the method behind each kind, the energy
+// that feeds emissions, emissions in both scopes, mean utilisation. CSV,
+// JSON and the summary (src/output/) only format them, so they can never
+// disagree; the collector and the reports read the same figures.
 //
 // Platform (psys) energy covers the CPU package and more, so it is never
 // added on top of CPU energy: when the run has CPU channels, platform
@@ -15,7 +16,9 @@
 #include <string>
 #include <vector>
 
-#include "wattprint/report.h"
+#include <optional>
+
+#include "wattprint/record.h"
 
 namespace wattprint {
 
@@ -32,8 +35,12 @@ struct KindFigure {
   Energy process;           // no PUE
   // The estimate's bounds (equal to the figure for measured channels).
   Energy machine_low, machine_high, process_low, process_high;
-  std::string method;       // "measured_counter", ..., or "mixed"
+  // How the kind's figure was obtained: the channels' method, unless they
+  // differ (mixed); nullopt without channels.
+  std::optional<Method> method;
+  bool mixed = false;
   std::string model;        // for estimated channels: the model's name
+  bool estimated() const { return method == Method::kEstimated || mixed; }
   bool counted = false;     // part of the total and of emissions
   Energy Of(Scope s) const { return s == Scope::kMachine ? machine : process; }
 };
@@ -80,11 +87,5 @@ struct Figures {
 // and run.intensity. An empty or missing ledger gives all-unknown figures.
 Figures ComputeFigures(const RunResult& run, size_t from, size_t to);
 Figures ComputeFigures(const RunResult& run);  // the whole run
-
-// "2024-05-01T12:00:00" in UTC (CodeCarbon's layout); with_zone appends "Z".
-std::string FormatUtc(SystemTime t, bool with_zone);
-
-// "measured counter", "measured power", "estimated (model)", ...
-std::string DescribeMethod(const KindFigure& k);
 
 }  // namespace wattprint

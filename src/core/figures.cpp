@@ -1,9 +1,8 @@
 // Per-kind figures shared by every output (see figures.h).
-#include "output/figures.h"
+#include "wattprint/figures.h"
 
 #include <algorithm>
 #include <array>
-#include <ctime>
 
 namespace wattprint {
 namespace {
@@ -41,8 +40,8 @@ KindFigure SumKind(DeviceKind kind, const Ledger& ledger, const Totals& t, bool 
     k.machine_high += ct.machine_high;
     k.process_low += ct.process_low;
     k.process_high += ct.process_high;
-    const std::string m = ToString(infos[c].method);
-    k.method = k.method.empty() || k.method == m ? m : "mixed";
+    if (k.method && *k.method != infos[c].method) k.mixed = true;
+    if (!k.method) k.method = infos[c].method;
     if (infos[c].method == Method::kEstimated && k.model.empty()) k.model = ModelName(infos[c]);
   }
   if (!k.known) k.complete = k.process_ok = false;
@@ -152,22 +151,6 @@ Figures ComputeFigures(const RunResult& run) {
   const Ledger* ledger = run.snapshot.ledger.get();
   const size_t last = ledger == nullptr || ledger->num_points() == 0 ? 0 : ledger->num_points() - 1;
   return ComputeFigures(run, 0, last);
-}
-
-std::string FormatUtc(SystemTime t, bool with_zone) {
-  const std::time_t tt = std::chrono::system_clock::to_time_t(t);
-  std::tm tm{};
-  gmtime_r(&tt, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-  return with_zone ? std::string(buf) + "Z" : std::string(buf);
-}
-
-std::string DescribeMethod(const KindFigure& k) {
-  if (k.method == "measured_counter") return "measured counter";
-  if (k.method == "measured_power") return "measured power";
-  if (k.method == "estimated") return k.model.empty() ? "estimated" : "estimated: " + k.model;
-  return k.method;
 }
 
 }  // namespace wattprint
