@@ -32,11 +32,13 @@ struct IntensityProvenance {
   // unavailable: UK Carbon Intensity API: timed out after 5000 ms; static
   // value used". Empty when nothing to say.
   std::string note;
+  bool operator==(const IntensityProvenance&) const = default;
 };
 
 struct IntensityPoint {
   SystemTime from;  // valid from this instant until the next point
   Intensity value;
+  bool operator==(const IntensityPoint&) const = default;
 };
 
 struct IntensityTimeline {
@@ -45,6 +47,7 @@ struct IntensityTimeline {
   // The intensity valid at `t` (the first point's value before it).
   Intensity At(SystemTime t) const;
   static IntensityTimeline Constant(Intensity value, IntensityProvenance p);
+  bool operator==(const IntensityTimeline&) const = default;
 };
 
 struct EmissionsResult {

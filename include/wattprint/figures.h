@@ -83,6 +83,10 @@ struct Figures {
   Energy CountedHigh(Scope s) const;
 };
 
+// "measured_counter", "measured_power", "estimated", "mixed", or "" for a
+// kind without channels.
+std::string MethodName(const KindFigure& k);
+
 // Figures for polls [from, to] of run.snapshot.ledger, with run.meta.pue
 // and run.intensity. An empty or missing ledger gives all-unknown figures.
 Figures ComputeFigures(const RunResult& run, size_t from, size_t to);

@@ -147,6 +147,11 @@ Figures ComputeFigures(const RunResult& run, size_t from, size_t to) {
   return f;
 }
 
+std::string MethodName(const KindFigure& k) {
+  if (k.mixed) return "mixed";
+  return k.method ? ToString(*k.method) : "";
+}
+
 Figures ComputeFigures(const RunResult& run) {
   const Ledger* ledger = run.snapshot.ledger.get();
   const size_t last = ledger == nullptr || ledger->num_points() == 0 ? 0 : ledger->num_points() - 1;

@@ -14,11 +14,6 @@ std::string FormatUtc(SystemTime t, bool with_zone) {
   return with_zone ? std::string(buf) + "Z" : std::string(buf);
 }
 
-std::string MethodName(const KindFigure& k) {
-  if (k.mixed) return "mixed";
-  return k.method ? ToString(*k.method) : "";
-}
-
 std::string DescribeMethod(const KindFigure& k) {
   if (k.mixed) return "mixed";
   if (!k.method) return "";

@@ -12,10 +12,6 @@ namespace wattprint {
 // "2024-05-01T12:00:00" in UTC (CodeCarbon's layout); with_zone appends "Z".
 std::string FormatUtc(SystemTime t, bool with_zone);
 
-// "measured_counter", "measured_power", "estimated", "mixed", or "" for a
-// kind without channels: the JSON's method names.
-std::string MethodName(const KindFigure& k);
-
 // "measured counter", "measured power", "estimated: model", ...
 std::string DescribeMethod(const KindFigure& k);
 

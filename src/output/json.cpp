@@ -1,233 +1,166 @@
-// The JSON run record (schema in docs/OUTPUTS.md). Unknown values are null,
-// never 0: a channel that could not be read has null energy, a process
-// figure without a share is null.
+// The JSON run record (schema in docs/OUTPUTS.md): the typed RunRecord
+// (wattprint/run_record.h) written as JSON and read back. Unknown values are
+// null, never 0: a channel that could not be read has null energy, a
+// process figure without a share is null. Nothing is computed here.
 #include <fcntl.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <cerrno>
+#include <cmath>
 #include <cstdio>
+#include <ctime>
+#include <stdexcept>
 #include <string>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "output/format.h"
 #include "wattprint/report.h"
+#include "wattprint/run_record.h"
 
 namespace wattprint {
 namespace {
 
 using nlohmann::json;
 
-constexpr int kSchemaVersion = 1;
+// ---- Writing ---------------------------------------------------------------
 
-double Rel(SteadyTime t, SteadyTime origin) { return std::chrono::duration<double>(t - origin).count(); }
-
-json EnergyJson(Energy e) { return {{"j", e.joules()}, {"kwh", e.kwh()}}; }
-
-json StatusJson(const Status& s) {
-  if (s.ok()) return {{"ok", true}};
-  return {{"ok", false}, {"code", Status::CodeName(s.code())}, {"message", s.message()}};
+// RFC 3339 in UTC; microseconds only when the instant has a fraction, so
+// whole seconds read as CodeCarbon writes them.
+std::string Time(SystemTime t) {
+  const auto us = std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
+  long long secs = us / 1000000, frac = us % 1000000;
+  if (frac < 0) {
+    frac += 1000000;
+    --secs;
+  }
+  const std::time_t tt = static_cast<std::time_t>(secs);
+  std::tm tm{};
+  gmtime_r(&tt, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+  return frac == 0 ? fmt::format("{}Z", buf) : fmt::format("{}.{:06d}Z", buf, frac);
 }
 
-json MetadataJson(const RunResult& run) {
-  const RunMetadata& m = run.meta;
-  auto opt = [](const auto& o) { return o ? json(*o) : json(nullptr); };
+template <typename T>
+json Opt(const std::optional<T>& v) {
+  return v ? json(*v) : json(nullptr);
+}
+
+json EnergyJson(Energy e) { return {{"j", e.joules()}, {"kwh", e.kwh()}}; }
+json OptEnergy(const std::optional<Energy>& e) { return e ? EnergyJson(*e) : json(nullptr); }
+json BoundsJson(const std::optional<BoundsRecord>& b) {
+  if (!b) return nullptr;
+  return {{"low_j", b->low.joules()}, {"high_j", b->high.joules()}};
+}
+json Scoped(const ScopedEnergy& e) { return {{"machine", OptEnergy(e.machine)}, {"process", OptEnergy(e.process)}}; }
+json Scoped(const ScopedBounds& b) { return {{"machine", BoundsJson(b.machine)}, {"process", BoundsJson(b.process)}}; }
+
+json StatusJson(const StatusRecord& s) {
+  if (s.ok) return {{"ok", true}};
+  return {{"ok", false}, {"code", s.code}, {"message", s.message}};
+}
+
+json MetadataJson(const MetadataRecord& m) {
   return {{"run_id", m.run_id},
           {"project_name", m.project_name},
           {"experiment_id", m.experiment_id},
           {"experiment_name", m.experiment_name},
           {"os", m.os},
-          {"python_version", m.python_version.empty() ? json(nullptr) : json(m.python_version)},
-          {"wattprint_version", m.tool_version},
-          {"cpu_count", m.cpu_count > 0 ? json(m.cpu_count) : json(nullptr)},
-          {"cpu_model", m.cpu_model.empty() ? json(nullptr) : json(m.cpu_model)},
-          {"ram_total_bytes", m.ram_total_bytes > 0 ? json(m.ram_total_bytes) : json(nullptr)},
+          {"python_version", Opt(m.python_version)},
+          {"wattprint_version", m.wattprint_version},
+          {"cpu_count", Opt(m.cpu_count)},
+          {"cpu_model", Opt(m.cpu_model)},
+          {"ram_total_bytes", Opt(m.ram_total_bytes)},
           {"gpu_count", m.gpu_count},
-          {"gpu_model", m.gpu_model.empty() ? json(nullptr) : json(m.gpu_model)},
-          {"cloud_provider", m.cloud_provider.empty() ? json(nullptr) : json(m.cloud_provider)},
-          {"cloud_region", m.cloud_region.empty() ? json(nullptr) : json(m.cloud_region)},
+          {"gpu_model", Opt(m.gpu_model)},
+          {"cloud_provider", Opt(m.cloud_provider)},
+          {"cloud_region", Opt(m.cloud_region)},
           {"on_cloud", m.on_cloud},
-          {"longitude", opt(m.longitude)},
-          {"latitude", opt(m.latitude)},
+          {"longitude", Opt(m.longitude)},
+          {"latitude", Opt(m.latitude)},
           {"pue", m.pue},
           {"wue", m.wue},
-          {"start", FormatUtc(run.wall_start, true)}};
+          {"start", Time(m.start)}};
 }
 
-json SourcesJson(const std::vector<ProbeReport>& reports) {
+json SourcesJson(const std::vector<SourceRecord>& sources) {
   json out = json::array();
-  for (const ProbeReport& r : reports) {
-    json ids = json::array();
-    for (const ChannelInfo& c : r.channels) ids.push_back(c.id);
+  for (const SourceRecord& r : sources) {
     out.push_back({{"name", r.name},
                    {"description", r.description},
                    {"state", ToString(r.state)},
                    {"reason", r.reason},
-                   {"fix", r.fix.empty() ? json(nullptr) : json(r.fix)},
-                   {"channels", ids}});
+                   {"fix", Opt(r.fix)},
+                   {"channels", r.channels}});
   }
   return out;
 }
 
-// The model's text facts and numeric inputs in one object (numbers as
-// numbers); null when the channel has neither.
-json ModelJson(const ChannelInfo& i) {
-  if (i.model.empty() && i.model_inputs.empty()) return nullptr;
+json ModelJson(const ChannelRecord& c) {
+  if (c.model.empty() && c.model_inputs.empty()) return nullptr;
   json out = json::object();
-  for (const auto& [k, v] : i.model) out[k] = v;
-  for (const auto& [k, v] : i.model_inputs) out[k] = v;
+  for (const auto& [k, v] : c.model) out[k] = v;
+  for (const auto& [k, v] : c.model_inputs) out[k] = v;
   return out;
 }
 
-// Low and high bounds of an estimate, in J.
-json BoundsJson(Energy low, Energy high) { return {{"low_j", low.joules()}, {"high_j", high.joules()}}; }
-
-json ChannelsJson(const Ledger& ledger, const Totals& t) {
-  json out = json::array();
-  const auto& infos = ledger.channels();
-  for (size_t c = 0; c < infos.size(); ++c) {
-    const ChannelInfo& i = infos[c];
-    const ChannelTotal& ct = t.channels.at(c);
-    const bool known = ct.ok_intervals > 0;
-    out.push_back(
-        {{"id", i.id},
-         {"device_id", i.device_id},
-         {"label", i.label},
-         {"kind", ToString(i.kind)},
-         {"type", ToString(i.type)},
-         {"method", ToString(i.method)},
-         {"model", ModelJson(i)},
-         {"path", i.path.empty() ? json(nullptr) : json(i.path)},
-         {"wrap_range_j", i.wrap_range.joules() > 0 ? json(i.wrap_range.joules()) : json(nullptr)},
-         {"last_status", StatusJson(ledger.last_status().at(c))},
-         {"available", known},
-         {"ok_intervals", ct.ok_intervals},
-         {"missing_intervals", ct.missing_intervals},
-         {"wraps", ct.wraps},
-         {"resets", ct.resets},
-         {"lower_bound", known && ct.lower_bound},
-         {"power_ceiling_w", PowerCeilingOf(i).watts()},
-         {"power_ceiling_source",
-          i.power_ceiling_source.empty() ? json("default for the kind") : json(i.power_ceiling_source)},
-         {"energy",
-          {{"machine", known ? EnergyJson(ct.machine) : json(nullptr)},
-           {"process", known && ct.process_ok ? EnergyJson(ct.process) : json(nullptr)}}},
-         {"bounds",
-          {{"machine", known ? BoundsJson(ct.machine_low, ct.machine_high) : json(nullptr)},
-           {"process", known && ct.process_ok ? BoundsJson(ct.process_low, ct.process_high) : json(nullptr)}}}});
-  }
-  return out;
+json ChannelJson(const ChannelRecord& c) {
+  return {{"id", c.id},
+          {"device_id", c.device_id},
+          {"label", c.label},
+          {"kind", ToString(c.kind)},
+          {"type", ToString(c.type)},
+          {"method", ToString(c.method)},
+          {"model", ModelJson(c)},
+          {"path", Opt(c.path)},
+          {"wrap_range_j", c.wrap_range ? json(c.wrap_range->joules()) : json(nullptr)},
+          {"last_status", StatusJson(c.last_status)},
+          {"available", c.available},
+          {"ok_intervals", c.ok_intervals},
+          {"missing_intervals", c.missing_intervals},
+          {"wraps", c.wraps},
+          {"resets", c.resets},
+          {"lower_bound", c.lower_bound},
+          {"power_ceiling_w", c.power_ceiling.watts()},
+          {"power_ceiling_source", c.power_ceiling_source},
+          {"energy", Scoped(c.energy)},
+          {"bounds", Scoped(c.bounds)}};
 }
 
-json UnavailableJson(const Ledger& ledger, const Totals& t) {
-  json out = json::array();
-  for (size_t c = 0; c < ledger.channels().size(); ++c) {
-    if (t.channels.at(c).ok_intervals > 0) continue;
-    const Status& s = ledger.last_status().at(c);
-    out.push_back({{"channel", ledger.channels()[c].id},
-                   {"reason", s.ok() ? "no complete interval" : s.ToString()}});
-  }
-  return out;
+json GpuJson(const GpuRecord& g) {
+  return {{"device_id", g.device_id},
+          {"channel", g.channel},
+          {"label", g.label},
+          {"index", Opt(g.index)},
+          {"name", Opt(g.name)},
+          {"uuid", Opt(g.uuid)},
+          {"method", ToString(g.method)},
+          {"energy_source", Opt(g.energy_source)},
+          {"process_attribution", Opt(g.process_attribution)},
+          {"mig_instances", Opt(g.mig_instances)},
+          {"power_limit_w", Opt(g.power_limit_w)},
+          {"memory_total_bytes", Opt(g.memory_total_bytes)},
+          {"available", g.available},
+          {"last_status", StatusJson(g.last_status)},
+          {"machine", OptEnergy(g.energy.machine)},
+          {"process", OptEnergy(g.energy.process)},
+          {"mean_utilization", Opt(g.mean_utilization)},
+          {"peak_memory_used_bytes", Opt(g.peak_memory_used_bytes)}};
 }
 
-json DevicesJson(const Ledger& ledger, const Totals& t) {
-  json out = json::array();
-  const auto& infos = ledger.channels();
-  std::vector<std::string> seen;
-  for (size_t c = 0; c < infos.size(); ++c) {
-    if (std::find(seen.begin(), seen.end(), infos[c].device_id) != seen.end()) continue;
-    seen.push_back(infos[c].device_id);
-    Energy m, p;
-    bool known = false, process_ok = true;
-    for (size_t d = c; d < infos.size(); ++d) {
-      if (infos[d].device_id != infos[c].device_id) continue;
-      const ChannelTotal& ct = t.channels.at(d);
-      known = known || ct.ok_intervals > 0;
-      process_ok = process_ok && ct.process_ok;
-      m += ct.machine;
-      p += ct.process;
-    }
-    out.push_back({{"device_id", infos[c].device_id},
-                   {"kind", ToString(infos[c].kind)},
-                   {"machine", known ? EnergyJson(m) : json(nullptr)},
-                   {"process", known && process_ok ? EnergyJson(p) : json(nullptr)}});
-  }
-  return out;
-}
-
-// A text fact of the channel (ChannelInfo::model), or null.
-json Fact(const ChannelInfo& i, const char* key) {
-  auto it = i.model.find(key);
-  if (it == i.model.end() || it->second.empty()) return nullptr;
-  return it->second;
-}
-
-// A numeric input of the channel (ChannelInfo::model_inputs), or null.
-json Number(const ChannelInfo& i, const char* key) {
-  auto it = i.model_inputs.find(key);
-  return it == i.model_inputs.end() ? json(nullptr) : json(it->second);
-}
-
-// One entry per GPU channel: what it is, how it was measured (and why,
-// for a power fallback), its energy in both scopes, utilisation and memory.
-json GpusJson(const Ledger& ledger, const Totals& t) {
-  json out = json::array();
-  const auto& infos = ledger.channels();
-  for (size_t c = 0; c < infos.size(); ++c) {
-    const ChannelInfo& i = infos[c];
-    if (i.kind != DeviceKind::kGpu) continue;
-    const ChannelTotal& ct = t.channels.at(c);
-    const bool known = ct.ok_intervals > 0;
-    out.push_back(
-        {{"device_id", i.device_id},
-         {"channel", i.id},
-         {"label", i.label},
-         {"index", Number(i, "index")},
-         {"name", Fact(i, "name")},
-         {"uuid", Fact(i, "uuid")},
-         {"method", ToString(i.method)},
-         {"energy_source", Fact(i, "energy")},
-         {"process_attribution", Fact(i, "process_attribution")},
-         {"mig_instances", Fact(i, "mig_instances")},
-         {"power_limit_w", Number(i, "power_limit_w")},
-         {"memory_total_bytes", Number(i, "memory_total_bytes")},
-         {"available", known},
-         {"last_status", StatusJson(ledger.last_status().at(c))},
-         {"machine", known ? EnergyJson(ct.machine) : json(nullptr)},
-         {"process", known && ct.process_ok ? EnergyJson(ct.process) : json(nullptr)},
-         {"mean_utilization", ct.mean_utilization >= 0 ? json(ct.mean_utilization) : json(nullptr)},
-         {"peak_memory_used_bytes",
-          ct.peak_memory_used_bytes >= 0 ? json(ct.peak_memory_used_bytes) : json(nullptr)}});
-  }
-  return out;
-}
-
-json KindsJson(const Figures& f) {
+json KindsJson(const std::map<std::string, KindRecord>& kinds) {
   json out = json::object();
-  if (f.no_gpu) {
-    // Measured: no source found a GPU, and none saw one it could not read.
-    out["gpu"] = {{"method", "none"},     {"model", "no GPU on this machine"},
-                  {"channels", 0},        {"counted", false},
-                  {"complete", true},     {"lower_bound", false},
-                  {"machine", EnergyJson(Energy())}, {"process", EnergyJson(Energy())}};
-  }
-  for (const KindFigure& k : f.kinds) {
-    if (k.channels == 0) continue;
-    out[ToString(k.kind)] = {
-        {"method", MethodName(k)},
-        {"model", k.model.empty() ? json(nullptr) : json(k.model)},
-        {"channels", k.channels},
-        {"counted", k.counted},
-        {"complete", k.complete},
-        {"lower_bound", k.lower_bound},
-        {"machine", k.known ? EnergyJson(k.machine) : json(nullptr)},
-        {"process", k.known && k.process_ok ? EnergyJson(k.process) : json(nullptr)},
-        // An estimate's range (the model's bounds); equal to the figure when measured.
-        {"bounds",
-         {{"machine", k.known ? BoundsJson(k.machine_low, k.machine_high) : json(nullptr)},
-          {"process", k.known && k.process_ok ? BoundsJson(k.process_low, k.process_high) : json(nullptr)}}}};
+  for (const auto& [name, k] : kinds) {
+    out[name] = {{"method", k.method},
+                 {"model", Opt(k.model)},
+                 {"channels", k.channels},
+                 {"counted", k.counted},
+                 {"complete", k.complete},
+                 {"lower_bound", k.lower_bound},
+                 {"machine", OptEnergy(k.energy.machine)},
+                 {"process", OptEnergy(k.energy.process)},
+                 {"bounds", Scoped(k.bounds)}};
   }
   return out;
 }
@@ -235,9 +168,7 @@ json KindsJson(const Figures& f) {
 json IntensityJson(const IntensityTimeline& tl) {
   const IntensityProvenance& p = tl.provenance;
   json points = json::array();
-  for (const IntensityPoint& pt : tl.points) {
-    points.push_back({{"from", FormatUtc(pt.from, true)}, {"g_per_kwh", pt.value.g_per_kwh()}});
-  }
+  for (const IntensityPoint& pt : tl.points) points.push_back({{"from", Time(pt.from)}, {"g_per_kwh", pt.value.g_per_kwh()}});
   auto str = [](const std::string& s) { return s.empty() ? json(nullptr) : json(s); };
   return {{"g_per_kwh", tl.points.empty() ? json(nullptr) : json(tl.points[0].value.g_per_kwh())},
           {"zone", str(p.zone)},
@@ -254,180 +185,541 @@ json IntensityJson(const IntensityTimeline& tl) {
           {"points", points}};
 }
 
-// Energy (PUE applied) and emissions of both scopes; process is null when
-// some counted device kind has no process share.
-json EmissionsJson(const Figures& f, Scope chosen) {
-  auto scope = [](const ScopeEmissions& e) {
-    return json{{"kg", e.co2e.kg()},
-                {"g", e.co2e.grams()},
-                {"energy", EnergyJson(e.energy)},
-                {"bounds", {{"kg_low", e.co2e_low.kg()}, {"kg_high", e.co2e_high.kg()}}}};
-  };
-  const json machine = scope(f.machine);
-  json process = f.process_known ? scope(f.process) : json(nullptr);
-  const bool chosen_known = chosen == Scope::kMachine || f.process_known;
-  json out = {{"scope", ToString(chosen)},
-              {"kg", chosen_known ? json(f.In(chosen).co2e.kg()) : json(nullptr)},
-              {"machine", machine},
-              {"process", process},
-              {"partial", false},
-              {"left_out", json::array()}};
-  // Process scope with a kind whose share is unknown: what the known kinds
-  // emitted (as emissions.csv writes it), flagged, with the kinds left out.
-  if (!f.process_known) {
-    json left = json::array();
-    for (DeviceKind k : f.process_unknown) left.push_back(ToString(k));
-    json partial = scope(f.process);
-    partial["partial"] = true;
-    partial["left_out"] = left;
-    out["process_partial"] = partial;
-    if (chosen == Scope::kProcess) {
-      out["partial"] = true;
-      out["left_out"] = left;
-    }
+json ScopeEmissionsJson(const ScopeEmissionsRecord& e) {
+  return {{"kg", e.co2e.kg()},
+          {"g", e.co2e.grams()},
+          {"energy", EnergyJson(e.energy)},
+          {"bounds", {{"kg_low", e.low.kg()}, {"kg_high", e.high.kg()}, {"g_low", e.low.grams()},
+                      {"g_high", e.high.grams()}}}};
+}
+
+json EmissionsJson(const EmissionsRecord& e) {
+  json out = {{"scope", ToString(e.scope)},
+              {"kg", e.chosen ? json(e.chosen->kg()) : json(nullptr)},
+              {"machine", ScopeEmissionsJson(e.machine)},
+              {"process", e.process ? ScopeEmissionsJson(*e.process) : json(nullptr)},
+              {"partial", e.partial},
+              {"left_out", e.left_out}};
+  if (e.process_partial) {
+    json p = ScopeEmissionsJson(*e.process_partial);
+    p["partial"] = true;
+    p["left_out"] = e.process_left_out;
+    out["process_partial"] = p;
   }
   return out;
 }
 
-// Emissions of the chosen scope under the average and the marginal basis;
-// null for a basis whose intensity is not known. The chosen basis is the
-// one in "emissions"; the other is recomputed over the same intervals.
-json BasisJson(const RunResult& run, const Figures& f) {
-  const bool chosen_known = run.scope == Scope::kMachine || f.process_known;
-  json out = {{"chosen", run.intensity.provenance.basis}, {"average", nullptr}, {"marginal", nullptr}};
-  auto entry = [](Co2e c, const IntensityTimeline& tl) {
-    return json{{"kg", c.kg()}, {"source", tl.provenance.source},
-                {"g_per_kwh", tl.points.empty() ? json(nullptr) : json(tl.points[0].value.g_per_kwh())}};
+json BasisJson(const BasisRecord& b) {
+  auto entry = [](const std::optional<BasisEntryRecord>& e) -> json {
+    if (!e) return nullptr;
+    return {{"kg", e->co2e.kg()}, {"g", e->co2e.grams()}, {"source", e->source}, {"g_per_kwh", Opt(e->g_per_kwh)}};
   };
-  if (chosen_known) out[run.intensity.provenance.basis] = entry(f.In(run.scope).co2e, run.intensity);
-  const Ledger* ledger = run.snapshot.ledger.get();
-  if (run.other_intensity && ledger != nullptr && chosen_known &&
-      run.other_intensity->provenance.basis != run.intensity.provenance.basis) {
-    const size_t to = ledger->num_points() == 0 ? 0 : ledger->num_points() - 1;
-    const EmissionsResult other = ComputeEmissions(*ledger, 0, to, run.scope, *run.other_intensity, run.meta.pue);
-    out[run.other_intensity->provenance.basis] = entry(other.total, *run.other_intensity);
-  }
-  return out;
+  return {{"chosen", b.chosen}, {"average", entry(b.average)}, {"marginal", entry(b.marginal)}};
 }
 
-json EnergyTotalsJson(const Figures& f) {
-  return {{"machine", EnergyJson(f.CountedEnergy(Scope::kMachine))},
-          {"process", f.process_known ? EnergyJson(f.CountedEnergy(Scope::kProcess)) : json(nullptr)},
-          {"platform_as_cpu", f.platform_as_cpu}};
+json TotalsJson(const EnergyTotalsRecord& e) {
+  return {{"machine", EnergyJson(e.machine)}, {"process", OptEnergy(e.process)}, {"platform_as_cpu", e.platform_as_cpu}};
 }
 
-json TasksJson(const RunResult& run) {
+json TasksJson(const std::vector<TaskFiguresRecord>& tasks) {
   json out = json::array();
-  for (const TaskRecord& t : run.snapshot.tasks) {
-    const Figures f = ComputeFigures(run, t.from_point, t.to_point);
+  for (const TaskFiguresRecord& t : tasks) {
     out.push_back({{"name", t.name},
                    {"from_point", t.from_point},
                    {"to_point", t.to_point},
-                   {"start", FormatUtc(t.wall_begin, true)},
-                   {"end", FormatUtc(t.wall_end, true)},
-                   {"duration_s", f.duration.count()},
-                   {"kinds", KindsJson(f)},
-                   {"energy", EnergyTotalsJson(f)},
-                   {"emissions", EmissionsJson(f, run.scope)}});
+                   {"start", Time(t.start)},
+                   {"end", Time(t.end)},
+                   {"duration_s", t.duration_s},
+                   {"kinds", KindsJson(t.kinds)},
+                   {"energy", TotalsJson(t.energy)},
+                   {"emissions", EmissionsJson(t.emissions)}});
   }
   return out;
 }
 
-json EventsJson(const Ledger& ledger) {
+json EventsJson(const std::vector<EventRecord>& events) {
   json out = json::array();
-  for (const LedgerEvent& e : ledger.events()) {
-    const bool in_range = e.point < ledger.num_points();
-    out.push_back({{"channel", e.channel < ledger.channels().size()
-                                   ? json(ledger.channels()[e.channel].id)
-                                   : json(nullptr)},
+  for (const EventRecord& e : events) {
+    out.push_back({{"channel", Opt(e.channel)},
                    {"point", e.point},
-                   {"t_s", in_range ? json(Rel(ledger.point_time(e.point), ledger.point_time(0)))
-                                    : json(nullptr)},
+                   {"t_s", Opt(e.t_s)},
                    {"kind", ToString(e.kind)},
                    {"what", e.what}});
   }
   return out;
 }
 
-// Interval carries no validity flag for its procfs shares; a share is known
-// when a channel of the matching kind received it in this interval.
-bool ShareKnown(const Ledger& ledger, const Interval& iv, bool ram) {
-  for (size_t c = 0; c < iv.channels.size() && c < ledger.channels().size(); ++c) {
-    const DeviceKind k = ledger.channels()[c].kind;
-    const bool match = ram ? k == DeviceKind::kDram : (k == DeviceKind::kCpu || k == DeviceKind::kPlatform);
-    if (match && iv.channels[c].ok && iv.channels[c].share_ok) return true;
-  }
-  return false;
-}
-
-json SamplesJson(const Ledger& ledger) {
+json SamplesJson(const std::vector<SampleRecord>& samples) {
   json out = json::array();
-  if (ledger.num_points() == 0) return out;
-  const SteadyTime origin = ledger.point_time(0);
-  for (const Interval& iv : ledger.intervals()) {
+  for (const SampleRecord& s : samples) {
     json machine = json::array(), process = json::array();
-    for (const ChannelDelta& d : iv.channels) {
-      machine.push_back(d.ok ? json(d.machine.joules()) : json(nullptr));
-      process.push_back(d.ok && d.share_ok ? json(d.process.joules()) : json(nullptr));
-    }
-    auto act = [&](double v) { return iv.activity_ok ? json(v) : json(nullptr); };
-    out.push_back({{"t_start_s", Rel(iv.begin, origin)},
-                   {"t_end_s", Rel(iv.end, origin)},
+    for (const auto& v : s.machine_j) machine.push_back(Opt(v));
+    for (const auto& v : s.process_j) process.push_back(Opt(v));
+    out.push_back({{"t_start_s", s.t_start_s},
+                   {"t_end_s", s.t_end_s},
                    {"machine_j", machine},
                    {"process_j", process},
-                   {"cpu_share", ShareKnown(ledger, iv, false) ? json(iv.cpu_share) : json(nullptr)},
-                   {"ram_share", ShareKnown(ledger, iv, true) ? json(iv.ram_share) : json(nullptr)},
-                   {"cpu_utilization", act(iv.cpu_utilization)},
-                   {"ram_utilization", act(iv.ram_utilization)}});
+                   {"cpu_share", Opt(s.cpu_share)},
+                   {"ram_share", Opt(s.ram_share)},
+                   {"cpu_utilization", Opt(s.cpu_utilization)},
+                   {"ram_utilization", Opt(s.ram_utilization)}});
   }
   return out;
 }
 
+template <typename T, typename F>
+json Array(const std::vector<T>& v, F f) {
+  json out = json::array();
+  for (const T& x : v) out.push_back(f(x));
+  return out;
+}
+
+// ---- Reading ---------------------------------------------------------------
+//
+// Each reader takes the JSON value and its path ("channels[2].energy"), and
+// throws Bad with that path; RunRecordFromJson turns it into Corrupt.
+
+struct Bad : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+const json& Field(const json& o, const char* key, const std::string& path) {
+  if (!o.is_object()) throw Bad(path + ": expected an object");
+  auto it = o.find(key);
+  if (it == o.end()) throw Bad(path + "." + key + ": missing");
+  return *it;
+}
+
+template <typename T>
+T As(const json& v, const std::string& path) {
+  try {
+    return v.get<T>();
+  } catch (const json::exception&) {
+    throw Bad(path + ": wrong type (" + v.type_name() + ")");
+  }
+}
+
+template <typename T>
+T Get(const json& o, const char* key, const std::string& path) {
+  return As<T>(Field(o, key, path), path + "." + key);
+}
+
+template <typename T>
+std::optional<T> GetOpt(const json& o, const char* key, const std::string& path) {
+  const json& v = Field(o, key, path);
+  if (v.is_null()) return std::nullopt;
+  return As<T>(v, path + "." + key);
+}
+
+std::string GetStrOrEmpty(const json& o, const char* key, const std::string& path) {
+  return GetOpt<std::string>(o, key, path).value_or("");
+}
+
+template <typename E, size_t N>
+E Enum(const json& o, const char* key, const std::string& path, const E (&values)[N]) {
+  const std::string s = Get<std::string>(o, key, path);
+  for (E e : values) {
+    if (s == ToString(e)) return e;
+  }
+  throw Bad(path + "." + key + ": unknown value '" + s + "'");
+}
+
+constexpr DeviceKind kKinds[] = {DeviceKind::kCpu, DeviceKind::kDram, DeviceKind::kGpu, DeviceKind::kPlatform};
+constexpr ChannelType kTypes[] = {ChannelType::kEnergyCounter, ChannelType::kPower};
+constexpr Method kMethods[] = {Method::kMeasuredCounter, Method::kMeasuredPower, Method::kEstimated};
+constexpr Scope kScopes[] = {Scope::kMachine, Scope::kProcess};
+constexpr ProbeState kStates[] = {ProbeState::kFound, ProbeState::kAbsent, ProbeState::kDenied};
+constexpr LedgerEventKind kEventKinds[] = {
+    LedgerEventKind::kWrap,        LedgerEventKind::kReset,          LedgerEventKind::kJump,
+    LedgerEventKind::kNegativePower, LedgerEventKind::kUnavailable, LedgerEventKind::kAvailableAgain,
+    LedgerEventKind::kLongGap,     LedgerEventKind::kSuspend,        LedgerEventKind::kStall};
+
+SystemTime ParseTime(const std::string& s, const std::string& path) {
+  std::tm tm{};
+  int consumed = 0;
+  if (std::sscanf(s.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
+                  &tm.tm_min, &tm.tm_sec, &consumed) != 6) {
+    throw Bad(path + ": '" + s + "' is not an RFC 3339 UTC time");
+  }
+  tm.tm_year -= 1900;
+  tm.tm_mon -= 1;
+  long long us = 0;
+  size_t at = static_cast<size_t>(consumed);
+  if (at < s.size() && s[at] == '.') {
+    size_t digits = 0;
+    for (++at; at < s.size() && s[at] >= '0' && s[at] <= '9'; ++at, ++digits) {
+      if (digits < 6) us = us * 10 + (s[at] - '0');
+    }
+    for (; digits < 6; ++digits) us *= 10;
+  }
+  if (at + 1 != s.size() || s[at] != 'Z') throw Bad(path + ": '" + s + "' is not an RFC 3339 UTC time");
+  const auto secs = std::chrono::seconds(timegm(&tm));
+  return SystemTime(std::chrono::duration_cast<SystemTime::duration>(secs + std::chrono::microseconds(us)));
+}
+
+SystemTime GetTime(const json& o, const char* key, const std::string& path) {
+  return ParseTime(Get<std::string>(o, key, path), path + "." + key);
+}
+
+Energy EnergyOf(const json& v, const std::string& path) { return Energy::Joules(Get<double>(v, "j", path)); }
+
+std::optional<Energy> OptEnergyOf(const json& o, const char* key, const std::string& path) {
+  const json& v = Field(o, key, path);
+  if (v.is_null()) return std::nullopt;
+  return EnergyOf(v, path + "." + key);
+}
+
+ScopedEnergy ScopedOf(const json& o, const std::string& path) {
+  return {OptEnergyOf(o, "machine", path), OptEnergyOf(o, "process", path)};
+}
+
+std::optional<BoundsRecord> OptBoundsOf(const json& o, const char* key, const std::string& path) {
+  const json& v = Field(o, key, path);
+  if (v.is_null()) return std::nullopt;
+  const std::string p = path + "." + key;
+  return BoundsRecord{Energy::Joules(Get<double>(v, "low_j", p)), Energy::Joules(Get<double>(v, "high_j", p))};
+}
+
+ScopedBounds ScopedBoundsOf(const json& o, const std::string& path) {
+  return {OptBoundsOf(o, "machine", path), OptBoundsOf(o, "process", path)};
+}
+
+StatusRecord StatusOf(const json& v, const std::string& path) {
+  StatusRecord s;
+  s.ok = Get<bool>(v, "ok", path);
+  if (!s.ok) {
+    s.code = Get<std::string>(v, "code", path);
+    s.message = Get<std::string>(v, "message", path);
+  }
+  return s;
+}
+
+std::string At(const std::string& path, size_t i) { return fmt::format("{}[{}]", path, i); }
+
+template <typename T, typename F>
+std::vector<T> ArrayOf(const json& o, const char* key, const std::string& path, F f) {
+  const json& v = Field(o, key, path);
+  if (!v.is_array()) throw Bad(path + "." + key + ": expected an array");
+  std::vector<T> out;
+  for (size_t i = 0; i < v.size(); ++i) out.push_back(f(v[i], At(path + "." + key, i)));
+  return out;
+}
+
+MetadataRecord MetadataOf(const json& v, const std::string& p) {
+  MetadataRecord m;
+  m.run_id = Get<std::string>(v, "run_id", p);
+  m.project_name = Get<std::string>(v, "project_name", p);
+  m.experiment_id = Get<std::string>(v, "experiment_id", p);
+  m.experiment_name = Get<std::string>(v, "experiment_name", p);
+  m.os = Get<std::string>(v, "os", p);
+  m.python_version = GetOpt<std::string>(v, "python_version", p);
+  m.wattprint_version = Get<std::string>(v, "wattprint_version", p);
+  m.cpu_count = GetOpt<int>(v, "cpu_count", p);
+  m.cpu_model = GetOpt<std::string>(v, "cpu_model", p);
+  m.ram_total_bytes = GetOpt<unsigned long long>(v, "ram_total_bytes", p);
+  m.gpu_count = Get<int>(v, "gpu_count", p);
+  m.gpu_model = GetOpt<std::string>(v, "gpu_model", p);
+  m.cloud_provider = GetOpt<std::string>(v, "cloud_provider", p);
+  m.cloud_region = GetOpt<std::string>(v, "cloud_region", p);
+  m.on_cloud = Get<bool>(v, "on_cloud", p);
+  m.longitude = GetOpt<double>(v, "longitude", p);
+  m.latitude = GetOpt<double>(v, "latitude", p);
+  m.pue = Get<double>(v, "pue", p);
+  m.wue = Get<double>(v, "wue", p);
+  m.start = GetTime(v, "start", p);
+  return m;
+}
+
+SourceRecord SourceOf(const json& v, const std::string& p) {
+  return {Get<std::string>(v, "name", p),     Get<std::string>(v, "description", p),
+          Enum(v, "state", p, kStates),       Get<std::string>(v, "reason", p),
+          GetOpt<std::string>(v, "fix", p),   Get<std::vector<std::string>>(v, "channels", p)};
+}
+
+void ModelOf(const json& v, const std::string& p, ChannelRecord* c) {
+  if (v.is_null()) return;
+  if (!v.is_object()) throw Bad(p + ": expected an object or null");
+  for (const auto& [k, x] : v.items()) {
+    if (x.is_string()) {
+      c->model[k] = x.get<std::string>();
+    } else if (x.is_number()) {
+      c->model_inputs[k] = x.get<double>();
+    } else {
+      throw Bad(p + "." + k + ": expected a string or a number");
+    }
+  }
+}
+
+ChannelRecord ChannelOf(const json& v, const std::string& p) {
+  ChannelRecord c;
+  c.id = Get<std::string>(v, "id", p);
+  c.device_id = Get<std::string>(v, "device_id", p);
+  c.label = Get<std::string>(v, "label", p);
+  c.kind = Enum(v, "kind", p, kKinds);
+  c.type = Enum(v, "type", p, kTypes);
+  c.method = Enum(v, "method", p, kMethods);
+  ModelOf(Field(v, "model", p), p + ".model", &c);
+  c.path = GetOpt<std::string>(v, "path", p);
+  if (auto w = GetOpt<double>(v, "wrap_range_j", p)) c.wrap_range = Energy::Joules(*w);
+  c.last_status = StatusOf(Field(v, "last_status", p), p + ".last_status");
+  c.available = Get<bool>(v, "available", p);
+  c.ok_intervals = Get<int>(v, "ok_intervals", p);
+  c.missing_intervals = Get<int>(v, "missing_intervals", p);
+  c.wraps = Get<int>(v, "wraps", p);
+  c.resets = Get<int>(v, "resets", p);
+  c.lower_bound = Get<bool>(v, "lower_bound", p);
+  c.power_ceiling = Power::Watts(Get<double>(v, "power_ceiling_w", p));
+  c.power_ceiling_source = Get<std::string>(v, "power_ceiling_source", p);
+  c.energy = ScopedOf(Field(v, "energy", p), p + ".energy");
+  c.bounds = ScopedBoundsOf(Field(v, "bounds", p), p + ".bounds");
+  return c;
+}
+
+GpuRecord GpuOf(const json& v, const std::string& p) {
+  GpuRecord g;
+  g.device_id = Get<std::string>(v, "device_id", p);
+  g.channel = Get<std::string>(v, "channel", p);
+  g.label = Get<std::string>(v, "label", p);
+  g.index = GetOpt<double>(v, "index", p);
+  g.name = GetOpt<std::string>(v, "name", p);
+  g.uuid = GetOpt<std::string>(v, "uuid", p);
+  g.method = Enum(v, "method", p, kMethods);
+  g.energy_source = GetOpt<std::string>(v, "energy_source", p);
+  g.process_attribution = GetOpt<std::string>(v, "process_attribution", p);
+  g.mig_instances = GetOpt<std::string>(v, "mig_instances", p);
+  g.power_limit_w = GetOpt<double>(v, "power_limit_w", p);
+  g.memory_total_bytes = GetOpt<double>(v, "memory_total_bytes", p);
+  g.available = Get<bool>(v, "available", p);
+  g.last_status = StatusOf(Field(v, "last_status", p), p + ".last_status");
+  g.energy = ScopedOf(v, p);
+  g.mean_utilization = GetOpt<double>(v, "mean_utilization", p);
+  g.peak_memory_used_bytes = GetOpt<double>(v, "peak_memory_used_bytes", p);
+  return g;
+}
+
+std::map<std::string, KindRecord> KindsOf(const json& v, const std::string& p) {
+  if (!v.is_object()) throw Bad(p + ": expected an object");
+  std::map<std::string, KindRecord> out;
+  for (const auto& [name, k] : v.items()) {
+    const std::string q = p + "." + name;
+    KindRecord r;
+    r.method = Get<std::string>(k, "method", q);
+    r.model = GetOpt<std::string>(k, "model", q);
+    r.channels = Get<int>(k, "channels", q);
+    r.counted = Get<bool>(k, "counted", q);
+    r.complete = Get<bool>(k, "complete", q);
+    r.lower_bound = Get<bool>(k, "lower_bound", q);
+    r.energy = ScopedOf(k, q);
+    r.bounds = ScopedBoundsOf(Field(k, "bounds", q), q + ".bounds");
+    out[name] = r;
+  }
+  return out;
+}
+
+IntensityTimeline IntensityOf(const json& v, const std::string& p) {
+  IntensityTimeline t;
+  IntensityProvenance& pr = t.provenance;
+  pr.zone = GetStrOrEmpty(v, "zone", p);
+  pr.country_iso3 = GetStrOrEmpty(v, "country_iso3", p);
+  pr.country_name = GetStrOrEmpty(v, "country_name", p);
+  pr.region = GetStrOrEmpty(v, "region", p);
+  pr.source = Get<std::string>(v, "source", p);
+  pr.year = GetOpt<int>(v, "year", p).value_or(0);
+  pr.basis = Get<std::string>(v, "basis", p);
+  pr.resolution = Get<std::string>(v, "resolution", p);
+  pr.location_step = GetStrOrEmpty(v, "location_step", p);
+  pr.note = GetStrOrEmpty(v, "note", p);
+  pr.is_default = Get<bool>(v, "is_default", p);
+  t.points = ArrayOf<IntensityPoint>(v, "points", p, [](const json& x, const std::string& q) {
+    return IntensityPoint{GetTime(x, "from", q), Intensity::GramsPerKwh(Get<double>(x, "g_per_kwh", q))};
+  });
+  return t;
+}
+
+ScopeEmissionsRecord ScopeEmissionsOf(const json& v, const std::string& p) {
+  const json& b = Field(v, "bounds", p);
+  // Masses are read in grams, the unit they are kept in, so nothing is
+  // lost to a kg round trip.
+  return {Co2e::Grams(Get<double>(v, "g", p)), EnergyOf(Field(v, "energy", p), p + ".energy"),
+          Co2e::Grams(Get<double>(b, "g_low", p + ".bounds")), Co2e::Grams(Get<double>(b, "g_high", p + ".bounds"))};
+}
+
+EmissionsRecord EmissionsOf(const json& v, const std::string& p) {
+  EmissionsRecord e;
+  e.scope = Enum(v, "scope", p, kScopes);
+  e.machine = ScopeEmissionsOf(Field(v, "machine", p), p + ".machine");
+  const json& proc = Field(v, "process", p);
+  if (!proc.is_null()) e.process = ScopeEmissionsOf(proc, p + ".process");
+  // "kg" is the chosen scope's figure, kept in grams in that scope.
+  if (!Field(v, "kg", p).is_null()) {
+    if (e.scope == Scope::kMachine) e.chosen = e.machine.co2e;
+    if (e.scope == Scope::kProcess && e.process) e.chosen = e.process->co2e;
+    if (!e.chosen) throw Bad(p + ".kg: set, but the process scope it names is null");
+  }
+  e.partial = Get<bool>(v, "partial", p);
+  e.left_out = Get<std::vector<std::string>>(v, "left_out", p);
+  if (v.contains("process_partial")) {
+    const json& pp = v["process_partial"];
+    e.process_partial = ScopeEmissionsOf(pp, p + ".process_partial");
+    e.process_left_out = Get<std::vector<std::string>>(pp, "left_out", p + ".process_partial");
+  }
+  return e;
+}
+
+BasisRecord BasisOf(const json& v, const std::string& p) {
+  auto entry = [&](const char* key) -> std::optional<BasisEntryRecord> {
+    const json& e = Field(v, key, p);
+    if (e.is_null()) return std::nullopt;
+    const std::string q = p + "." + key;
+    return BasisEntryRecord{Co2e::Grams(Get<double>(e, "g", q)), Get<std::string>(e, "source", q),
+                            GetOpt<double>(e, "g_per_kwh", q)};
+  };
+  return {Get<std::string>(v, "chosen", p), entry("average"), entry("marginal")};
+}
+
+EnergyTotalsRecord TotalsOf(const json& v, const std::string& p) {
+  return {EnergyOf(Field(v, "machine", p), p + ".machine"), OptEnergyOf(v, "process", p),
+          Get<bool>(v, "platform_as_cpu", p)};
+}
+
+TaskFiguresRecord TaskOf(const json& v, const std::string& p) {
+  return {Get<std::string>(v, "name", p),
+          Get<size_t>(v, "from_point", p),
+          Get<size_t>(v, "to_point", p),
+          GetTime(v, "start", p),
+          GetTime(v, "end", p),
+          Get<double>(v, "duration_s", p),
+          KindsOf(Field(v, "kinds", p), p + ".kinds"),
+          TotalsOf(Field(v, "energy", p), p + ".energy"),
+          EmissionsOf(Field(v, "emissions", p), p + ".emissions")};
+}
+
+EventRecord EventOf(const json& v, const std::string& p) {
+  return {GetOpt<std::string>(v, "channel", p), Get<size_t>(v, "point", p), GetOpt<double>(v, "t_s", p),
+          Enum(v, "kind", p, kEventKinds), Get<std::string>(v, "what", p)};
+}
+
+// An array of numbers or nulls.
+std::vector<std::optional<double>> OptNumbers(const json& o, const char* key, const std::string& path) {
+  return ArrayOf<std::optional<double>>(o, key, path, [](const json& x, const std::string& q) {
+    return x.is_null() ? std::nullopt : std::optional<double>(As<double>(x, q));
+  });
+}
+
+SampleRecord SampleOf(const json& v, const std::string& p) {
+  SampleRecord s;
+  s.t_start_s = Get<double>(v, "t_start_s", p);
+  s.t_end_s = Get<double>(v, "t_end_s", p);
+  s.machine_j = OptNumbers(v, "machine_j", p);
+  s.process_j = OptNumbers(v, "process_j", p);
+  s.cpu_share = GetOpt<double>(v, "cpu_share", p);
+  s.ram_share = GetOpt<double>(v, "ram_share", p);
+  s.cpu_utilization = GetOpt<double>(v, "cpu_utilization", p);
+  s.ram_utilization = GetOpt<double>(v, "ram_utilization", p);
+  return s;
+}
+
+RunRecord RecordOf(const json& j) {
+  RunRecord r;
+  const std::string p = "record";
+  r.schema_version = Get<int>(j, "schema_version", p);
+  if (r.schema_version > kRunRecordSchemaVersion) {
+    throw Bad(fmt::format("record.schema_version: {} is newer than this wattprint's {}", r.schema_version,
+                          kRunRecordSchemaVersion));
+  }
+  r.metadata = MetadataOf(Field(j, "metadata", p), p + ".metadata");
+  r.command = Get<std::vector<std::string>>(j, "command", p);
+  r.exit_code = GetOpt<int>(j, "exit_code", p);
+  r.signal = GetOpt<int>(j, "signal", p);
+  r.scope = Enum(j, "scope", p, kScopes);
+  r.pue = Get<double>(j, "pue", p);
+  r.duration_s = Get<double>(j, "duration_s", p);
+  r.sources = ArrayOf<SourceRecord>(j, "sources", p, SourceOf);
+  r.intensity = IntensityOf(Field(j, "intensity", p), p + ".intensity");
+  r.tasks = ArrayOf<TaskFiguresRecord>(j, "tasks", p, TaskOf);
+  r.channels = ArrayOf<ChannelRecord>(j, "channels", p, ChannelOf);
+  r.unavailable = ArrayOf<UnavailableRecord>(j, "unavailable", p, [](const json& v, const std::string& q) {
+    return UnavailableRecord{Get<std::string>(v, "channel", q), Get<std::string>(v, "reason", q)};
+  });
+  r.devices = ArrayOf<DeviceRecord>(j, "devices", p, [](const json& v, const std::string& q) {
+    return DeviceRecord{Get<std::string>(v, "device_id", q), Enum(v, "kind", q, kKinds), ScopedOf(v, q)};
+  });
+  r.gpus = ArrayOf<GpuRecord>(j, "gpus", p, GpuOf);
+  r.events = ArrayOf<EventRecord>(j, "events", p, EventOf);
+  r.samples = ArrayOf<SampleRecord>(j, "samples", p, SampleOf);
+  r.kinds = KindsOf(Field(j, "kinds", p), p + ".kinds");
+  r.energy = TotalsOf(Field(j, "energy", p), p + ".energy");
+  r.emissions = EmissionsOf(Field(j, "emissions", p), p + ".emissions");
+  r.emissions_by_basis = BasisOf(Field(j, "emissions_by_basis", p), p + ".emissions_by_basis");
+  const json& u = Field(j, "utilization", p);
+  r.utilization = {GetOpt<double>(u, "cpu_mean", p + ".utilization"), GetOpt<double>(u, "ram_mean", p + ".utilization"),
+                   GetOpt<double>(u, "gpu_mean", p + ".utilization"),
+                   Get<unsigned long long>(u, "peak_tree_rss_bytes", p + ".utilization")};
+  if (j.contains("process_tree")) {
+    r.tree_cpu_time_source = Get<std::string>(j["process_tree"], "cpu_time_source", p + ".process_tree");
+  }
+  if (j.contains("overhead")) {
+    const json& o = j["overhead"];
+    const std::string q = p + ".overhead";
+    r.overhead = OverheadRecord{Get<double>(o, "cpu_s", q), Get<long>(o, "peak_rss_kib", q),
+                                Get<std::string>(o, "method", q)};
+  }
+  return r;
+}
+
 }  // namespace
 
-nlohmann::json RunToJson(const RunResult& run) {
-  const Figures f = ComputeFigures(run);
-  json j = {{"schema_version", kSchemaVersion},
-            {"metadata", MetadataJson(run)},
-            {"command", run.meta.command},
-            {"exit_code", run.meta.exit_code ? json(*run.meta.exit_code) : json(nullptr)},
-            {"signal", run.meta.signal ? json(*run.meta.signal) : json(nullptr)},
-            {"scope", ToString(run.scope)},
-            {"pue", run.meta.pue},
-            {"duration_s", f.duration.count()},
-            {"sources", SourcesJson(run.sources)},
-            {"intensity", IntensityJson(run.intensity)},
-            {"tasks", TasksJson(run)}};
-  const Ledger* ledger = run.snapshot.ledger.get();
-  if (ledger == nullptr) {
-    j["channels"] = j["unavailable"] = j["devices"] = j["gpus"] = j["events"] = j["samples"] = json::array();
-  } else {
-    j["channels"] = ChannelsJson(*ledger, f.totals);
-    j["unavailable"] = UnavailableJson(*ledger, f.totals);
-    j["devices"] = DevicesJson(*ledger, f.totals);
-    j["gpus"] = GpusJson(*ledger, f.totals);
-    j["events"] = EventsJson(*ledger);
-    j["samples"] = SamplesJson(*ledger);
-  }
-  j["kinds"] = KindsJson(f);
-  j["energy"] = EnergyTotalsJson(f);
-  j["emissions"] = EmissionsJson(f, run.scope);
-  j["emissions_by_basis"] = BasisJson(run, f);
-  j["utilization"] = {
-      {"cpu_mean", f.utilization_ok ? json(f.cpu_utilization) : json(nullptr)},
-      {"ram_mean", f.utilization_ok ? json(f.ram_utilization) : json(nullptr)},
-      {"gpu_mean", f.gpu_utilization_ok ? json(f.gpu_utilization) : json(nullptr)},
-      {"peak_tree_rss_bytes", f.totals.peak_tree_rss_bytes}};
-  if (!run.meta.tree_cpu_source.empty()) {
-    j["process_tree"] = {{"cpu_time_source", run.meta.tree_cpu_source}};
-  }
-  if (run.self_cost) {
-    j["overhead"] = {{"cpu_s", run.self_cost->cpu_s},
-                     {"peak_rss_kib", run.self_cost->peak_rss_kib},
-                     {"method", "getrusage(RUSAGE_SELF) after the last reading, before the outputs"}};
+nlohmann::json RunRecordToJson(const RunRecord& r) {
+  json j = {{"schema_version", r.schema_version},
+            {"metadata", MetadataJson(r.metadata)},
+            {"command", r.command},
+            {"exit_code", Opt(r.exit_code)},
+            {"signal", Opt(r.signal)},
+            {"scope", ToString(r.scope)},
+            {"pue", r.pue},
+            {"duration_s", r.duration_s},
+            {"sources", SourcesJson(r.sources)},
+            {"intensity", IntensityJson(r.intensity)},
+            {"tasks", TasksJson(r.tasks)},
+            {"channels", Array(r.channels, ChannelJson)},
+            {"unavailable", Array(r.unavailable, [](const UnavailableRecord& u) {
+               return json{{"channel", u.channel}, {"reason", u.reason}};
+             })},
+            {"devices", Array(r.devices, [](const DeviceRecord& d) {
+               return json{{"device_id", d.device_id}, {"kind", ToString(d.kind)},
+                           {"machine", OptEnergy(d.energy.machine)}, {"process", OptEnergy(d.energy.process)}};
+             })},
+            {"gpus", Array(r.gpus, GpuJson)},
+            {"events", EventsJson(r.events)},
+            {"samples", SamplesJson(r.samples)},
+            {"kinds", KindsJson(r.kinds)},
+            {"energy", TotalsJson(r.energy)},
+            {"emissions", EmissionsJson(r.emissions)},
+            {"emissions_by_basis", BasisJson(r.emissions_by_basis)},
+            {"utilization",
+             {{"cpu_mean", Opt(r.utilization.cpu_mean)},
+              {"ram_mean", Opt(r.utilization.ram_mean)},
+              {"gpu_mean", Opt(r.utilization.gpu_mean)},
+              {"peak_tree_rss_bytes", r.utilization.peak_tree_rss_bytes}}}};
+  if (r.tree_cpu_time_source) j["process_tree"] = {{"cpu_time_source", *r.tree_cpu_time_source}};
+  if (r.overhead) {
+    j["overhead"] = {{"cpu_s", r.overhead->cpu_s}, {"peak_rss_kib", r.overhead->peak_rss_kib},
+                     {"method", r.overhead->method}};
   }
   return j;
 }
+
+Result<RunRecord> RunRecordFromJson(const nlohmann::json& j) {
+  try {
+    return RecordOf(j);
+  } catch (const Bad& e) {
+    return Status::Corrupt(e.what());
+  } catch (const json::exception& e) {
+    return Status::Corrupt(std::string("record: ") + e.what());
+  }
+}
+
+nlohmann::json RunToJson(const RunResult& run) { return RunRecordToJson(MakeRunRecord(run)); }
 
 Status WriteJsonFile(const std::string& path, const RunResult& run) {
   const std::string text = RunToJson(run).dump(2) + "\n";

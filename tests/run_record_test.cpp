@@ -1,0 +1,158 @@
+// The typed run record (wattprint/run_record.h): written as JSON and read
+// back into the same values, losslessly, for every section; bad records are
+// Corrupt with the path of the bad field.
+#include "wattprint/run_record.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "output_fixture.h"
+#include "wattprint/report.h"
+
+namespace wattprint {
+namespace {
+
+using ::testing::HasSubstr;
+using nlohmann::json;
+using testing::FixedSteady;
+using testing::FixedWall;
+using testing::FixtureRun;
+
+// A run that fills every optional part: tasks, GPU facts, a reset and a
+// wrap, an estimate with bounds, sub-second times, both bases, overhead.
+RunResult RichRun() {
+  RunResult run = FixtureRun();
+  ChannelInfo pkg;
+  pkg.id = "powercap:package-0";
+  pkg.device_id = "package-0";
+  pkg.label = "CPU package 0";
+  pkg.kind = DeviceKind::kCpu;
+  pkg.wrap_range = Energy::Joules(1000);
+  pkg.power_ceiling = Power::Watts(300);
+  pkg.power_ceiling_source = "2 x constraint_0_max_power_uw";
+  ChannelInfo ram;
+  ram.id = "estimate_ram:machine";
+  ram.device_id = "dram";
+  ram.label = "RAM power model";
+  ram.kind = DeviceKind::kDram;
+  ram.type = ChannelType::kPower;
+  ram.method = Method::kEstimated;
+  ram.model = {{"model", "dimms x (idle + (stream - idle) x activity)"}, {"source", "McCalpin"}};
+  ram.model_inputs = {{"dimms", 4}, {"low_w", 3.68}};
+  ChannelInfo gpu;
+  gpu.id = "nvml:gpu-0";
+  gpu.device_id = "gpu-0";
+  gpu.label = "GPU 0 NVIDIA H100";
+  gpu.kind = DeviceKind::kGpu;
+  gpu.method = Method::kMeasuredCounter;
+  gpu.model = {{"name", "NVIDIA H100"}, {"uuid", "GPU-aaaa"}, {"process_attribution", "SM utilisation"}};
+  gpu.model_inputs = {{"index", 0}, {"power_limit_w", 700}, {"memory_total_bytes", 85899345920.0}};
+  auto ledger = std::make_shared<Ledger>(std::vector<ChannelInfo>{pkg, ram, gpu});
+  const double pkg_j[] = {990, 10, 5, 25};  // a wrap, then a reset, then 20 J
+  for (int i = 0; i < 4; ++i) {
+    Reading r[] = {Reading::Of(pkg_j[i]), Reading::Estimate(4.0 + i, 3.68, 18.08), Reading::Of(100.0 * i)};
+    r[2].process_share = 0.25;
+    r[2].utilization = 0.5;
+    r[2].memory_used_bytes = 1e9;
+    ledger->Add(FixedSteady() + std::chrono::milliseconds(1500 * i),
+                FixedWall() + std::chrono::milliseconds(1500 * i), r, testing::FixtureActivity(i));
+  }
+  run.snapshot.ledger = ledger;
+  TaskRecord task;
+  task.name = "epoch 1";
+  task.from_point = 1;
+  task.to_point = 3;
+  task.wall_begin = FixedWall() + std::chrono::microseconds(1500123);
+  task.wall_end = FixedWall() + std::chrono::seconds(4);
+  run.snapshot.tasks = {task};
+  run.wall_start = FixedWall() + std::chrono::microseconds(250);
+  run.meta.python_version = "3.11.2";
+  run.meta.cloud_provider = "gcp";
+  run.meta.cloud_region = "europe-west1";
+  run.meta.on_cloud = true;
+  run.meta.longitude = 2.35;
+  run.meta.tree_cpu_source = "perf_event task-clock (inherited)";
+  run.meta.signal = 15;
+  run.meta.exit_code.reset();
+  run.scope = Scope::kProcess;
+  IntensityTimeline marginal = run.intensity;
+  marginal.provenance.basis = "marginal";
+  marginal.points[0].value = Intensity::GramsPerKwh(158);
+  run.other_intensity = marginal;
+  run.intensity.points.push_back({FixedWall() + std::chrono::milliseconds(2250), Intensity::GramsPerKwh(70)});
+  run.self_cost = SelfCost{0.0123, 4608};
+  run.sources.push_back(testing::FixtureProbe("estimate_ram", ProbeState::kFound, "4 DIMMs", "", {ram}));
+  run.sources.push_back(testing::FixtureProbe("perf_rapl", ProbeState::kDenied, "paranoid", "sysctl", {}));
+  return run;
+}
+
+void ExpectRoundTrip(const RunResult& run) {
+  const RunRecord record = MakeRunRecord(run);
+  const json written = RunRecordToJson(record);
+  // Through text, as a collector receives it.
+  Result<RunRecord> back = RunRecordFromJson(json::parse(written.dump()));
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_TRUE(*back == record);
+  EXPECT_EQ(RunRecordToJson(*back), written);
+  EXPECT_EQ(RunToJson(run), written);  // the writer only formats the record
+}
+
+TEST(RunRecord, FixtureRoundTripsLosslessly) { ExpectRoundTrip(FixtureRun()); }
+
+TEST(RunRecord, EverySectionRoundTripsLosslessly) {
+  const RunResult run = RichRun();
+  const RunRecord r = MakeRunRecord(run);
+  // The parts this test is about are really there.
+  ASSERT_EQ(r.tasks.size(), 1u);
+  ASSERT_EQ(r.gpus.size(), 1u);
+  EXPECT_EQ(r.gpus[0].power_limit_w, 700.0);
+  EXPECT_TRUE(r.overhead.has_value());
+  EXPECT_TRUE(r.emissions_by_basis.marginal.has_value());
+  EXPECT_TRUE(r.kinds.at("dram").bounds.machine.has_value());
+  bool reset = false, wrap = false;
+  for (const EventRecord& e : r.events) {
+    reset = reset || e.kind == LedgerEventKind::kReset;
+    wrap = wrap || e.kind == LedgerEventKind::kWrap;
+  }
+  EXPECT_TRUE(reset && wrap);
+  EXPECT_EQ(r.metadata.start, FixedWall() + std::chrono::microseconds(250));
+  ExpectRoundTrip(run);
+}
+
+TEST(RunRecord, SubSecondTimesAreWrittenWithMicroseconds) {
+  const json j = RunToJson(RichRun());
+  EXPECT_EQ(j["metadata"]["start"], "2024-05-01T12:00:00.000250Z");
+  EXPECT_EQ(j["tasks"][0]["start"], "2024-05-01T12:00:01.500123Z");
+  EXPECT_EQ(j["tasks"][0]["end"], "2024-05-01T12:00:04Z");
+}
+
+TEST(RunRecord, BadRecordsAreCorruptNamingTheField) {
+  const json good = RunToJson(RichRun());
+  struct Case {
+    const char* what;
+    std::function<void(json&)> spoil;
+    const char* message;
+  };
+  const Case cases[] = {
+      {"missing key", [](json& j) { j["metadata"].erase("run_id"); }, "record.metadata.run_id: missing"},
+      {"wrong type", [](json& j) { j["pue"] = "high"; }, "record.pue: wrong type (string)"},
+      {"unknown enum", [](json& j) { j["channels"][1]["kind"] = "tpu"; }, "record.channels[1].kind: unknown value 'tpu'"},
+      {"bad time", [](json& j) { j["tasks"][0]["start"] = "yesterday"; }, "record.tasks[0].start: 'yesterday'"},
+      {"newer schema", [](json& j) { j["schema_version"] = 99; }, "99 is newer"},
+      {"not an object", [](json& j) { j = json::array(); }, "record: expected an object"},
+      {"bad sample", [](json& j) { j["samples"][0]["machine_j"][0] = "x"; }, "record.samples[0].machine_j[0]"},
+      {"bad event kind", [](json& j) { j["events"][0]["kind"] = "boom"; }, "record.events[0].kind"},
+  };
+  for (const Case& c : cases) {
+    json j = good;
+    c.spoil(j);
+    Result<RunRecord> r = RunRecordFromJson(j);
+    ASSERT_FALSE(r.ok()) << c.what;
+    EXPECT_EQ(r.status().code(), Status::Code::kCorrupt) << c.what;
+    EXPECT_THAT(r.status().message(), HasSubstr(c.message)) << c.what;
+  }
+}
+
+}  // namespace
+}  // namespace wattprint
