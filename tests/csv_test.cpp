@@ -84,6 +84,27 @@ TEST(CsvRow, ExactMachineFigures) {
   EXPECT_EQ(Field(row, "longitude"), "");
 }
 
+// The row is typed first (what Python's EmissionsData holds), then
+// formatted: numbers are numbers, counts are integers, unknown is empty.
+TEST(CsvRow, TypedRecordIsWhatTheTextSays) {
+  const RunResult run = FixtureRun();
+  const CsvRecord rec = MakeCsvRecord(run, 0, 2, FixedWall());
+  ASSERT_EQ(rec.values.size(), kCsvColumns.size());
+  auto at = [&](const char* column) -> const CsvValue& {
+    for (size_t i = 0; i < kCsvColumns.size(); ++i) {
+      if (kCsvColumns[i] == column) return rec.values[i];
+    }
+    ADD_FAILURE() << column;
+    return rec.values[0];
+  };
+  EXPECT_DOUBLE_EQ(std::get<double>(at("cpu_energy")), 0.001);
+  EXPECT_EQ(std::get<long long>(at("cpu_count")), 8);
+  EXPECT_EQ(std::get<std::string>(at("on_cloud")), "N");
+  // The fixture's GPU exists but was never readable: unknown, not 0.
+  EXPECT_TRUE(std::holds_alternative<std::monostate>(at("gpu_energy")));
+  EXPECT_EQ(FormatCsvRow(rec).fields, MakeCsvRow(run, 0, 2, FixedWall()).fields);
+}
+
 TEST(CsvRow, PueMultipliesEnergyNotPower) {
   RunResult run = FixtureRun();
   run.meta.pue = 1.5;

@@ -9,6 +9,7 @@
 
 #include <optional>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include <nlohmann/json_fwd.hpp>
@@ -18,12 +19,22 @@
 
 namespace wattprint {
 
-// One CSV row covering polls [from, to] of the run's ledger.
+// One CSV row covering polls [from, to] of the run's ledger, as typed
+// values (what Python's EmissionsData holds): a number, a count, a text, or
+// unknown (an empty field, never 0).
+using CsvValue = std::variant<std::monostate, double, long long, std::string>;
+struct CsvRecord {
+  std::vector<CsvValue> values;  // in kCsvColumns order
+};
+// The same row as the text written to emissions.csv.
 struct CsvRow {
   std::vector<std::string> fields;  // in kCsvColumns order
 };
 extern const std::vector<std::string> kCsvColumns;
 
+CsvRecord MakeCsvRecord(const RunResult& run, size_t from_point, size_t to_point, SystemTime row_time);
+// Numbers in fmt's shortest round-trip form, unknown as "".
+CsvRow FormatCsvRow(const CsvRecord& record);
 CsvRow MakeCsvRow(const RunResult& run, size_t from_point, size_t to_point,
                   SystemTime row_time);
 // Appends a row to dir/file, creating dir and the header as needed. If the

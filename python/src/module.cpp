@@ -40,6 +40,9 @@ namespace {
 // ("pue", "1.2", "CODECARBON_PUE=1.2", "env CODECARBON_PUE").
 using Override = std::tuple<std::string, std::string, std::string, std::string>;
 using Fields = std::vector<std::string>;  // a CSV row in kCsvColumns order
+// A row as typed values (None, float, int, str; pybind11 converts the
+// variant) and as the CSV text the library writes.
+using Row = std::pair<std::vector<CsvValue>, Fields>;
 
 struct Inputs {
   std::vector<std::string> environment;
@@ -162,7 +165,7 @@ class NativeTracker {
     }
   }
 
-  Fields Stop() {
+  Row Stop() {
     std::lock_guard<std::mutex> l(*mu_);
     Status st = tracker_->Stop();
     if (!st.ok()) Fail(st);
@@ -181,7 +184,7 @@ class NativeTracker {
   }
 
   // A row for everything since start, without stopping.
-  Fields Flush() {
+  Row Flush() {
     std::lock_guard<std::mutex> l(*mu_);
     if (!tracker_->running()) throw std::runtime_error("the tracker is not running");
     run_.snapshot = tracker_->Flush();
@@ -195,7 +198,7 @@ class NativeTracker {
   }
 
   // The task's name and its row (the slice between its two readings).
-  std::pair<std::string, Fields> StopTask() {
+  std::pair<std::string, Row> StopTask() {
     std::lock_guard<std::mutex> l(*mu_);
     Result<TaskRecord> t = tracker_->StopTask();
     if (!t.ok()) Fail(t.status());
@@ -232,15 +235,17 @@ class NativeTracker {
   const RunMetadata& meta() const { return run_.meta; }
 
  private:
-  Fields WholeRunLocked() {
+  Row WholeRunLocked() {
     run_.wall_start = run_.snapshot.wall_start;
     const size_t points = run_.snapshot.ledger->num_points();
     return RowLocked(0, points == 0 ? 0 : points - 1);
   }
 
-  Fields RowLocked(size_t from, size_t to) {
+  Row RowLocked(size_t from, size_t to) {
     run_.wall_start = run_.snapshot.wall_start;
-    return MakeCsvRow(run_, from, to, std::chrono::system_clock::now()).fields;
+    CsvRecord record = MakeCsvRecord(run_, from, to, std::chrono::system_clock::now());
+    Fields text = FormatCsvRow(record).fields;
+    return {std::move(record.values), std::move(text)};
   }
 
   Config cfg_;

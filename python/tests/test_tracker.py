@@ -33,6 +33,8 @@ def test_start_stop_gives_exact_energy_everywhere(env):
     assert data.energy_consumed == approx(energy)
     # No GPU on this machine: a measured 0, so sums and means work.
     assert data.gpu_energy == 0.0 and data.gpu_power == 0.0
+    # Typed by the library, not parsed from CSV text.
+    assert type(data.cpu_energy) is float and type(data.cpu_count) is int and type(data.on_cloud) is str
     assert data.cpu_energy + data.gpu_energy + data.ram_energy == approx(energy)
     assert data.project_name == "exact"
     assert data.tracking_mode == "machine"

@@ -1,26 +1,10 @@
 """EmissionsData: one emissions.csv row as an object (CodeCarbon's name).
 
-The row itself is built by the native library (the same row `wattprint run`
-writes); this class only gives its fields Python types. An empty field means
-the quantity is unknown (for example no GPU), and becomes None, never 0.
+The row is built by the native library (the same row `wattprint run`
+writes) as typed values: floats, ints and strings straight from the figures,
+never parsed back from text. An unknown quantity (a GPU that exists but
+cannot be read) is None, never 0; a machine without a GPU has a measured 0.
 """
-
-# Columns whose text is a number (float), and those that are counts (int).
-_FLOATS = frozenset((
-    "duration", "emissions", "emissions_rate", "cpu_power", "gpu_power", "ram_power",
-    "cpu_energy", "gpu_energy", "ram_energy", "energy_consumed", "water_consumed",
-    "longitude", "latitude", "ram_total_size", "cpu_utilization_percent",
-    "gpu_utilization_percent", "ram_utilization_percent", "ram_used_gb", "pue", "wue",
-))
-_INTS = frozenset(("cpu_count", "gpu_count"))
-
-
-def _convert(column, text):
-    if column in _FLOATS:
-        return float(text) if text != "" else None
-    if column in _INTS:
-        return int(text) if text != "" else None
-    return text
 
 
 class EmissionsData:
@@ -33,13 +17,14 @@ class EmissionsData:
 
     __slots__ = ("_columns", "_fields", "__dict__")
 
-    def __init__(self, columns, fields):
-        if len(columns) != len(fields):
+    def __init__(self, columns, row):
+        values, fields = row
+        if len(columns) != len(values) or len(columns) != len(fields):
             raise ValueError("a row needs one field per column")
         object.__setattr__(self, "_columns", tuple(columns))
         object.__setattr__(self, "_fields", tuple(fields))
-        for column, text in zip(columns, fields):
-            self.__dict__[column] = _convert(column, text)
+        for column, value in zip(columns, values):
+            self.__dict__[column] = value
 
     @property
     def values(self):

@@ -353,13 +353,13 @@ class BaseEmissionsTracker:
             if not self._usable("stop_task()"):
                 return None
             try:
-                name, fields = self._native.stop_task()
+                name, row = self._native.stop_task()
             except Exception as e:  # noqa: BLE001
                 _logger().warning("stop_task() ignored: %s", e)
                 return None
             if task_name is not None and task_name != name:
                 _logger().warning("stop_task(%r): the open task was %r; it was stopped", task_name, name)
-            data = EmissionsData(_COLUMNS, fields)
+            data = EmissionsData(_COLUMNS, row)
             self._tasks[name] = data
             return data
 

@@ -39,7 +39,15 @@ namespace {
 
 constexpr double kBytesPerGb = 1024.0 * 1024.0 * 1024.0;  // CodeCarbon divides by 1024**3
 
-std::string Num(double v) { return fmt::format("{}", v); }
+std::string Text(const CsvValue& v) {
+  if (const double* d = std::get_if<double>(&v)) return fmt::format("{}", *d);
+  if (const long long* n = std::get_if<long long>(&v)) return fmt::format("{}", *n);
+  if (const std::string* t = std::get_if<std::string>(&v)) return *t;
+  return "";
+}
+
+constexpr CsvValue kUnknown = std::monostate{};
+CsvValue Num(double v) { return v; }
 
 // RFC 4180: quote a field holding a comma, quote, CR or LF; double quotes.
 std::string Quote(std::string_view f) {
@@ -70,30 +78,32 @@ const KindFigure& CpuFigure(const Figures& f) {
 // share for every interval. Unknown is an empty field, never 0.
 bool Known(const KindFigure& k, Scope s) { return k.known && (s == Scope::kMachine || k.process_ok); }
 
-// kWh with PUE (CodeCarbon multiplies energy by PUE) or empty when unknown.
-std::string KindEnergy(const KindFigure& k, Scope s, double pue) {
-  return Known(k, s) ? Num(k.Of(s).kwh() * pue) : "";
+// kWh with PUE (CodeCarbon multiplies energy by PUE) or unknown.
+CsvValue KindEnergy(const KindFigure& k, Scope s, double pue) {
+  return Known(k, s) ? Num(k.Of(s).kwh() * pue) : kUnknown;
 }
 
 // Mean watts over the row: energy / duration, without PUE (as CodeCarbon's
 // power columns); 0 s gives 0 W.
-std::string KindPower(const KindFigure& k, Scope s, Seconds d) {
-  return Known(k, s) ? Num((k.Of(s) / d).watts()) : "";
+CsvValue KindPower(const KindFigure& k, Scope s, Seconds d) {
+  if (!Known(k, s)) return kUnknown;
+  return d.count() > 0 ? Num((k.Of(s) / d).watts()) : Num(0.0);
 }
 
 // The GPU columns: a machine with no GPU used a measured 0 J.
-std::string GpuEnergy(const Figures& f, Scope s, double pue) {
-  return f.no_gpu ? "0" : KindEnergy(f.Kind(DeviceKind::kGpu), s, pue);
+CsvValue GpuEnergy(const Figures& f, Scope s, double pue) {
+  return f.no_gpu ? Num(0.0) : KindEnergy(f.Kind(DeviceKind::kGpu), s, pue);
 }
-std::string GpuPower(const Figures& f, Scope s) {
-  return f.no_gpu ? "0" : KindPower(f.Kind(DeviceKind::kGpu), s, f.duration);
+CsvValue GpuPower(const Figures& f, Scope s) {
+  return f.no_gpu ? Num(0.0) : KindPower(f.Kind(DeviceKind::kGpu), s, f.duration);
 }
 
-std::string Optional(const std::optional<double>& v) { return v ? Num(*v) : ""; }
+CsvValue Optional(const std::optional<double>& v) { return v ? Num(*v) : kUnknown; }
+CsvValue Count(long long n) { return n; }
 
 }  // namespace
 
-CsvRow MakeCsvRow(const RunResult& run, size_t from_point, size_t to_point, SystemTime row_time) {
+CsvRecord MakeCsvRecord(const RunResult& run, size_t from_point, size_t to_point, SystemTime row_time) {
   const Figures f = ComputeFigures(run, from_point, to_point);
   const Scope s = run.scope;
   const RunMetadata& m = run.meta;
@@ -108,24 +118,24 @@ CsvRow MakeCsvRow(const RunResult& run, size_t from_point, size_t to_point, Syst
       s == Scope::kProcess ? static_cast<double>(f.totals.peak_tree_rss_bytes) / kBytesPerGb
                            : f.ram_utilization * gb_total;
 
-  CsvRow row;
-  row.fields = {
+  CsvRecord row;
+  row.values = {
       FormatUtc(row_time, false),
       m.project_name,
       m.run_id,
       m.experiment_id,
       Num(secs),
-      any_known ? Num(e.co2e.kg()) : "",
-      any_known ? Num(secs > 0 ? e.co2e.kg() / secs : 0.0) : "",
+      any_known ? Num(e.co2e.kg()) : kUnknown,
+      any_known ? Num(secs > 0 ? e.co2e.kg() / secs : 0.0) : kUnknown,
       KindPower(CpuFigure(f), s, f.duration),
       GpuPower(f, s),
       KindPower(f.Kind(DeviceKind::kDram), s, f.duration),
       KindEnergy(CpuFigure(f), s, m.pue),
       GpuEnergy(f, s, m.pue),
       KindEnergy(f.Kind(DeviceKind::kDram), s, m.pue),
-      any_known ? Num(e.energy.kwh()) : "",
+      any_known ? Num(e.energy.kwh()) : kUnknown,
       // WUE is litres per kWh of IT energy, so PUE is not applied.
-      any_known ? Num(it_energy.kwh() * m.wue) : "",
+      any_known ? Num(it_energy.kwh() * m.wue) : kUnknown,
       p.country_name,
       p.country_iso3,
       p.region,
@@ -134,24 +144,33 @@ CsvRow MakeCsvRow(const RunResult& run, size_t from_point, size_t to_point, Syst
       m.os,
       m.python_version,
       m.tool_version,
-      Num(m.cpu_count),
+      Count(m.cpu_count),
       m.cpu_model,
-      Num(m.gpu_count),
+      Count(m.gpu_count),
       m.gpu_model,
       Optional(m.longitude),
       Optional(m.latitude),
-      m.ram_total_bytes > 0 ? Num(gb_total) : "",
+      m.ram_total_bytes > 0 ? Num(gb_total) : kUnknown,
       ToString(s),
-      f.utilization_ok ? Num(f.cpu_utilization * 100.0) : "",
-      f.gpu_utilization_ok ? Num(f.gpu_utilization * 100.0) : (f.no_gpu ? "0" : ""),
-      f.utilization_ok ? Num(f.ram_utilization * 100.0) : "",
-      (s == Scope::kProcess || (f.utilization_ok && m.ram_total_bytes > 0)) ? Num(ram_used_gb)
-                                                                             : "",
-      m.on_cloud ? "Y" : "N",
+      f.utilization_ok ? Num(f.cpu_utilization * 100.0) : kUnknown,
+      f.gpu_utilization_ok ? Num(f.gpu_utilization * 100.0) : (f.no_gpu ? Num(0.0) : kUnknown),
+      f.utilization_ok ? Num(f.ram_utilization * 100.0) : kUnknown,
+      (s == Scope::kProcess || (f.utilization_ok && m.ram_total_bytes > 0)) ? Num(ram_used_gb) : kUnknown,
+      std::string(m.on_cloud ? "Y" : "N"),
       Num(m.pue),
       Num(m.wue),
   };
   return row;
+}
+
+CsvRow FormatCsvRow(const CsvRecord& record) {
+  CsvRow row;
+  for (const CsvValue& v : record.values) row.fields.push_back(Text(v));
+  return row;
+}
+
+CsvRow MakeCsvRow(const RunResult& run, size_t from_point, size_t to_point, SystemTime row_time) {
+  return FormatCsvRow(MakeCsvRecord(run, from_point, to_point, row_time));
 }
 
 namespace {
