@@ -135,6 +135,10 @@ TEST(ConfigTest, GpuLibraryPathsAndGpuIdsAreKeys) {
   EXPECT_EQ(c.nvml_library, "/opt/nvml.so");
   EXPECT_EQ(c.rocm_smi_library, "/opt/rsmi.so");
   EXPECT_EQ(c.gpu_ids, "0,GPU-ab12,MIG-cd34");
+  // Parsed once, here: the sources get the selectors.
+  ASSERT_EQ(c.gpu_selection.size(), 3u);
+  EXPECT_EQ(c.gpu_selection[1].kind, GpuSelector::Kind::kGpuUuid);
+  EXPECT_EQ(c.gpu_selection[2].uuid, "MIG-cd34");
   EXPECT_EQ(c.OriginOf("nvml_library"), "env WATTPRINT_NVML_LIBRARY");
   EXPECT_EQ(ConfigValueText(c, "gpu_ids"), "0,GPU-ab12,MIG-cd34");
   EXPECT_EQ(ApplyConfigToml(&c, "gpu_ids = \"1,x\"\n", "w.toml").message(),

@@ -309,7 +309,8 @@ TEST_F(NvmlTest, GpuIdsOverrideCudaVisibleDevicesAndNameUnknownIds) {
   Write(kTwoH100);
   SourceOptions o = Options();
   o.cuda_visible_devices = "0";
-  o.gpu_ids = "1, 7";
+  o.gpu_ids = *ParseGpuIds("1, 7");
+  o.gpu_ids_text = "1, 7";
   ProbeResult r = ProbeNvml(o, {});
   ASSERT_EQ(r.state, ProbeState::kFound) << r.reason;
   EXPECT_THAT(Ids(*r.source), ElementsAre("nvml:gpu-1"));

@@ -116,7 +116,7 @@ TEST_F(RocmSmiTest, InitFailureAndGpuIds) {
   EXPECT_THAT(r.reason, HasSubstr("rsmi_init: RSMI_STATUS_OTHER (8)"));
   Write(kTwoMi250);
   SourceOptions o = Options();
-  o.gpu_ids = "1,GPU-abc";
+  o.gpu_ids = *ParseGpuIds("1,GPU-abc");
   r = ProbeRocmSmi(o, {});
   ASSERT_EQ(r.state, ProbeState::kFound) << r.reason;
   ASSERT_EQ(r.source->channels().size(), 1u);

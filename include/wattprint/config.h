@@ -28,6 +28,7 @@
 #include <utility>
 #include <vector>
 
+#include "wattprint/gpu_ids.h"
 #include "wattprint/ledger.h"
 #include "wattprint/status.h"
 
@@ -94,7 +95,9 @@ struct Config {
   std::string rocm_smi_library;
   // GPUs to measure: comma-separated indices, GPU-<uuid> or MIG-<uuid>.
   // Empty = CUDA_VISIBLE_DEVICES for NVIDIA GPUs when set, else all GPUs.
+  // Kept as written (for messages and ConfigValueText) and parsed once.
   std::string gpu_ids;
+  std::vector<GpuSelector> gpu_selection;
 
   // Location resolution (wattprint/location.h). Ask the cloud instance
   // metadata service where this machine runs when no location is given

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "wattprint/fs.h"
+#include "wattprint/gpu_ids.h"
 #include "wattprint/source.h"
 
 namespace wattprint {
@@ -36,9 +37,10 @@ struct SourceOptions {
   // GPU libraries: a path for dlopen; empty = the library's usual sonames.
   std::string nvml_library;
   std::string rocm_smi_library;
-  // --gpu-ids: comma-separated indices, GPU-... or MIG-... UUIDs; empty =
-  // cuda_visible_devices for NVIDIA GPUs, else every GPU.
-  std::string gpu_ids;
+  // --gpu-ids, parsed (wattprint/gpu_ids.h); empty = cuda_visible_devices
+  // for NVIDIA GPUs, else every GPU. gpu_ids_text is as the user wrote it.
+  std::vector<GpuSelector> gpu_ids;
+  std::string gpu_ids_text;
   // The CUDA_VISIBLE_DEVICES of the environment (nullopt = unset), passed
   // in rather than read here so probes stay pure functions of their options.
   std::optional<std::string> cuda_visible_devices;

@@ -13,7 +13,7 @@
 #include <fmt/format.h>
 #include <toml++/toml.h>
 
-#include "sources/gpu_ids.h"
+#include "wattprint/gpu_ids.h"
 #include "wattprint/fs.h"
 
 namespace wattprint {
@@ -161,9 +161,10 @@ Status SetString(Config* cfg, std::string_view key, std::string_view v, const st
     if (s == "process") { cfg->scope = Scope::kProcess; return Status::Ok(); }
     return Bad(where, "scope must be 'machine' or 'process'");
   }
-  if (key == "gpu_ids" && !s.empty()) {
-    Result<std::vector<sources::GpuSelector>> ids = sources::ParseGpuIds(s);
+  if (key == "gpu_ids") {
+    Result<std::vector<GpuSelector>> ids = s.empty() ? std::vector<GpuSelector>{} : ParseGpuIds(s);
     if (!ids.ok()) return Bad(where, ids.status().message());
+    cfg->gpu_selection = std::move(ids).value();
   }
   if (key == "live_intensity") {
     for (LiveSetting l : {LiveSetting::kOff, LiveSetting::kElectricityMaps, LiveSetting::kUk}) {

@@ -18,7 +18,8 @@ SourceOptions SourceOptionsFor(const Config& cfg) {
   if (cfg.cpu_power_w) o.cpu_power_override = Power::Watts(*cfg.cpu_power_w);
   o.nvml_library = cfg.nvml_library;
   o.rocm_smi_library = cfg.rocm_smi_library;
-  o.gpu_ids = cfg.gpu_ids;
+  o.gpu_ids = cfg.gpu_selection;
+  o.gpu_ids_text = cfg.gpu_ids;
   return o;
 }
 

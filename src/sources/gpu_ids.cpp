@@ -5,7 +5,7 @@
 #include <map>
 #include <charconv>
 
-namespace wattprint::sources {
+namespace wattprint {
 namespace {
 
 std::string_view TrimSpaces(std::string_view s) {
@@ -44,21 +44,6 @@ std::optional<GpuSelector> ParseOne(std::string_view t) {
   return s;
 }
 
-bool InTree(int pid, const std::vector<int>& tree) {
-  return std::find(tree.begin(), tree.end(), pid) != tree.end();
-}
-
-// Sum of values over all entries and over the tree's entries.
-std::pair<double, double> Sums(const std::vector<std::pair<int, double>>& v, const std::vector<int>& tree) {
-  double all = 0.0, mine = 0.0;
-  for (const auto& [pid, x] : v) {
-    const double pos = x > 0.0 ? x : 0.0;
-    all += pos;
-    if (InTree(pid, tree)) mine += pos;
-  }
-  return {all, mine};
-}
-
 }  // namespace
 
 Result<std::vector<GpuSelector>> ParseGpuIds(std::string_view text) {
@@ -84,6 +69,28 @@ std::vector<GpuSelector> ParseCudaVisibleDevices(std::string_view text) {
   }
   return out;
 }
+
+}  // namespace wattprint
+
+namespace wattprint::sources {
+namespace {
+
+bool InTree(int pid, const std::vector<int>& tree) {
+  return std::find(tree.begin(), tree.end(), pid) != tree.end();
+}
+
+// Sum of values over all entries and over the tree's entries.
+std::pair<double, double> Sums(const std::vector<std::pair<int, double>>& v, const std::vector<int>& tree) {
+  double all = 0.0, mine = 0.0;
+  for (const auto& [pid, x] : v) {
+    const double pos = x > 0.0 ? x : 0.0;
+    all += pos;
+    if (InTree(pid, tree)) mine += pos;
+  }
+  return {all, mine};
+}
+
+}  // namespace
 
 double TreeSmShare(const std::vector<std::pair<int, double>>& samples, const std::vector<int>& tree_pids) {
   std::map<int, std::pair<double, int>> per_pid;  // pid -> (sum of SM %, samples)

@@ -1,5 +1,5 @@
-// GPU selection shared by the GPU sources: parsing --gpu-ids and
-// CUDA_VISIBLE_DEVICES, and the per-process share of a device's activity.
+// What the GPU sources share: the per-process share of a device's activity
+// (and, from wattprint/gpu_ids.h, the GPU lists).
 //
 // Private header: not part of the public API. Pure functions, no I/O.
 #pragma once
@@ -9,29 +9,16 @@
 #include <string_view>
 #include <vector>
 
+#include "wattprint/gpu_ids.h"
 #include "wattprint/status.h"
 
 namespace wattprint::sources {
 
-// One entry of a GPU list: an index ("0"), a GPU UUID or unique prefix of
-// one ("GPU-5d1d8b2e"), or a MIG device UUID ("MIG-...", or the older
-// "MIG-GPU-<uuid>/<gi>/<ci>" form).
-struct GpuSelector {
-  enum class Kind { kIndex, kGpuUuid, kMigUuid } kind = Kind::kIndex;
-  unsigned int index = 0;
-  std::string uuid;
-  std::string text;  // as written
-};
-
-// --gpu-ids: comma-separated entries, spaces around them ignored. Any
-// entry that is not an index, GPU-... or MIG-... is InvalidArgument.
-Result<std::vector<GpuSelector>> ParseGpuIds(std::string_view text);
-
-// CUDA_VISIBLE_DEVICES as the CUDA runtime reads it: entries up to the
-// first invalid one ("-1" included) are used and the rest ignored, so ""
-// and "-1" select no GPU (CUDA C Programming Guide, "CUDA Environment
-// Variables", 2024).
-std::vector<GpuSelector> ParseCudaVisibleDevices(std::string_view text);
+// The parsed lists are public (wattprint/gpu_ids.h): Config and
+// SourceOptions hold them parsed.
+using wattprint::GpuSelector;
+using wattprint::ParseCudaVisibleDevices;
+using wattprint::ParseGpuIds;
 
 // The tracked tree's share (0..1) of a GPU's capacity over an interval,
 // following the CPU's rule (docs/ATTRIBUTION.md): the tree is charged the

@@ -243,13 +243,8 @@ Gpu* Resolve(Scan* s, const sources::GpuSelector& sel) {
 std::vector<Gpu> Select(Scan* s, const SourceOptions& opts, std::string* origin) {
   std::vector<sources::GpuSelector> sel;
   if (!opts.gpu_ids.empty()) {
-    *origin = "--gpu-ids " + opts.gpu_ids;
-    Result<std::vector<sources::GpuSelector>> r = sources::ParseGpuIds(opts.gpu_ids);
-    if (!r.ok()) {
-      s->notes.push_back("--gpu-ids: " + r.status().message());
-      return {};
-    }
-    sel = *r;
+    *origin = "--gpu-ids " + opts.gpu_ids_text;
+    sel = opts.gpu_ids;
   } else if (opts.cuda_visible_devices) {
     *origin = "CUDA_VISIBLE_DEVICES=" + *opts.cuda_visible_devices;
     sel = sources::ParseCudaVisibleDevices(*opts.cuda_visible_devices);

@@ -143,12 +143,7 @@ std::vector<uint32_t> Select(const SourceOptions& opts, uint32_t count, Scan* s)
     for (uint32_t i = 0; i < count; ++i) out.push_back(i);
     return out;
   }
-  Result<std::vector<sources::GpuSelector>> sel = sources::ParseGpuIds(opts.gpu_ids);
-  if (!sel.ok()) {
-    s->notes.push_back("--gpu-ids: " + sel.status().message());
-    return out;
-  }
-  for (const sources::GpuSelector& g : *sel) {
+  for (const GpuSelector& g : opts.gpu_ids) {
     if (g.kind != sources::GpuSelector::Kind::kIndex || g.index >= count) {
       s->notes.push_back(g.text + ": no such AMD GPU");
     } else if (std::find(out.begin(), out.end(), g.index) == out.end()) {
