@@ -52,6 +52,44 @@ bool WaitForStop(int sigfd, SteadyTime deadline) {
 // CSV keeps every row; the JSON series gets coarser towards the start.
 constexpr size_t kMaxRowIntervals = 4096;
 
+// Appends a row every period until a stop signal, coalescing each written
+// row's polls so memory and the cost of each Flush stay bounded however
+// long the monitor runs. Returns the first poll not yet written.
+size_t WriteRowsUntilStopped(const Config& cfg, int sigfd, Tracker& tracker, RunResult* run) {
+  const auto period = std::chrono::duration_cast<Duration>(Seconds(cfg.save_interval_s));
+  SteadyTime next = SteadyClock::now() + period;
+  size_t last = 0;
+  while (!WaitForStop(sigfd, next)) {
+    next += period;
+    run->snapshot = tracker.Flush();
+    const size_t end = run->snapshot.ledger->num_points() - 1;
+    if (end <= last) continue;
+    run->wall_start = run->snapshot.wall_start;
+    SaveOutputs(cfg, *run, last, end, false);
+    (void)tracker.Coalesce(last, end);
+    last = tracker.Thin(last + 1, kMaxRowIntervals).value_or(last + 1);
+  }
+  return last;
+}
+
+// The last partial row, the JSON record of the whole run and the summary.
+void FinishMonitor(const Config& cfg, const Tracker& tracker, size_t last, RunResult* run) {
+  run->snapshot = tracker.Snapshot();
+  run->wall_start = run->snapshot.wall_start;
+  run->self_cost = MeasureSelfCost();
+  const size_t points = run->snapshot.ledger->num_points();
+  const size_t end = points == 0 ? 0 : points - 1;
+  if (end > last) SaveOutputs(cfg, *run, last, end, false);
+  if (!cfg.json.empty()) {
+    Config json_only = cfg;
+    json_only.save_to_file = false;
+    SaveOutputs(json_only, *run, 0, end, true);
+  }
+  if (cfg.quiet) return;
+  const std::string summary = FormatSummary(*run);
+  std::fwrite(summary.data(), 1, summary.size(), stderr);
+}
+
 }  // namespace
 
 int MonitorCommand(const Config& input) {
@@ -91,40 +129,11 @@ int MonitorCommand(const Config& input) {
     std::fprintf(stderr, "wattprint: error: cannot start tracking: %s\n", st.ToString().c_str());
     return 1;
   }
-  const auto period = std::chrono::duration_cast<Duration>(Seconds(cfg.save_interval_s));
-  SteadyTime next = SteadyClock::now() + period;
-  size_t last = 0;
-  while (!WaitForStop(sigfd, next)) {
-    next += period;
-    run.snapshot = tracker.Flush();
-    const size_t end = run.snapshot.ledger->num_points() - 1;
-    if (end > last) {
-      run.wall_start = run.snapshot.wall_start;
-      SaveOutputs(cfg, run, last, end, false);
-      // The row's polls become one interval, so memory and the cost of each
-      // Flush stay bounded however long the monitor runs.
-      (void)tracker.Coalesce(last, end);
-      last = tracker.Thin(last + 1, kMaxRowIntervals).value_or(last + 1);
-    }
-  }
+  const size_t last = WriteRowsUntilStopped(cfg, sigfd, tracker, &run);
   (void)tracker.Stop();
   close(sigfd);
   live.Clear();
-  run.snapshot = tracker.Snapshot();
-  run.wall_start = run.snapshot.wall_start;
-  run.self_cost = MeasureSelfCost();
-  const size_t points = run.snapshot.ledger->num_points();
-  const size_t end = points == 0 ? 0 : points - 1;
-  if (end > last) SaveOutputs(cfg, run, last, end, false);
-  if (!cfg.json.empty()) {
-    Config json_only = cfg;
-    json_only.save_to_file = false;
-    SaveOutputs(json_only, run, 0, end, true);
-  }
-  if (!cfg.quiet) {
-    const std::string summary = FormatSummary(run);
-    std::fwrite(summary.data(), 1, summary.size(), stderr);
-  }
+  FinishMonitor(cfg, tracker, last, &run);
   return 0;
 }
 

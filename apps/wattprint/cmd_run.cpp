@@ -204,34 +204,74 @@ int RunCommand(const Config& cfg, const std::vector<std::string>& command) {
   return RunCommand(cfg, command, WaitOptions{});
 }
 
-int RunCommand(const Config& cfg, const std::vector<std::string>& command, const WaitOptions& wait) {
-  // An explicit location is checked now (a typo is a usage error before the
-  // command runs); otherwise the location is found beside the command.
-  Result<std::optional<IntensityTimeline>> given = ExplicitIntensity(cfg);
-  if (!given.ok()) return UsageError(given.status().message());
-  Result<IntensityTimeline> intensity =
-      given->has_value() ? Result<IntensityTimeline>(**given) : Result<IntensityTimeline>(WorldAverageIntensity());
-  if (cfg.intensity_basis == IntensityBasis::kMarginal && given->has_value()) {
-    Location loc;
-    loc.step = LocationStep::kExplicit;
-    Result<IntensityTimeline> m = MarginalIntensityAt(cfg, loc);
-    if (!m.ok()) return UsageError(m.status().message());
-  }
-  DiscoveredSources found = DiscoverSources(MakeSourceOptions(cfg));
+namespace {
 
+// An explicit location is checked before the command runs (a typo is a
+// usage error then, not after an hour of training), and with the marginal
+// basis, that it has a marginal figure. Empty: found beside the command.
+Result<std::optional<IntensityTimeline>> CheckExplicitIntensity(const Config& cfg) {
+  Result<std::optional<IntensityTimeline>> given = ExplicitIntensity(cfg);
+  if (!given.ok() || !given->has_value() || cfg.intensity_basis != IntensityBasis::kMarginal) return given;
+  Location loc;
+  loc.step = LocationStep::kExplicit;
+  Result<IntensityTimeline> m = MarginalIntensityAt(cfg, loc);
+  if (!m.ok()) return m.status();
+  return given;
+}
+
+// The run's record before the command: metadata, sources, scope, and a
+// provisional intensity for the live status line.
+RunResult NewRun(const Config& cfg, const std::vector<std::string>& command, const DiscoveredSources& found,
+                 const std::optional<IntensityTimeline>& given) {
   RunResult run;
   run.meta = MakeMetadata(cfg);
   run.meta.command = command;
   run.sources = found.reports;
   AddGpuMetadata(found.reports, &run.meta);
   run.scope = cfg.scope;
-  // Provisional, for the live status line; replaced once the run is over.
-  run.intensity = std::move(intensity).value();
+  run.intensity = given ? *given : WorldAverageIntensity();
+  return run;
+}
+
+// After the command: the intensity as the library chooses it, the ledger,
+// how the command ended.
+void FinishRun(BackgroundIntensity& background, const Tracker& tracker, const ChildExit& exit, RunResult* run) {
+  Result<IntensityChoice> chosen = background.Finish();
+  if (!chosen.ok()) {
+    std::fprintf(stderr, "wattprint: error: %s\n", chosen.status().message().c_str());
+  } else {
+    run->intensity = std::move(chosen->chosen);
+    run->other_intensity = std::move(chosen->other);
+    AddCloudPlacement(chosen->location, &run->meta);
+  }
+  run->snapshot = tracker.Snapshot();
+  run->wall_start = run->snapshot.wall_start;
+  run->meta.exit_code = exit.signal == 0 ? std::optional<int>(exit.code) : std::nullopt;
+  if (exit.signal != 0) run->meta.signal = exit.signal;
+  run->self_cost = MeasureSelfCost();
+}
+
+// Output errors are reported but do not replace the command's exit code:
+// scripts that wrap a command with wattprint keep its meaning.
+void Report(const Config& cfg, const RunResult& run) {
+  const size_t points = run.snapshot.ledger->num_points();
+  SaveOutputs(cfg, run, 0, points == 0 ? 0 : points - 1, true);
+  if (cfg.quiet) return;
+  const std::string summary = FormatSummary(run);
+  std::fwrite(summary.data(), 1, summary.size(), stderr);
+}
+
+}  // namespace
+
+int RunCommand(const Config& cfg, const std::vector<std::string>& command, const WaitOptions& wait) {
+  Result<std::optional<IntensityTimeline>> given = CheckExplicitIntensity(cfg);
+  if (!given.ok()) return UsageError(given.status().message());
+  DiscoveredSources found = DiscoverSources(MakeSourceOptions(cfg));
+  RunResult run = NewRun(cfg, command, found, *given);
 
   LiveStatus live(cfg, &run);
   TrackerOptions topts = MakeTrackerOptions(cfg);
   topts.on_sample = live.Callback();
-
   sigset_t old_mask;
   const int sigfd = BlockSignals(&old_mask);
   if (wait.below_g_per_kwh) {
@@ -255,44 +295,22 @@ int RunCommand(const Config& cfg, const std::vector<std::string>& command, const
     std::fprintf(stderr, "wattprint: error: cannot start tracking: %s\n", st.ToString().c_str());
     return 1;
   }
-
   Spawned spawned = Spawn(command, old_mask);
   if (spawned.err != 0) {
     (void)tracker.Stop();
     return ExecFailure(command[0], spawned.err);
   }
-  const pid_t child = spawned.pid;
   run.meta.tree_cpu_source = spawned.clock_note;
-  tracker.SetTreeRoot(child, std::move(spawned.clock));
-  const ChildExit exit = WaitForwarding(child, sigfd, tracker);
+  tracker.SetTreeRoot(spawned.pid, std::move(spawned.clock));
+  const ChildExit exit = WaitForwarding(spawned.pid, sigfd, tracker);
   (void)tracker.Stop();
-  waitpid(child, nullptr, 0);
+  waitpid(spawned.pid, nullptr, 0);
   if (sigfd >= 0) close(sigfd);
   // The forwarded signals stay blocked until wattprint exits, so one that
   // arrives now cannot interrupt the outputs.
   live.Clear();
-
-  Result<IntensityChoice> chosen = background.Finish();
-  if (!chosen.ok()) {
-    std::fprintf(stderr, "wattprint: error: %s\n", chosen.status().message().c_str());
-  } else {
-    run.intensity = std::move(chosen->chosen);
-    run.other_intensity = std::move(chosen->other);
-    AddCloudPlacement(chosen->location, &run.meta);
-  }
-  run.snapshot = tracker.Snapshot();
-  run.wall_start = run.snapshot.wall_start;
-  run.meta.exit_code = exit.signal == 0 ? std::optional<int>(exit.code) : std::nullopt;
-  if (exit.signal != 0) run.meta.signal = exit.signal;
-  const size_t points = run.snapshot.ledger->num_points();
-  run.self_cost = MeasureSelfCost();
-  // Output errors are reported but do not replace the command's exit code:
-  // scripts that wrap a command with wattprint keep its meaning.
-  SaveOutputs(cfg, run, 0, points == 0 ? 0 : points - 1, true);
-  if (!cfg.quiet) {
-    const std::string summary = FormatSummary(run);
-    std::fwrite(summary.data(), 1, summary.size(), stderr);
-  }
+  FinishRun(background, tracker, exit, &run);
+  Report(cfg, run);
   return exit.code;
 }
 
