@@ -41,7 +41,7 @@ save_to_file = false
 cpu_power = 65
 )", "/etc/x.toml");
   ASSERT_TRUE(st.ok()) << st.ToString();
-  EXPECT_EQ(c.country, "FRA");
+  EXPECT_EQ(c.place.country, "FRA");
   EXPECT_EQ(c.pue, 1.5);
   EXPECT_EQ(c.interval_s, 2.0);
   EXPECT_EQ(c.scope, Scope::kProcess);
@@ -162,9 +162,9 @@ TEST(ConfigTest, PrecedenceFlagsOverEnvOverProjectOverUser) {
   EXPECT_EQ(c->OriginOf("pue"), "flag --pue");
   EXPECT_EQ(c->interval_s, 5.0);
   EXPECT_EQ(c->OriginOf("interval"), "env WATTPRINT_INTERVAL");
-  EXPECT_EQ(c->country, "FRA");
+  EXPECT_EQ(c->place.country, "FRA");
   EXPECT_EQ(c->OriginOf("country"), "file " + t.Path("proj/wattprint.toml"));
-  EXPECT_EQ(c->region, "bavaria");
+  EXPECT_EQ(c->place.region, "bavaria");
   EXPECT_EQ(c->OriginOf("region"), "file " + t.Path("xdg/wattprint/config.toml"));
   EXPECT_EQ(files, (std::vector<std::string>{t.Path("xdg/wattprint/config.toml"),
                                              t.Path("proj/wattprint.toml")}));

@@ -270,31 +270,31 @@ TEST(ResolveLocation, ExplicitBeatsMetadataBeatsTimeZoneBeatsWorld) {
   ServeAws(s.server(), "eu-north-1");
   s.Start();
   LocationOptions o = Base(t, s.url());
-  o.country = "IN";
+  o.place.country = "IN";
   o.explicit_origin = "country IN (flag --country)";
   Location l = ResolveLocation(o, *PosixFileSystem());
   EXPECT_EQ(l.step, LocationStep::kExplicit);
-  EXPECT_EQ(l.country, "IN");
+  EXPECT_EQ(l.place.country, "IN");
   EXPECT_EQ(l.detail, "country IN (flag --country)");
   EXPECT_EQ(s.requests(), 0);  // explicit never probes
 
-  o.country.clear();
+  o.place.country.clear();
   l = ResolveLocation(o, *PosixFileSystem());
   EXPECT_EQ(l.step, LocationStep::kCloudMetadata);
-  EXPECT_EQ(l.cloud_provider, "aws");
-  EXPECT_EQ(l.cloud_region, "eu-north-1");
+  EXPECT_EQ(l.place.cloud_provider, "aws");
+  EXPECT_EQ(l.place.cloud_region, "eu-north-1");
   EXPECT_EQ(l.detail, "AWS metadata: region eu-north-1");
 
   o.cloud_metadata = false;
   l = ResolveLocation(o, *PosixFileSystem());
   EXPECT_EQ(l.step, LocationStep::kTimeZone);
-  EXPECT_EQ(l.country, "FR");
+  EXPECT_EQ(l.place.country, "FR");
   EXPECT_EQ(l.detail, "time zone Europe/Paris -> FR");
 
   o.time_zone.tz_env = "UTC";
   l = ResolveLocation(o, *PosixFileSystem());
   EXPECT_EQ(l.step, LocationStep::kWorldAverage);
-  EXPECT_EQ(l.country, "");
+  EXPECT_EQ(l.place.country, "");
   EXPECT_EQ(l.detail, "location not found: time zone UTC names no country");
   EXPECT_STREQ(ToString(l.step), "world average");
 }
@@ -305,7 +305,7 @@ TEST(ResolveLocation, NoMetadataServiceFallsToTimeZone) {
   s.Start();
   Location l = ResolveLocation(Base(t, s.url()), *PosixFileSystem());
   EXPECT_EQ(l.step, LocationStep::kTimeZone);
-  EXPECT_EQ(l.country, "FR");
+  EXPECT_EQ(l.place.country, "FR");
 }
 
 TEST(ResolveLocation, OfflineWhenExplicitDisabledOrCached) {
@@ -317,16 +317,16 @@ TEST(ResolveLocation, OfflineWhenExplicitDisabledOrCached) {
   LocationOptions o = Base(t, s.url());
   o.metadata.cache_file = cache.Path("cloud-metadata.json");
   EXPECT_FALSE(ResolvesOffline(o));  // the metadata service must be asked
-  o.country = "IN";
+  o.place.country = "IN";
   EXPECT_TRUE(ResolvesOffline(o));
-  o.country.clear();
+  o.place.country.clear();
   o.cloud_metadata = false;
   EXPECT_TRUE(ResolvesOffline(o));
   o.cloud_metadata = true;
   ASSERT_EQ(ResolveLocation(o, *PosixFileSystem()).step, LocationStep::kCloudMetadata);
   const int asked = s.requests();
   EXPECT_TRUE(ResolvesOffline(o));  // answered from the cache from now on
-  EXPECT_EQ(ResolveLocation(o, *PosixFileSystem()).cloud_region, "eu-north-1");
+  EXPECT_EQ(ResolveLocation(o, *PosixFileSystem()).place.cloud_region, "eu-north-1");
   EXPECT_EQ(s.requests(), asked);
 }
 

@@ -53,7 +53,7 @@ TEST(Session, MarginalWithoutALocationIsAnErrorNotAGuess) {
 TEST(Session, DetectedTimeZoneCountryGetsItsMarginalToo) {
   Location loc;
   loc.step = LocationStep::kTimeZone;
-  loc.country = "FR";
+  loc.place.country = "FR";
   loc.detail = "time zone Europe/Paris";
   const Config cfg = With({{"intensity_basis", "marginal"}});
   Result<IntensityChoice> c = ChooseIntensity(cfg, loc);

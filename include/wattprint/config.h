@@ -30,6 +30,7 @@
 
 #include "wattprint/gpu_ids.h"
 #include "wattprint/ledger.h"
+#include "wattprint/place.h"
 #include "wattprint/status.h"
 
 namespace wattprint {
@@ -42,19 +43,13 @@ enum class LiveSetting { kOff, kElectricityMaps, kUk };
 const char* ToString(LiveSetting l);  // "off", "electricitymaps", "uk"
 
 struct Config {
-  // Location for the grid intensity (wattprint/grid.h). The most specific
-  // one given wins: cloud region > zone > region > country. None given =
-  // the world average, labelled as a default.
-  // Country: ISO3, ISO2 or English name.
-  std::string country;
-  // Sub-national region: ISO 3166-2 code or name ("US-CA", "Quebec"),
-  // mapped to its grid zone.
-  std::string region;
-  // Electricity Maps zone key ("SE-SE1", "US-CAL-CISO").
-  std::string zone;
-  // Cloud provider (aws, gcp or azure) and region name ("eu-west-1").
-  std::string cloud_provider;
-  std::string cloud_region;
+  // Location for the grid intensity (wattprint/place.h, wattprint/grid.h):
+  // country (ISO3, ISO2 or English name), sub-national region (ISO 3166-2
+  // code or name, mapped to its grid zone), Electricity Maps zone, cloud
+  // provider and region. The most specific one given wins: cloud region >
+  // zone > region > country. None given = the world average, labelled as a
+  // default.
+  Place place;
   // Explicit grid intensity in g CO2e/kWh (>= 0), labelled as user-supplied;
   // it overrides any looked-up figure.
   std::optional<double> intensity_g_per_kwh;

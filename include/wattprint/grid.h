@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "wattprint/emissions.h"
+#include "wattprint/place.h"
 #include "wattprint/status.h"
 
 namespace wattprint {
@@ -29,16 +30,8 @@ Result<GridDataset> ParseGridDataset(std::string_view text);
 
 // Where to look. The most specific field given wins:
 // cloud region > zone > region > country. Matching is case-insensitive.
-struct GridLocation {
-  std::string country;         // ISO3, ISO2 or English name
-  std::string region;          // ISO 3166-2 code or name ("US-CA", "California", "Quebec")
-  std::string zone;            // Electricity Maps zone key ("SE-SE1")
-  std::string cloud_provider;  // aws | gcp | azure (needed with cloud_region)
-  std::string cloud_region;    // "eu-west-1", "europe-west9", "westeurope"
-  bool empty() const {
-    return country.empty() && region.empty() && zone.empty() && cloud_region.empty();
-  }
-};
+// The lookup's query is a Place (wattprint/place.h).
+using GridLocation = Place;
 
 // Which figure to take. Unset = the default (see the file comment).
 struct GridSelection {

@@ -19,6 +19,7 @@
 #include <string_view>
 
 #include "wattprint/fs.h"
+#include "wattprint/place.h"
 #include "wattprint/status.h"
 
 namespace wattprint {
@@ -28,11 +29,9 @@ enum class LocationStep { kExplicit, kCloudMetadata, kTimeZone, kWorldAverage };
 const char* ToString(LocationStep s);
 
 struct Location {
-  std::string country;         // as configured or found: ISO2 from time zones
-  std::string region;          // sub-national region, as configured
-  std::string zone;            // grid zone key, as configured
-  std::string cloud_provider;  // "aws", "gcp", "azure"
-  std::string cloud_region;    // "eu-west-3", "europe-west1", "westeurope"
+  // As configured, or found: the country as ISO2 from a time zone, the
+  // cloud provider and region from the metadata service.
+  Place place;
   LocationStep step = LocationStep::kWorldAverage;
   // What the step found, for the summary and JSON: "time zone Europe/Paris",
   // "AWS metadata: region eu-west-3", "--country FR".
@@ -82,7 +81,7 @@ Result<std::string> CountryOfTimeZone(std::string_view tz, const TimeZoneOptions
 
 struct LocationOptions {
   // Explicit configuration (step 1): any non-empty field wins.
-  std::string country, region, zone, cloud_provider, cloud_region;
+  Place place;
   std::string explicit_origin;  // "--country FR", for the detail
   bool cloud_metadata = true;   // step 2 on/off
   MetadataOptions metadata;

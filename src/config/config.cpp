@@ -191,11 +191,11 @@ Status SetString(Config* cfg, std::string_view key, std::string_view v, const st
   if (key == "cloud_provider" && !s.empty() && s != "aws" && s != "gcp" && s != "azure") {
     return Bad(where, "cloud provider must be 'aws', 'gcp' or 'azure'");
   }
-  std::string* fields[] = {&cfg->country,         &cfg->region,          &cfg->output_dir,
+  std::string* fields[] = {&cfg->place.country,   &cfg->place.region,    &cfg->output_dir,
                            &cfg->output_file,     &cfg->project_name,    &cfg->experiment_name,
                            &cfg->experiment_id,   &cfg->json,            &cfg->sysfs_root,
-                           &cfg->procfs_root,     &cfg->zone,            &cfg->cloud_provider,
-                           &cfg->cloud_region,    &cfg->gpu_ids,         &cfg->nvml_library,
+                           &cfg->procfs_root,     &cfg->place.zone,      &cfg->place.cloud_provider,
+                           &cfg->place.cloud_region, &cfg->gpu_ids,      &cfg->nvml_library,
                            &cfg->rocm_smi_library};
   const char* names[] = {"country",      "region",          "output_dir", "output_file",
                          "project_name", "experiment_name", "experiment_id", "json",
@@ -270,11 +270,11 @@ std::span<const ConfigKey> ConfigKeys() { return kKeys; }
 
 std::string ConfigValueText(const Config& c, std::string_view key) {
   const std::pair<std::string_view, std::string> values[] = {
-      {"country", c.country},
-      {"region", c.region},
-      {"zone", c.zone},
-      {"cloud_provider", c.cloud_provider},
-      {"cloud_region", c.cloud_region},
+      {"country", c.place.country},
+      {"region", c.place.region},
+      {"zone", c.place.zone},
+      {"cloud_provider", c.place.cloud_provider},
+      {"cloud_region", c.place.cloud_region},
       {"intensity", c.intensity_g_per_kwh ? fmt::format("{}", *c.intensity_g_per_kwh) : ""},
       {"intensity_year", c.intensity_year ? fmt::format("{}", *c.intensity_year) : ""},
       {"pue", fmt::format("{}", c.pue)},

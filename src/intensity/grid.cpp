@@ -98,7 +98,7 @@ const Country* FindCountry(const std::string& k) {
   return nullptr;
 }
 
-struct Place {
+struct ResolvedPlace {
   const Zone* zone = nullptr;        // null: no Electricity Maps zone
   const Country* country = nullptr;  // null: zone outside ISO 3166 (XK)
   std::string region;
@@ -110,7 +110,7 @@ struct Place {
   }
 };
 
-Result<Place> FromZone(const std::string& zone) {
+Result<ResolvedPlace> FromZone(const std::string& zone) {
   const std::string k = Lower(zone);
   const Zone* z = FindZone(k);
   if (z == nullptr) {
@@ -119,10 +119,10 @@ Result<Place> FromZone(const std::string& zone) {
     return Status::NotFound(fmt::format("unknown grid zone '{}'{} (wattprint intensity --list shows all)",
                                         zone, Hint(k, cands)));
   }
-  return Place{z, CountryByIso2(z->iso2), "", std::string("zone ") + z->key};
+  return ResolvedPlace{z, CountryByIso2(z->iso2), "", std::string("zone ") + z->key};
 }
 
-Result<Place> FromCountry(const std::string& country) {
+Result<ResolvedPlace> FromCountry(const std::string& country) {
   const std::string k = Lower(country);
   const Country* c = k.empty() ? nullptr : FindCountry(k);
   if (c == nullptr) {
@@ -136,13 +136,13 @@ Result<Place> FromCountry(const std::string& country) {
         "unknown country '{}' (use an ISO 3166 code such as FRA or FR, or an English name){}", country,
         Hint(k, cands)));
   }
-  return Place{FindZone(Lower(c->iso2)), c, "", fmt::format("country {}", c->iso3)};
+  return ResolvedPlace{FindZone(Lower(c->iso2)), c, "", fmt::format("country {}", c->iso3)};
 }
 
-Result<Place> FromRegion(const std::string& region, const std::string& country) {
+Result<ResolvedPlace> FromRegion(const std::string& region, const std::string& country) {
   const Country* within = nullptr;
   if (!country.empty()) {
-    Result<Place> c = FromCountry(country);
+    Result<ResolvedPlace> c = FromCountry(country);
     if (!c.ok()) return c.status();
     within = c->country;
   }
@@ -169,11 +169,11 @@ Result<Place> FromRegion(const std::string& region, const std::string& country) 
   }
   const Region& r = *hits[0];
   const std::string code(r.code);
-  return Place{FindZone(Lower(r.zone)), CountryByIso2(code.substr(0, 2)), fmt::format("{} ({})", r.name, code),
+  return ResolvedPlace{FindZone(Lower(r.zone)), CountryByIso2(code.substr(0, 2)), fmt::format("{} ({})", r.name, code),
                fmt::format("region {} ({}) -> zone {}: {}", code, r.name, r.zone, r.basis)};
 }
 
-Result<Place> FromCloud(const std::string& provider, const std::string& region) {
+Result<ResolvedPlace> FromCloud(const std::string& provider, const std::string& region) {
   const std::string p = Lower(provider);
   if (p != "aws" && p != "gcp" && p != "azure") {
     return Status::InvalidArgument(fmt::format("cloud provider '{}' is not aws, gcp or azure", provider));
@@ -183,7 +183,7 @@ Result<Place> FromCloud(const std::string& provider, const std::string& region) 
   for (const CloudRegion& c : GetTables().cloud) {
     if (p != c.provider) continue;
     if (Lower(c.region) == k) {
-      return Place{FindZone(Lower(c.zone)), nullptr, fmt::format("{} {} ({})", c.provider, c.region, c.location),
+      return ResolvedPlace{FindZone(Lower(c.zone)), nullptr, fmt::format("{} {} ({})", c.provider, c.region, c.location),
                    fmt::format("cloud region {} {} ({}) -> zone {}: {}", c.provider, c.region, c.location, c.zone,
                                c.mapping)};
     }
@@ -192,8 +192,8 @@ Result<Place> FromCloud(const std::string& provider, const std::string& region) 
   return Status::NotFound(fmt::format("unknown {} region '{}'{}", p, region, Hint(k, cands)));
 }
 
-Result<Place> Resolve(const GridLocation& w) {
-  Result<Place> place = Status::InvalidArgument("no location given");
+Result<ResolvedPlace> Resolve(const GridLocation& w) {
+  Result<ResolvedPlace> place = Status::InvalidArgument("no location given");
   if (!w.cloud_region.empty() || !w.cloud_provider.empty()) {
     if (w.cloud_region.empty() || w.cloud_provider.empty()) {
       return Status::InvalidArgument("a cloud region needs both the provider (aws, gcp, azure) and the region name");
@@ -207,14 +207,14 @@ Result<Place> Resolve(const GridLocation& w) {
     place = FromCountry(w.country);
   }
   if (!place.ok()) return place;
-  Place out = *place;
+  ResolvedPlace out = *place;
   if (out.country == nullptr && out.zone) out.country = CountryByIso2(out.zone->iso2);
   return out;
 }
 
 std::string Via() { return std::string("via ") + GetTables().package; }
 
-Result<GridIntensity> ElectricityMaps(const Place& p, std::optional<int> year) {
+Result<GridIntensity> ElectricityMaps(const ResolvedPlace& p, std::optional<int> year) {
   if (p.zone == nullptr) {
     return Status::NotFound(fmt::format("{} has no Electricity Maps zone; its Ember country average is the "
                                         "default (drop the year), or give a zone", p.Describe()));
@@ -240,7 +240,7 @@ Result<GridIntensity> ElectricityMaps(const Place& p, std::optional<int> year) {
   return g;
 }
 
-Result<GridIntensity> CountryFigure(const Place& p, GridDataset d) {
+Result<GridIntensity> CountryFigure(const ResolvedPlace& p, GridDataset d) {
   const bool ember = d == GridDataset::kEmber;
   const double v = p.country ? (ember ? p.country->ember : p.country->unfccc) : grid_data::kAbsent;
   if (v == grid_data::kAbsent) {
@@ -261,7 +261,7 @@ Result<GridIntensity> CountryFigure(const Place& p, GridDataset d) {
   return g;
 }
 
-Result<GridIntensity> Select(const Place& p, const GridSelection& which) {
+Result<GridIntensity> Select(const ResolvedPlace& p, const GridSelection& which) {
   if (which.year && which.dataset && *which.dataset != GridDataset::kElectricityMaps) {
     return Status::InvalidArgument("an intensity year selects an Electricity Maps year; Ember and UNFCCC hold one "
                                    "figure per country");
@@ -296,7 +296,7 @@ Result<GridDataset> ParseGridDataset(std::string_view text) {
 }
 
 Result<GridIntensity> LookupGridIntensity(const GridLocation& where, const GridSelection& which) {
-  Result<Place> place = Resolve(where);
+  Result<ResolvedPlace> place = Resolve(where);
   if (!place.ok()) return place.status();
   Result<GridIntensity> g = Select(*place, which);
   if (!g.ok()) return g;

@@ -19,15 +19,9 @@ const char* ToString(LocationStep s) {
 namespace {
 
 std::optional<Location> Explicit(const LocationOptions& o) {
-  if (o.country.empty() && o.region.empty() && o.zone.empty() && o.cloud_region.empty()) {
-    return std::nullopt;
-  }
+  if (o.place.empty()) return std::nullopt;
   Location l;
-  l.country = o.country;
-  l.region = o.region;
-  l.zone = o.zone;
-  l.cloud_provider = o.cloud_provider;
-  l.cloud_region = o.cloud_region;
+  l.place = o.place;
   l.step = LocationStep::kExplicit;
   l.detail = o.explicit_origin.empty() ? "configured" : o.explicit_origin;
   return l;
@@ -42,8 +36,8 @@ Location ResolveLocation(const LocationOptions& o, const FileSystem& fs) {
     Result<CloudPlacement> cloud = ProbeCloudMetadata(o.metadata);
     if (cloud.ok()) {
       Location l;
-      l.cloud_provider = cloud->provider;
-      l.cloud_region = cloud->region;
+      l.place.cloud_provider = cloud->provider;
+      l.place.cloud_region = cloud->region;
       l.step = LocationStep::kCloudMetadata;
       l.detail = cloud->detail;
       return l;
@@ -54,7 +48,7 @@ Location ResolveLocation(const LocationOptions& o, const FileSystem& fs) {
     Result<std::string> country = CountryOfTimeZone(*tz, o.time_zone, fs);
     if (country.ok()) {
       Location l;
-      l.country = *country;
+      l.place.country = *country;
       l.step = LocationStep::kTimeZone;
       l.detail = fmt::format("time zone {} -> {}", *tz, *country);
       return l;

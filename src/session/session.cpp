@@ -31,15 +31,7 @@ TrackerOptions TrackerOptionsFor(const Config& cfg) {
   return o;
 }
 
-GridLocation LocationOf(const Config& cfg) {
-  GridLocation where;
-  where.country = cfg.country;
-  where.region = cfg.region;
-  where.zone = cfg.zone;
-  where.cloud_provider = cfg.cloud_provider;
-  where.cloud_region = cfg.cloud_region;
-  return where;
-}
+GridLocation LocationOf(const Config& cfg) { return cfg.place; }
 
 namespace {
 
@@ -124,15 +116,7 @@ IntensityTimeline WorldAverageBecause(const Location& loc, const std::string& wh
 
 }  // namespace
 
-GridLocation GridOf(const Location& loc) {
-  GridLocation g;
-  g.country = loc.country;
-  g.region = loc.region;
-  g.zone = loc.zone;
-  g.cloud_provider = loc.cloud_provider;
-  g.cloud_region = loc.cloud_region;
-  return g;
-}
+GridLocation GridOf(const Location& loc) { return loc.place; }
 
 std::string CacheDirFor(const LocationEnv& env, std::string* note) {
   // XDG base directories must be absolute; a relative one is ignored.
@@ -152,11 +136,7 @@ std::string CacheDirFor(const LocationEnv& env, std::string* note) {
 
 LocationOptions LocationOptionsFor(const Config& cfg, const LocationEnv& env) {
   LocationOptions o;
-  o.country = cfg.country;
-  o.region = cfg.region;
-  o.zone = cfg.zone;
-  o.cloud_provider = cfg.cloud_provider;
-  o.cloud_region = cfg.cloud_region;
+  o.place = cfg.place;
   // The most specific explicit key names the origin, as the lookup uses it.
   for (const char* key : {"cloud_region", "zone", "region", "country"}) {
     const std::string v = ConfigValueText(cfg, key);
@@ -196,9 +176,9 @@ Result<IntensityTimeline> IntensityAt(const Config& cfg, const Location& loc) {
 }
 
 void AddCloudPlacement(const Location& loc, RunMetadata* meta) {
-  if (loc.cloud_provider.empty() && loc.cloud_region.empty()) return;
-  meta->cloud_provider = loc.cloud_provider;
-  meta->cloud_region = loc.cloud_region;
+  if (loc.place.cloud_provider.empty() && loc.place.cloud_region.empty()) return;
+  meta->cloud_provider = loc.place.cloud_provider;
+  meta->cloud_region = loc.place.cloud_region;
   meta->on_cloud = true;
 }
 
@@ -236,14 +216,14 @@ std::shared_ptr<LiveIntensity> MakeLiveIntensity(const Config& cfg, const Locati
     o.token = cfg.electricitymaps_token;
     // The Electricity Maps zone of the location, as the static lookup finds
     // it (a country without a zone of its own is asked for by its ISO2).
-    o.zone = loc.zone;
+    o.zone = loc.place.zone;
     GridLocation where = GridOf(loc);
     if (loc.step == LocationStep::kExplicit) where = LocationOf(cfg);
     if (o.zone.empty() && (!where.empty() || !where.cloud_region.empty())) {
       Result<GridIntensity> g = LookupGridIntensity(where);
       if (g.ok()) o.zone = g->dataset == GridDataset::kElectricityMaps ? g->zone : g->country_iso2;
     }
-    if (o.zone.empty() && loc.country.size() == 2) o.zone = loc.country;
+    if (o.zone.empty() && loc.place.country.size() == 2) o.zone = loc.place.country;
   }
   o.cache_dir = cache_dir;
   o.cache_ttl = std::chrono::seconds(static_cast<long long>(cfg.live_cache_ttl_s));
