@@ -63,18 +63,55 @@ std::unique_ptr<Tracker> MakeTracker(const FakeProc& p, Duration interval, FakeC
   return std::make_unique<Tracker>(p.Options(interval), std::move(v));
 }
 
+// Time moves only when the test says so; suspend time is staged apart.
+class ManualClock final : public Clock {
+ public:
+  SteadyTime Now() const override { return t; }
+  SystemTime WallNow() const override { return wall0 + (t - t0) + suspended; }
+  Duration SuspendedSinceBoot() const override { return suspended; }
+  void Advance(Duration d) { t += d; }
+  const SteadyTime t0 = SteadyTime{} + 1000s;
+  const SystemTime wall0 = SystemTime{} + 1'700'000'000s;
+  SteadyTime t = t0;
+  Duration suspended = 5s;  // since boot, before the test
+};
+
+struct ManualRig {
+  FakeProc proc;
+  std::shared_ptr<ManualClock> clock = std::make_shared<ManualClock>();
+  FakeCounter* counter = nullptr;
+  std::unique_ptr<Tracker> tracker;
+  ManualRig(Duration interval, double range_j) {
+    auto src = std::make_unique<FakeCounter>("pkg", range_j);
+    counter = src.get();
+    std::vector<std::unique_ptr<Source>> v;
+    v.push_back(std::move(src));
+    TrackerOptions o = proc.Options(interval);
+    o.sampler_thread = false;
+    o.clock = clock;
+    tracker = std::make_unique<Tracker>(std::move(o), std::move(v));
+  }
+  bool Has(LedgerEventKind k) const {
+    const auto snap = tracker->Snapshot();
+    for (const LedgerEvent& e : snap.ledger->events()) {
+      if (e.kind == k) return true;
+    }
+    return false;
+  }
+};
+
 TEST(Tracker, ShortRunIsMeasuredExactly) {
-  FakeProc p;
-  FakeCounter* c;
-  auto t = MakeTracker(p, 1s, &c);
-  c->value = 1000.0;
-  ASSERT_TRUE(t->Start().ok());
-  std::this_thread::sleep_for(50ms);
-  c->value = 1012.5;
-  ASSERT_TRUE(t->Stop().ok());
-  auto snap = t->Snapshot();
+  ManualRig r(1s, 0.0);
+  r.counter->value = 1000.0;
+  ASSERT_TRUE(r.tracker->Start().ok());
+  r.clock->Advance(50ms);  // shorter than the interval: nothing is due
+  EXPECT_FALSE(r.tracker->PollDue(r.clock->Now()));
+  r.counter->value = 1012.5;
+  ASSERT_TRUE(r.tracker->Stop().ok());
+  auto snap = r.tracker->Snapshot();
   EXPECT_DOUBLE_EQ(snap.ledger->SumAll().channels[0].machine.joules(), 12.5);
   EXPECT_EQ(snap.ledger->num_points(), 2u);  // start and stop only
+  EXPECT_EQ(snap.ledger->point_time(1) - snap.ledger->point_time(0), 50ms);
 }
 
 TEST(Tracker, StopReturnsWithinMillisecondsWhateverTheInterval) {
@@ -163,20 +200,25 @@ TEST(Tracker, FlushTakesAReadingWithoutStopping) {
 }
 
 TEST(Tracker, TwoTrackersInOneProcessAreIndependent) {
-  FakeProc p;
-  FakeCounter *a, *b;
-  auto ta = MakeTracker(p, 5ms, &a);
-  auto tb = MakeTracker(p, 7ms, &b);
-  ASSERT_TRUE(ta->Start().ok());
-  ASSERT_TRUE(tb->Start().ok());
-  a->value = 3;
-  b->value = 11;
-  std::this_thread::sleep_for(30ms);
-  ASSERT_TRUE(ta->Stop().ok());
-  b->value = 12;
-  ASSERT_TRUE(tb->Stop().ok());
-  EXPECT_DOUBLE_EQ(ta->Snapshot().ledger->SumAll().channels[0].machine.joules(), 3.0);
-  EXPECT_DOUBLE_EQ(tb->Snapshot().ledger->SumAll().channels[0].machine.joules(), 12.0);
+  ManualRig a(5ms, 0.0), b(7ms, 0.0);
+  ASSERT_TRUE(a.tracker->Start().ok());
+  ASSERT_TRUE(b.tracker->Start().ok());
+  a.counter->value = 3;
+  b.counter->value = 11;
+  for (int k = 0; k < 6; ++k) {  // 30 ms of each one's own schedule
+    a.clock->Advance(5ms);
+    b.clock->Advance(5ms);
+    (void)a.tracker->PollDue(a.clock->Now());
+    (void)b.tracker->PollDue(b.clock->Now());
+  }
+  ASSERT_TRUE(a.tracker->Stop().ok());
+  b.counter->value = 12;
+  b.clock->Advance(1ms);
+  ASSERT_TRUE(b.tracker->Stop().ok());
+  EXPECT_DOUBLE_EQ(a.tracker->Snapshot().ledger->SumAll().channels[0].machine.joules(), 3.0);
+  EXPECT_DOUBLE_EQ(b.tracker->Snapshot().ledger->SumAll().channels[0].machine.joules(), 12.0);
+  EXPECT_EQ(a.tracker->Snapshot().ledger->num_points(), 7u);  // start + 6 scheduled (stop at the same instant)
+  EXPECT_EQ(b.tracker->Snapshot().ledger->num_points(), 6u);  // start + 4 at 7 ms + stop
 }
 
 TEST(Tracker, ConcurrentCallsFromManyThreads) {
@@ -282,43 +324,6 @@ TEST(Tracker, CallerDrivenSamplingStartsNoThread) {
   EXPECT_FALSE(t.PollDue(SteadyClock::now() + 1h));
   EXPECT_DOUBLE_EQ(t.Snapshot().ledger->SumAll().channels[0].machine.joules(), 7.0);
 }
-
-// Time moves only when the test says so; suspend time is staged apart.
-class ManualClock final : public Clock {
- public:
-  SteadyTime Now() const override { return t; }
-  SystemTime WallNow() const override { return wall0 + (t - t0) + suspended; }
-  Duration SuspendedSinceBoot() const override { return suspended; }
-  void Advance(Duration d) { t += d; }
-  const SteadyTime t0 = SteadyTime{} + 1000s;
-  const SystemTime wall0 = SystemTime{} + 1'700'000'000s;
-  SteadyTime t = t0;
-  Duration suspended = 5s;  // since boot, before the test
-};
-
-struct ManualRig {
-  FakeProc proc;
-  std::shared_ptr<ManualClock> clock = std::make_shared<ManualClock>();
-  FakeCounter* counter = nullptr;
-  std::unique_ptr<Tracker> tracker;
-  ManualRig(Duration interval, double range_j) {
-    auto src = std::make_unique<FakeCounter>("pkg", range_j);
-    counter = src.get();
-    std::vector<std::unique_ptr<Source>> v;
-    v.push_back(std::move(src));
-    TrackerOptions o = proc.Options(interval);
-    o.sampler_thread = false;
-    o.clock = clock;
-    tracker = std::make_unique<Tracker>(std::move(o), std::move(v));
-  }
-  bool Has(LedgerEventKind k) const {
-    const auto snap = tracker->Snapshot();
-    for (const LedgerEvent& e : snap.ledger->events()) {
-      if (e.kind == k) return true;
-    }
-    return false;
-  }
-};
 
 TEST(Tracker, IntervalIsCappedAtHalfTheMinimumWrapTime) {
   // 65.7 kJ at the 1000 W CPU default: a wrap every 65.7 s at the most, so
