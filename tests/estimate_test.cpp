@@ -8,6 +8,7 @@
 
 #include "sources/cpu_models.h"
 #include "sources/probes.h"
+#include "wattprint/ledger.h"
 #include "support/temp_tree.h"
 #include "wattprint/sources.h"
 
@@ -232,6 +233,31 @@ TEST(CpuFamilyTest, ArmImplementerAndPart) {
   EXPECT_EQ(m.family, "Arm Neoverse V1 (Graviton3)");
   EXPECT_FALSE(m.family_has_figures);
   EXPECT_DOUBLE_EQ(m.coefficients.max_w_per_vcpu, 3.5);
+}
+
+// A 256-vCPU Sandy Bridge machine estimates over 2 kW: more than the
+// per-package default ceiling, but the model's own ceiling lets it through.
+TEST(EstimateCpuTest, LargeMachinesAreNotCutByThePackageCeiling) {
+  Env e;
+  std::string cpuinfo;
+  for (int i = 0; i < 256; ++i) {
+    cpuinfo += "processor\t: " + std::to_string(i) + "\nmodel name\t: Intel(R) Xeon(R) CPU E5-2680 0 @ 2.70GHz\n\n";
+  }
+  e.t.Write("proc/cpuinfo", cpuinfo);
+  ProbeResult r = ProbeEstimateCpu(e.opts, {});
+  ASSERT_TRUE(r.source) << r.reason;
+  const ChannelInfo& c = r.source->channels()[0];
+  ASSERT_GT(c.model_inputs.at("max_w"), 2000.0) << r.reason;
+  Ledger l(r.source->channels());
+  const SteadyTime t0 = SteadyClock::now();
+  for (int k = 0; k < 3; ++k) {
+    std::vector<Reading> v(1);
+    const ActivitySnapshot a = Snap(1000ULL * (k + 1), 1000ULL * (k + 1));
+    r.source->Poll(t0, a, v);
+    l.Add(t0 + std::chrono::seconds(k), SystemTime{} + std::chrono::seconds(k), v, a);
+  }
+  EXPECT_EQ(l.SumAll().channels[0].ok_intervals, 2);
+  EXPECT_GT(l.SumAll().channels[0].machine.joules(), 4000.0);
 }
 
 TEST(EstimateRamTest, PerDimmModelWithActivityAndBounds) {

@@ -7,6 +7,7 @@
 // docs/sources/estimate.md.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <memory>
 
 #include "sources/cpu_models.h"
@@ -143,6 +144,10 @@ ProbeResult ProbeEstimateCpu(const SourceOptions& in, const std::set<DeviceKind>
   num["high_idle_w"] = m.high_idle_w;
   num["high_max_w"] = m.high_max_w;
   info.label = fmt::format("CPU power model ({} vCPUs, {:g}-{:g} W)", vcpus, m.idle_w, m.max_w);
+  // The model covers every package of the machine, so the per-package
+  // default ceiling does not apply; it can never exceed its own high bound.
+  info.power_ceiling = Power::Watts(2.0 * std::max(m.max_w, m.high_max_w));
+  info.power_ceiling_source = "2 x the model's highest figure";
 
   r.state = ProbeState::kFound;
   r.reason = fmt::format("{} vCPUs, {}, {:g} W idle to {:g} W full load", vcpus,

@@ -171,6 +171,10 @@ ProbeResult ProbeEstimateRam(const SourceOptions& in, const std::set<DeviceKind>
   }
   info.model_inputs["low_w"] = m.Low();
   info.model_inputs["high_w"] = m.High();
+  // A model cannot exceed its own high bound; the DRAM default would wrongly
+  // cut a large machine's (or a user's constant) figure.
+  info.power_ceiling = Power::Watts(2.0 * std::max(m.High(), m.At(1.0)));
+  info.power_ceiling_source = "2 x the model's highest figure";
   r.state = ProbeState::kFound;
   r.source = std::make_unique<EstimateRamSource>(m, std::move(info));
   return r;
