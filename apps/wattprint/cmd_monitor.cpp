@@ -115,6 +115,9 @@ int MonitorCommand(const Config& input) {
   topts.tree_root = 0;
   topts.on_sample = live.Callback();
 
+  // A closed stderr must not kill the monitor with SIGPIPE: writes fail
+  // with EPIPE instead and the rows keep coming.
+  signal(SIGPIPE, SIG_IGN);
   const int sigfd = StopSignalFd();
   if (sigfd < 0) {
     std::fprintf(stderr, "wattprint: error: cannot watch for signals (signalfd failed)\n");

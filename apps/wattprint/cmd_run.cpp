@@ -72,6 +72,7 @@ int BlockSignals(sigset_t* old_mask) {
 struct SpawnShared {
   char** argv = nullptr;
   const sigset_t* mask = nullptr;
+  const struct sigaction* sigpipe = nullptr;  // the command's SIGPIPE disposition
   int clock_fd = -1;   // the tree CPU clock, or -errno
   int exec_err = 0;    // why execvpe failed
 };
@@ -80,6 +81,10 @@ struct SpawnShared {
 int ChildMain(void* arg) {
   auto* sh = static_cast<SpawnShared*>(arg);
   sh->clock_fd = OpenInheritedTaskClock();
+  // The command gets the SIGPIPE disposition wattprint was started with
+  // (wattprint itself ignores it); without CLONE_SIGHAND this changes the
+  // child's copy only.
+  if (sh->sigpipe != nullptr) sigaction(SIGPIPE, sh->sigpipe, nullptr);
   sigprocmask(SIG_SETMASK, sh->mask, nullptr);
   execvpe(sh->argv[0], sh->argv, environ);
   sh->exec_err = errno;
@@ -99,13 +104,14 @@ struct Spawned {
 };
 
 // Starts the command with the original signal mask, and its tree CPU clock.
-Spawned Spawn(const std::vector<std::string>& command, const sigset_t& mask) {
+Spawned Spawn(const std::vector<std::string>& command, const sigset_t& mask, const struct sigaction& sigpipe) {
   std::vector<char*> argv;
   for (const std::string& a : command) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
   SpawnShared sh;
   sh.argv = argv.data();
   sh.mask = &mask;
+  sh.sigpipe = &sigpipe;
   // execvpe builds each candidate path on the stack.
   constexpr size_t kStack = 256 * 1024;
   void* stack = mmap(nullptr, kStack, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
@@ -272,6 +278,14 @@ int RunCommand(const Config& cfg, const std::vector<std::string>& command, const
   LiveStatus live(cfg, &run);
   TrackerOptions topts = MakeTrackerOptions(cfg);
   topts.on_sample = live.Callback();
+  // A closed stderr (`wattprint run ... 2>&1 | head -1`) must not kill
+  // wattprint with SIGPIPE while it prints: writes fail with EPIPE instead,
+  // and the command's exit code is kept. The command gets the original
+  // disposition back (Spawn).
+  struct sigaction ignore {}, original {};
+  ignore.sa_handler = SIG_IGN;
+  sigemptyset(&ignore.sa_mask);
+  sigaction(SIGPIPE, &ignore, &original);
   sigset_t old_mask;
   const int sigfd = BlockSignals(&old_mask);
   if (wait.below_g_per_kwh) {
@@ -295,7 +309,7 @@ int RunCommand(const Config& cfg, const std::vector<std::string>& command, const
     std::fprintf(stderr, "wattprint: error: cannot start tracking: %s\n", st.ToString().c_str());
     return 1;
   }
-  Spawned spawned = Spawn(command, old_mask);
+  Spawned spawned = Spawn(command, old_mask, original);
   if (spawned.err != 0) {
     (void)tracker.Stop();
     return ExecFailure(command[0], spawned.err);

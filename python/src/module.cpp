@@ -218,7 +218,7 @@ class NativeTracker {
   // The full JSON record of the last stop/flush (see docs/OUTPUTS.md).
   std::string Json() const {
     std::lock_guard<std::mutex> l(*mu_);
-    return RunToJson(run_).dump(2);
+    return RunToJson(run_).dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
   }
 
   // (name, state, reason, fix) of every source probed.

@@ -10,6 +10,8 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "util/json_fields.h"
+
 #include "net/http.h"
 #include "wattprint/live_intensity.h"
 
@@ -127,13 +129,15 @@ Result<LiveReading> LiveIntensity::Latest() {
     std::stringstream text;
     text << in.rdbuf();
     const nlohmann::json j = nlohmann::json::parse(text.str(), nullptr, false);
-    if (in && !j.is_discarded() && j.is_object() && j.value("url", "") == Url()) {
-      const long long at = j.value("fetched_at", 0LL);
+    // A cache of the wrong shape (another version, a corrupted disk) is a
+    // miss, never an exception on the poller thread.
+    if (in && !j.is_discarded() && j.is_object() && json_fields::Str(j, "url") == Url()) {
+      const long long at = json_fields::Int(j, "fetched_at");
       const long long age = EpochSeconds(now) - at;
       if (age >= 0 && age < opts_.cache_ttl.count()) {
         Result<LiveReading> r = opts_.provider == LiveProvider::kUk
-                                    ? ParseUkIntensity(j.value("body", ""), opts_.uk_region != 0)
-                                    : ParseElectricityMapsLatest(j.value("body", ""));
+                                    ? ParseUkIntensity(json_fields::Str(j, "body"), opts_.uk_region != 0)
+                                    : ParseElectricityMapsLatest(json_fields::Str(j, "body"));
         if (r.ok()) {
           memory_ = {{Clock::from_time_t(at), *r}};
           LiveReading out = *r;
@@ -170,7 +174,14 @@ void LivePoller::Loop() {
   while (first || !stop_) {
     first = false;
     lock.unlock();
-    Result<LiveReading> r = live_->Latest();
+    Result<LiveReading> r = Status::IOError("not asked");
+    // Nothing from the provider, its cache or the parsers may end the
+    // process from this thread: it would kill the tracked command's parent.
+    try {
+      r = live_->Latest();
+    } catch (const std::exception& e) {
+      r = Status::Corrupt(std::string("live intensity failed: ") + e.what());
+    }
     lock.lock();
     if (r.ok()) {
       ++series_.readings;

@@ -20,6 +20,8 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "util/json_fields.h"
+
 #include "net/http.h"
 #include "wattprint/location.h"
 
@@ -114,14 +116,16 @@ std::optional<std::optional<CloudPlacement>> ReadCache(const MetadataOptions& o)
   if (!text.ok()) return std::nullopt;
   const nlohmann::json j = nlohmann::json::parse(*text, nullptr, false);
   if (j.is_discarded() || !j.is_object()) return std::nullopt;
-  if (j.value("endpoint", "") != o.endpoint) return std::nullopt;
-  const long long at = j.value("checked_at", 0LL);
+  // A cache of the wrong shape is a miss: the probe runs again.
+  if (json_fields::Str(j, "endpoint") != o.endpoint) return std::nullopt;
+  const long long at = json_fields::Int(j, "checked_at");
   const long long now = NowSeconds();
   if (at > now || now - at >= o.cache_ttl.count()) return std::nullopt;
-  const std::string provider = j.value("provider", "");
+  const std::string provider = json_fields::Str(j, "provider");
   if (provider.empty()) return std::optional<CloudPlacement>();
+  if (provider != "aws" && provider != "gcp" && provider != "azure") return std::nullopt;
   return std::optional<CloudPlacement>(
-      CloudPlacement{provider, j.value("region", ""), j.value("detail", "") + " (cached)"});
+      CloudPlacement{provider, json_fields::Str(j, "region"), json_fields::Str(j, "detail") + " (cached)"});
 }
 
 void WriteCache(const MetadataOptions& o, const std::optional<CloudPlacement>& p) {

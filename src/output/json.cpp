@@ -722,7 +722,9 @@ Result<RunRecord> RunRecordFromJson(const nlohmann::json& j) {
 nlohmann::json RunToJson(const RunResult& run) { return RunRecordToJson(MakeRunRecord(run)); }
 
 Status WriteJsonFile(const std::string& path, const RunResult& run) {
-  const std::string text = RunToJson(run).dump(2) + "\n";
+  // Invalid UTF-8 (a project name or argv from a non-UTF-8 locale) becomes
+  // U+FFFD rather than an exception that would lose the record.
+  const std::string text = RunToJson(run).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
   const std::string tmp = fmt::format("{}.tmp.{}", path, getpid());
   int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return Status::FromErrno(errno, "open " + tmp);

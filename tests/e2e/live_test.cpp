@@ -153,6 +153,45 @@ TEST_F(LiveE2e, TimeZoneGivesTheCountry) {
   EXPECT_NE(r.err.find("location: " + resolution + " [step: time zone]"), std::string::npos) << r.err;
 }
 
+// A live cache or a cloud-metadata cache of the wrong shape (another
+// version, a corrupted disk) is a cache miss: the command runs, keeps its
+// exit code, and the record is written.
+TEST_F(LiveE2e, CorruptedCachesAreMissesNeverCrashes) {
+  uk_.Start();
+  const std::string cache = out_.Path("cache");
+  const std::map<std::string, std::string> env = {{"XDG_CACHE_HOME", cache}};
+  std::vector<std::string> live = {"--live-intensity", "uk", "--uk-intensity-url", uk_.url()};
+  BinaryResult r = RunWattprint(Args(live, "exit 4"), out_.root(), env);
+  ASSERT_EQ(r.exit_code, 4) << r.err;
+  int spoiled = 0;
+  for (const auto& e : std::filesystem::directory_iterator(cache + "/wattprint")) {
+    if (e.path().filename().string().starts_with("live-")) {
+      out_.Write("cache/wattprint/" + e.path().filename().string(), R"({"url":5,"fetched_at":"x","body":[]})");
+      ++spoiled;
+    }
+  }
+  ASSERT_EQ(spoiled, 1);
+  std::filesystem::remove(out_.Path("run.json"));
+  r = RunWattprint(Args(live, "exit 4"), out_.root(), env);
+  EXPECT_EQ(r.exit_code, 4) << r.err;
+  EXPECT_TRUE(Json()["intensity"]["source"].get<std::string>().find("UK") != std::string::npos)
+      << Json()["intensity"].dump();  // asked the API again
+  // The cloud-metadata cache, as a run with metadata on finds it.
+  out_.Write("cache/wattprint/cloud-metadata.json", R"({"endpoint":5,"checked_at":"soon","provider":[1]})");
+  const std::map<std::string, std::string> meta = {{"XDG_CACHE_HOME", cache}, {"WATTPRINT_CLOUD_METADATA", "true"}};
+  std::filesystem::remove(out_.Path("run.json"));
+  r = RunWattprint(Args({"--metadata-endpoint", uk_.url()}, "exit 5"), out_.root(), meta);
+  EXPECT_EQ(r.exit_code, 5) << r.err;
+  EXPECT_TRUE(std::filesystem::exists(out_.Path("run.json")));
+  std::map<std::string, std::string> meta_env = meta;
+  meta_env["WATTPRINT_METADATA_ENDPOINT"] = uk_.url();
+  meta_env["WATTPRINT_SYSFS_ROOT"] = sys_.Path("sys");
+  for (const char* cmd : {"doctor", "intensity"}) {
+    BinaryResult d = RunWattprint({cmd}, out_.root(), meta_env);
+    EXPECT_EQ(d.exit_code, 0) << cmd << ": " << d.err;
+  }
+}
+
 // Debian's daemon users have HOME=/nonexistent: wattprint must not create
 // it. The cache is skipped with one note, and the run is measured as usual.
 TEST_F(LiveE2e, MissingHomeIsNeverCreated) {

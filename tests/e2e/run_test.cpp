@@ -204,6 +204,44 @@ TEST_F(RunTest, CommandKilledBySignalGives128PlusSignal) {
   EXPECT_TRUE(j["exit_code"].is_null());
 }
 
+// A byte that is not UTF-8, in argv or the project name, must neither change
+// the exit code nor lose the JSON record; it is written as U+FFFD.
+TEST_F(RunTest, NonUtf8BytesKeepTheExitCodeAndTheRecord) {
+  WriteRaplTree(sys_, 1000000, 2000000);
+  std::vector<std::string> args = Args("exit 3 # caf\xe9");
+  args.insert(args.begin() + 1, {"--project-name", "proj\xff"});
+  BinaryResult r = RunWattprint(args, out_.root());
+  EXPECT_EQ(r.exit_code, 3) << r.err;
+  const nlohmann::json j = nlohmann::json::parse(ReadWholeFile(out_.Path("run.json")));
+  EXPECT_EQ(j["metadata"]["project_name"], "proj\xef\xbf\xbd");
+  EXPECT_EQ(j["command"][2], "exit 3 # caf\xef\xbf\xbd");
+  EXPECT_EQ(ReadCsv(out_.Path("emissions.csv")).size(), 1u);
+}
+
+// With stderr a closed pipe, wattprint's summary cannot kill it (SIGPIPE):
+// the command's exit code is kept, and the command itself still gets the
+// default SIGPIPE (`yes` ends on it, as without wattprint).
+TEST_F(RunTest, ClosedStderrKeepsTheExitCode) {
+  WriteRaplTree(sys_, 1000000, 2000000);
+  const std::string bin = WATTPRINT_BINARY;
+  const std::string rc = out_.Path("rc");
+  const std::string script = "(" + bin + " run --sysfs-root " + sys_.Path("sys") + " --output-dir " + out_.root() +
+                             " -- sh -c 'echo a; sleep 0.3; exit 3' 2>&1; echo $? > " + rc + ") | head -1";
+  // The outer wattprint is only a way to start a shell here.
+  BinaryResult r =
+      RunWattprint({"run", "--no-save", "--quiet", "--sysfs-root", sys_.Path("sys"), "--", "sh", "-c", script},
+                   out_.root());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(ReadWholeFile(rc), "3\n");
+  const std::string yes_rc = out_.Path("yes_rc");
+  const std::string yes = "(" + bin + " run --quiet --no-save --sysfs-root " + sys_.Path("sys") +
+                          " -- yes; echo $? > " + yes_rc + ") | head -1 >/dev/null";
+  r = RunWattprint({"run", "--no-save", "--quiet", "--sysfs-root", sys_.Path("sys"), "--", "sh", "-c", yes},
+                   out_.root());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(ReadWholeFile(yes_rc), std::to_string(128 + SIGPIPE) + "\n");
+}
+
 TEST_F(RunTest, MissingCommandExits127LikeAShell) {
   WriteRaplTree(sys_, 1000000, 2000000);
   // A path inside this test's own directory, so no machine can have it.
