@@ -20,7 +20,7 @@ using testing::FixtureRun;
 
 TEST(RunJson, MetadataAndCommand) {
   const json j = RunToJson(FixtureRun());
-  EXPECT_EQ(j["schema_version"], 1);
+  EXPECT_EQ(j["schema_version"], 2);
   EXPECT_EQ(j["metadata"]["run_id"], "0f3c2a4e-9b1d-4c7e-8a55-1d2e3f405162");
   EXPECT_EQ(j["metadata"]["start"], "2024-05-01T12:00:00Z");
   EXPECT_TRUE(j["metadata"]["longitude"].is_null());

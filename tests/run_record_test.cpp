@@ -139,7 +139,7 @@ TEST(RunRecord, BadRecordsAreCorruptNamingTheField) {
       {"wrong type", [](json& j) { j["pue"] = "high"; }, "record.pue: wrong type (string)"},
       {"unknown enum", [](json& j) { j["channels"][1]["kind"] = "tpu"; }, "record.channels[1].kind: unknown value 'tpu'"},
       {"bad time", [](json& j) { j["tasks"][0]["start"] = "yesterday"; }, "record.tasks[0].start: 'yesterday'"},
-      {"newer schema", [](json& j) { j["schema_version"] = 99; }, "99 is newer"},
+      {"newer schema", [](json& j) { j["schema_version"] = 99; }, "99 is not one this wattprint reads"},
       {"not an object", [](json& j) { j = json::array(); }, "record: expected an object"},
       {"bad sample", [](json& j) { j["samples"][0]["machine_j"][0] = "x"; }, "record.samples[0].machine_j[0]"},
       {"bad event kind", [](json& j) { j["events"][0]["kind"] = "boom"; }, "record.events[0].kind"},
@@ -152,6 +152,32 @@ TEST(RunRecord, BadRecordsAreCorruptNamingTheField) {
     EXPECT_EQ(r.status().code(), Status::Code::kCorrupt) << c.what;
     EXPECT_THAT(r.status().message(), HasSubstr(c.message)) << c.what;
   }
+}
+
+// An older agent's record (schema_version 1) lacks the fields version 2
+// added; it is read, and they take their defaults.
+TEST(RunRecord, VersionOneRecordsAreRead) {
+  json j = RunToJson(RichRun());
+  j["schema_version"] = 1;
+  for (json& c : j["channels"]) {
+    for (const char* k : {"resets", "lower_bound", "power_ceiling_w", "power_ceiling_source", "bounds"}) c.erase(k);
+  }
+  for (auto& [name, k] : j["kinds"].items()) {
+    k.erase("lower_bound");
+    k.erase("bounds");
+  }
+  for (const char* k : {"partial", "left_out", "process_partial"}) j["emissions"].erase(k);
+  j["emissions"]["machine"].erase("bounds");
+  j["emissions"]["process"].erase("bounds");
+  j["emissions_by_basis"]["average"].erase("g");
+  for (json& e : j["events"]) e.erase("kind");
+  Result<RunRecord> r = RunRecordFromJson(j);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->schema_version, 1);
+  EXPECT_EQ(r->channels[0].resets, 0);
+  EXPECT_EQ(r->events[0].kind, LedgerEventKind::kWrap);  // from "counter wrapped ..."
+  EXPECT_EQ(r->emissions.machine.low, r->emissions.machine.co2e);
+  EXPECT_TRUE(r->emissions_by_basis.average.has_value());
 }
 
 }  // namespace

@@ -16,6 +16,7 @@
 #include "options.h"
 #include "wattprint/grid.h"
 #include "wattprint/intensity.h"
+#include "wattprint/run_record.h"
 
 namespace wattprint::cli {
 namespace {
@@ -75,10 +76,10 @@ Result<Baseline> FromCsv(const std::string& path, const std::string& text, int r
     return Status::InvalidArgument(path + ": not an emissions CSV (no energy_consumed and emissions columns)");
   }
   const int rows = static_cast<int>(records.size()) - 1;
-  if (row < 0 || row > rows) {
+  if (row != kLastRow && (row < 1 || row > rows)) {
     return Status::InvalidArgument(fmt::format("{}: --row {} is out of range (1..{})", path, row, rows));
   }
-  const int n = row == 0 ? rows : row;
+  const int n = row == kLastRow ? rows : row;
   const std::vector<std::string>& r = records[n];
   auto field = [&](std::string_view name) {
     const size_t c = col(name);
@@ -94,24 +95,25 @@ Result<Baseline> FromCsv(const std::string& path, const std::string& text, int r
   return Baseline{*kwh, *kg, fmt::format("{}{} row {}", where.empty() ? "" : where + ", ", path, n)};
 }
 
+// A JSON record is read with the library's typed reader (RunRecordFromJson),
+// so a missing or mistyped field is a one-line error naming it.
 Result<Baseline> FromJson(const std::string& path, const std::string& text) {
   const json j = json::parse(text, nullptr, false);
-  const auto bad = [&] { return Status::InvalidArgument(path + ": not a wattprint JSON record (no emissions)"); };
-  if (j.is_discarded() || !j.is_object() || !j.contains("emissions")) return bad();
-  const json& e = j["emissions"];
-  if (!e.is_object() || !e.contains("scope") || !e["scope"].is_string()) return bad();
-  const std::string scope = e["scope"];
-  if (!e.contains("kg") || !e["kg"].is_number() || !e.contains(scope) || !e[scope].is_object()) return bad();
-  const json& energy = e[scope]["energy"];
-  if (!energy.is_object() || !energy.contains("kwh") || !energy["kwh"].is_number()) return bad();
-  std::string where;
-  if (j.contains("intensity") && j["intensity"].is_object()) {
-    const json& i = j["intensity"];
-    if (i.contains("is_default") && i["is_default"] == true) where = "world average";
-    else if (i.contains("country_name") && i["country_name"].is_string()) where = i["country_name"];
-    else if (i.contains("zone") && i["zone"].is_string()) where = i["zone"];
+  if (j.is_discarded()) return Status::InvalidArgument(path + ": not JSON");
+  Result<RunRecord> r = RunRecordFromJson(j);
+  if (!r.ok()) return Status::InvalidArgument(path + ": not a wattprint JSON record: " + r.status().message());
+  const EmissionsRecord& e = r->emissions;
+  const ScopeEmissionsRecord* scope = e.scope == Scope::kMachine ? &e.machine : (e.process ? &*e.process : nullptr);
+  if (!e.chosen || scope == nullptr) {
+    return Status::InvalidArgument(path + ": the record's " + ToString(e.scope) + " emissions are unknown");
   }
-  return Baseline{energy["kwh"].get<double>(), e["kg"].get<double>(), (where.empty() ? "" : where + ", ") + path};
+  const double kwh = scope->energy.kwh(), kg = e.chosen->kg();
+  if (!(kwh >= 0) || !(kg >= 0) || !std::isfinite(kwh) || !std::isfinite(kg)) {
+    return Status::InvalidArgument(path + ": energy and emissions must be non-negative numbers");
+  }
+  const IntensityProvenance& p = r->intensity.provenance;
+  const std::string where = p.is_default ? "world average" : !p.country_name.empty() ? p.country_name : p.zone;
+  return Baseline{kwh, kg, (where.empty() ? "" : where + ", ") + path};
 }
 
 Result<Baseline> LoadRun(const std::string& path, int row) {
@@ -119,10 +121,12 @@ Result<Baseline> LoadRun(const std::string& path, int row) {
   if (!in) return Status::NotFound(path + ": cannot open");
   std::ostringstream text;
   text << in.rdbuf();
-  const std::string s = text.str();
+  std::string s = text.str();
+  // A UTF-8 byte order mark (spreadsheets write one) is not part of the data.
+  if (s.starts_with("\xef\xbb\xbf")) s.erase(0, 3);
   const size_t first = s.find_first_not_of(" \t\r\n");
   if (first != std::string::npos && s[first] == '{') {
-    if (row != 0) return Status::InvalidArgument("--row applies to CSV files, not JSON records");
+    if (row != kLastRow) return Status::InvalidArgument("--row applies to CSV files, not JSON records");
     return FromJson(path, s);
   }
   return FromCsv(path, s, row);
@@ -139,7 +143,7 @@ Result<Baseline> FromEnergy(const Config& cfg, double kwh) {
   return Baseline{kwh, kwh * g / 1000.0, fmt::format("{} at {} g CO2e/kWh", where, g)};
 }
 
-std::string Kg(double kg) { return fmt::format("{:.3g} kg", kg); }
+std::string Kg(double kg) { return std::isfinite(kg) ? fmt::format("{:.3g} kg", kg) : std::string("an unbounded amount"); }
 
 std::string Difference(double base_kg, double alt_kg) {
   const double d = base_kg - alt_kg;
@@ -224,7 +228,7 @@ int CompareCommand(const Config& cfg, const CompareOptions& opt) {
                       {"package", GridDataPackage()},
                       {"zones", AlternativesJson(zones, *base)},
                       {"cloud_regions", AlternativesJson(cloud, *base)}};
-    fmt::print("{}\n", out.dump(2));
+    fmt::print("{}\n", out.dump(2, ' ', false, json::error_handler_t::replace));
     return 0;
   }
   PrintText(*base, zones, cloud);

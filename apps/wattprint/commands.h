@@ -48,10 +48,11 @@ struct IntensityOptions {
 int IntensityCommand(const Config& cfg, const IntensityOptions& opt);
 
 // `wattprint compare RUN | --energy-kwh X`.
+inline constexpr int kLastRow = -1;  // CompareOptions::row when --row is not given
 struct CompareOptions {
   std::string run;                  // emissions CSV or JSON record
   std::optional<double> energy_kwh;
-  int row = 0;                      // CSV data row, 1-based; 0 = last
+  int row = kLastRow;               // CSV data row, 1-based
   int top = 5;                      // how many zones and cloud regions
   bool json = false;
 };

@@ -24,7 +24,10 @@
 
 namespace wattprint {
 
-inline constexpr int kRunRecordSchemaVersion = 1;
+// 2: power ceilings, resets, lower bounds, estimate bounds, partial
+// emissions, typed events, sub-second times. Version 1 records (older
+// agents) are read too, the newer fields taking their defaults.
+inline constexpr int kRunRecordSchemaVersion = 2;
 
 struct BoundsRecord {
   Energy low, high;
@@ -242,8 +245,8 @@ RunRecord MakeRunRecord(const RunResult& run);
 // The JSON record (schema in docs/OUTPUTS.md); what RunToJson writes.
 nlohmann::json RunRecordToJson(const RunRecord& record);
 // Reads a record back; Corrupt, naming the field, when it does not follow
-// the schema (a wrong type, a missing key, an unknown enum value, a newer
-// schema_version).
+// the schema (a wrong type, a missing key, an unknown enum value, a
+// schema_version it does not know).
 Result<RunRecord> RunRecordFromJson(const nlohmann::json& j);
 
 }  // namespace wattprint

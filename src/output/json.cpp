@@ -311,6 +311,14 @@ std::optional<T> GetOpt(const json& o, const char* key, const std::string& path)
   return As<T>(v, path + "." + key);
 }
 
+// A field added in schema_version 2: a version 1 record (an older agent's)
+// lacks it and reads as `fallback`; a present field must have its type.
+template <typename T>
+T GetOr(const json& o, const char* key, const std::string& path, T fallback) {
+  if (!o.is_object()) throw Bad(path + ": expected an object");
+  return o.contains(key) ? Get<T>(o, key, path) : fallback;
+}
+
 std::string GetStrOrEmpty(const json& o, const char* key, const std::string& path) {
   return GetOpt<std::string>(o, key, path).value_or("");
 }
@@ -380,7 +388,11 @@ std::optional<BoundsRecord> OptBoundsOf(const json& o, const char* key, const st
   return BoundsRecord{Energy::Joules(Get<double>(v, "low_j", p)), Energy::Joules(Get<double>(v, "high_j", p))};
 }
 
-ScopedBounds ScopedBoundsOf(const json& o, const std::string& path) {
+// "bounds" (schema 2) of a channel or kind; absent in version 1 records.
+ScopedBounds ScopedBoundsOf(const json& parent, const std::string& parent_path) {
+  if (!parent.contains("bounds")) return {};
+  const json& o = parent["bounds"];
+  const std::string path = parent_path + ".bounds";
   return {OptBoundsOf(o, "machine", path), OptBoundsOf(o, "process", path)};
 }
 
@@ -466,12 +478,12 @@ ChannelRecord ChannelOf(const json& v, const std::string& p) {
   c.ok_intervals = Get<int>(v, "ok_intervals", p);
   c.missing_intervals = Get<int>(v, "missing_intervals", p);
   c.wraps = Get<int>(v, "wraps", p);
-  c.resets = Get<int>(v, "resets", p);
-  c.lower_bound = Get<bool>(v, "lower_bound", p);
-  c.power_ceiling = Power::Watts(Get<double>(v, "power_ceiling_w", p));
-  c.power_ceiling_source = Get<std::string>(v, "power_ceiling_source", p);
+  c.resets = GetOr<int>(v, "resets", p, 0);
+  c.lower_bound = GetOr<bool>(v, "lower_bound", p, c.missing_intervals > 0);
+  c.power_ceiling = Power::Watts(GetOr<double>(v, "power_ceiling_w", p, 0.0));
+  c.power_ceiling_source = GetOr<std::string>(v, "power_ceiling_source", p, "");
   c.energy = ScopedOf(Field(v, "energy", p), p + ".energy");
-  c.bounds = ScopedBoundsOf(Field(v, "bounds", p), p + ".bounds");
+  c.bounds = ScopedBoundsOf(v, p);
   return c;
 }
 
@@ -508,9 +520,9 @@ std::map<std::string, KindRecord> KindsOf(const json& v, const std::string& p) {
     r.channels = Get<int>(k, "channels", q);
     r.counted = Get<bool>(k, "counted", q);
     r.complete = Get<bool>(k, "complete", q);
-    r.lower_bound = Get<bool>(k, "lower_bound", q);
     r.energy = ScopedOf(k, q);
-    r.bounds = ScopedBoundsOf(Field(k, "bounds", q), q + ".bounds");
+    r.lower_bound = GetOr<bool>(k, "lower_bound", q, !r.complete && r.energy.machine.has_value());
+    r.bounds = ScopedBoundsOf(k, q);
     out[name] = r;
   }
   return out;
@@ -537,11 +549,14 @@ IntensityTimeline IntensityOf(const json& v, const std::string& p) {
 }
 
 ScopeEmissionsRecord ScopeEmissionsOf(const json& v, const std::string& p) {
-  const json& b = Field(v, "bounds", p);
   // Masses are read in grams, the unit they are kept in, so nothing is
   // lost to a kg round trip.
-  return {Co2e::Grams(Get<double>(v, "g", p)), EnergyOf(Field(v, "energy", p), p + ".energy"),
-          Co2e::Grams(Get<double>(b, "g_low", p + ".bounds")), Co2e::Grams(Get<double>(b, "g_high", p + ".bounds"))};
+  const Co2e co2e = Co2e::Grams(Get<double>(v, "g", p));
+  const Energy energy = EnergyOf(Field(v, "energy", p), p + ".energy");
+  if (!v.contains("bounds")) return {co2e, energy, co2e, co2e};  // version 1: no bounds
+  const json& b = v["bounds"];
+  return {co2e, energy, Co2e::Grams(Get<double>(b, "g_low", p + ".bounds")),
+          Co2e::Grams(Get<double>(b, "g_high", p + ".bounds"))};
 }
 
 EmissionsRecord EmissionsOf(const json& v, const std::string& p) {
@@ -556,8 +571,8 @@ EmissionsRecord EmissionsOf(const json& v, const std::string& p) {
     if (e.scope == Scope::kProcess && e.process) e.chosen = e.process->co2e;
     if (!e.chosen) throw Bad(p + ".kg: set, but the process scope it names is null");
   }
-  e.partial = Get<bool>(v, "partial", p);
-  e.left_out = Get<std::vector<std::string>>(v, "left_out", p);
+  e.partial = GetOr<bool>(v, "partial", p, false);
+  e.left_out = GetOr<std::vector<std::string>>(v, "left_out", p, {});
   if (v.contains("process_partial")) {
     const json& pp = v["process_partial"];
     e.process_partial = ScopeEmissionsOf(pp, p + ".process_partial");
@@ -571,8 +586,8 @@ BasisRecord BasisOf(const json& v, const std::string& p) {
     const json& e = Field(v, key, p);
     if (e.is_null()) return std::nullopt;
     const std::string q = p + "." + key;
-    return BasisEntryRecord{Co2e::Grams(Get<double>(e, "g", q)), Get<std::string>(e, "source", q),
-                            GetOpt<double>(e, "g_per_kwh", q)};
+    const Co2e mass = e.contains("g") ? Co2e::Grams(Get<double>(e, "g", q)) : Co2e::Kilograms(Get<double>(e, "kg", q));
+    return BasisEntryRecord{mass, Get<std::string>(e, "source", q), GetOpt<double>(e, "g_per_kwh", q)};
   };
   return {Get<std::string>(v, "chosen", p), entry("average"), entry("marginal")};
 }
@@ -594,9 +609,20 @@ TaskFiguresRecord TaskOf(const json& v, const std::string& p) {
           EmissionsOf(Field(v, "emissions", p), p + ".emissions")};
 }
 
+// Version 1 events had only their text; their kind is read from it.
+LedgerEventKind KindOfText(const std::string& what) {
+  if (what.starts_with("counter wrapped")) return LedgerEventKind::kWrap;
+  if (what.starts_with("counter went backwards")) return LedgerEventKind::kReset;
+  if (what.starts_with("negative power")) return LedgerEventKind::kNegativePower;
+  if (what.starts_with("available again")) return LedgerEventKind::kAvailableAgain;
+  return LedgerEventKind::kUnavailable;
+}
+
 EventRecord EventOf(const json& v, const std::string& p) {
-  return {GetOpt<std::string>(v, "channel", p), Get<size_t>(v, "point", p), GetOpt<double>(v, "t_s", p),
-          Enum(v, "kind", p, kEventKinds), Get<std::string>(v, "what", p)};
+  EventRecord e{GetOpt<std::string>(v, "channel", p), Get<size_t>(v, "point", p), GetOpt<double>(v, "t_s", p),
+                LedgerEventKind::kUnavailable, Get<std::string>(v, "what", p)};
+  e.kind = v.contains("kind") ? Enum(v, "kind", p, kEventKinds) : KindOfText(e.what);
+  return e;
 }
 
 // An array of numbers or nulls.
@@ -623,8 +649,8 @@ RunRecord RecordOf(const json& j) {
   RunRecord r;
   const std::string p = "record";
   r.schema_version = Get<int>(j, "schema_version", p);
-  if (r.schema_version > kRunRecordSchemaVersion) {
-    throw Bad(fmt::format("record.schema_version: {} is newer than this wattprint's {}", r.schema_version,
+  if (r.schema_version < 1 || r.schema_version > kRunRecordSchemaVersion) {
+    throw Bad(fmt::format("record.schema_version: {} is not one this wattprint reads (1 to {})", r.schema_version,
                           kRunRecordSchemaVersion));
   }
   r.metadata = MetadataOf(Field(j, "metadata", p), p + ".metadata");

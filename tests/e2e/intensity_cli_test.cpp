@@ -196,12 +196,42 @@ TEST(CompareCommand, EnergyWithALocationAndJsonRecord) {
   EXPECT_EQ(j["run"]["kg"].get<double>(), 3.0 * Lookup(w).g_per_kwh / 1000.0);
   ASSERT_EQ(j["zones"].size(), 1u);
 
-  cwd.Write("run.json", R"({"emissions": {"scope": "machine", "kg": 0.002,
-      "machine": {"kg": 0.002, "energy": {"kwh": 0.004, "j": 14400}}},
-      "intensity": {"country_name": "Poland", "is_default": false}})");
-  BinaryResult rec = RunWattprint({"compare", cwd.Path("run.json"), "--top", "1"}, cwd.root());
+  // A real record, as `run --json` writes it (the models estimate here).
+  cwd.Write("sys/class/empty", "");
+  BinaryResult run = RunWattprint({"run", "--sysfs-root", cwd.Path("sys"), "--country", "POL", "--no-save", "--json",
+                                   cwd.Path("run.json"), "--", "true"},
+                                  cwd.root());
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  const json record = json::parse(ReadWholeFile(cwd.Path("run.json")));
+  BinaryResult rec = RunWattprint({"compare", cwd.Path("run.json"), "--top", "1", "--json"}, cwd.root());
   ASSERT_EQ(rec.exit_code, 0) << rec.err;
-  EXPECT_NE(rec.out.find("This run: 0.004 kWh, 0.002 kg CO2e (Poland, "), std::string::npos) << rec.out;
+  const json c = json::parse(rec.out);
+  EXPECT_EQ(c["run"]["kg"], record["emissions"]["kg"]);
+  EXPECT_EQ(c["run"]["energy_kwh"], record["emissions"]["machine"]["energy"]["kwh"]);
+  EXPECT_EQ(c["run"]["what"].get<std::string>().rfind("Poland, ", 0), 0u) << c.dump();
+}
+
+// A record that is not whole, or holds negative energy, is refused with the
+// field named; a CSV from a spreadsheet (byte order mark) is read.
+TEST(CompareCommand, RecordsAreReadByTheTypedReader) {
+  TempTree cwd;
+  cwd.Write("partial.json", R"({"emissions": {"scope": "machine", "kg": 0.002,
+      "machine": {"kg": 0.002, "energy": {"kwh": 0.004, "j": 14400}}}})");
+  ExpectUsageError(RunWattprint({"compare", cwd.Path("partial.json")}, cwd.root()), "record.schema_version: missing");
+  cwd.Write("sys/class/empty", "");
+  ASSERT_EQ(RunWattprint({"run", "--sysfs-root", cwd.Path("sys"), "--no-save", "--json", cwd.Path("run.json"), "--",
+                          "true"},
+                         cwd.root())
+                .exit_code,
+            0);
+  json j = json::parse(ReadWholeFile(cwd.Path("run.json")));
+  j["emissions"]["machine"]["energy"]["j"] = -5.0;
+  cwd.Write("negative.json", j.dump());
+  ExpectUsageError(RunWattprint({"compare", cwd.Path("negative.json")}, cwd.root()), "non-negative");
+  cwd.Write("bom.csv", "\xef\xbb\xbf" "emissions,energy_consumed\n0.1,0.2\n");
+  BinaryResult r = RunWattprint({"compare", cwd.Path("bom.csv"), "--top", "1"}, cwd.root());
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("This run: 0.2 kWh"), std::string::npos) << r.out;
 }
 
 TEST(CompareCommand, BadInputIsAOneLineUsageError) {
@@ -213,6 +243,7 @@ TEST(CompareCommand, BadInputIsAOneLineUsageError) {
   ExpectUsageError(RunWattprint({"compare", cwd.Path("bad.csv")}, cwd.root()), "not an emissions CSV");
   ExpectUsageError(RunWattprint({"compare", cwd.Path("ok.csv")}, cwd.root()), "is not a non-negative number");
   ExpectUsageError(RunWattprint({"compare", cwd.Path("ok.csv"), "--row", "4"}, cwd.root()), "out of range (1..1)");
+  ExpectUsageError(RunWattprint({"compare", cwd.Path("ok.csv"), "--row", "0"}, cwd.root()), "out of range (1..1)");
   ExpectUsageError(RunWattprint({"compare", cwd.Path("bad.json")}, cwd.root()), "not a wattprint JSON record");
   ExpectUsageError(RunWattprint({"compare"}, cwd.root()), "give either a run");
   ExpectUsageError(RunWattprint({"compare", cwd.Path("ok.csv"), "--energy-kwh", "1"}, cwd.root()),
