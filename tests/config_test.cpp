@@ -2,6 +2,8 @@
 // flags, precedence, origins and error messages.
 #include "wattprint/config.h"
 
+#include <sys/stat.h>
+#include <filesystem>
 #include <gtest/gtest.h>
 
 #include "support/temp_tree.h"
@@ -168,6 +170,24 @@ TEST(ConfigTest, PrecedenceFlagsOverEnvOverProjectOverUser) {
   EXPECT_EQ(c->OriginOf("region"), "file " + t.Path("xdg/wattprint/config.toml"));
   EXPECT_EQ(files, (std::vector<std::string>{t.Path("xdg/wattprint/config.toml"),
                                              t.Path("proj/wattprint.toml")}));
+}
+
+// A FIFO named wattprint.toml must not hang wattprint before the command
+// starts, and a directory of that name is an error, not silence.
+TEST(ConfigTest, ConfigFileThatIsNotARegularFileIsAnError) {
+  TempTree t;
+  std::filesystem::create_directories(t.Path("fifo"));
+  ASSERT_EQ(mkfifo(t.Path("fifo/wattprint.toml").c_str(), 0644), 0);
+  std::filesystem::create_directories(t.Path("dir/wattprint.toml"));
+  for (const char* where : {"fifo", "dir"}) {
+    ConfigInputs in;
+    in.cwd = t.Path(where);
+    in.home = t.Path("home");
+    Result<Config> c = LoadConfig(in);
+    ASSERT_FALSE(c.ok()) << where;
+    EXPECT_NE(c.status().message().find("wattprint.toml: not a regular file"), std::string::npos)
+        << c.status().message();
+  }
 }
 
 TEST(ConfigTest, UserFileFallsBackToHome) {

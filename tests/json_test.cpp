@@ -1,5 +1,7 @@
 // The JSON run record: both scopes, per channel/device/kind energy, nulls for
 // what is unknown, intensity provenance, tasks, events, samples, atomic write.
+#include <sys/stat.h>
+#include <thread>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -229,6 +231,39 @@ TEST(RunJson, EmptyRunHasNoMadeUpNumbers) {
   EXPECT_TRUE(j["exit_code"].is_null());
   EXPECT_EQ(j["intensity"]["is_default"], true);
   EXPECT_TRUE(j["intensity"]["country_iso3"].is_null());
+}
+
+// --json writes atomically only over a regular file: a symlink keeps being a
+// link and its target gets the record; a device or a pipe is written
+// through, never replaced by a rename.
+TEST(JsonFile, WritesThroughWhatIsNotARegularFile) {
+  testing::TempTree t;
+  t.Write("target.json", "old");
+  std::filesystem::create_symlink("target.json", t.Path("link.json"));
+  ASSERT_TRUE(WriteJsonFile(t.Path("link.json"), FixtureRun()).ok());
+  EXPECT_TRUE(std::filesystem::is_symlink(t.Path("link.json")));
+  EXPECT_EQ(json::parse(std::ifstream(t.Path("target.json")))["schema_version"], 2);
+  // A dangling link: its target is created.
+  std::filesystem::create_symlink("new.json", t.Path("dangling.json"));
+  ASSERT_TRUE(WriteJsonFile(t.Path("dangling.json"), FixtureRun()).ok());
+  EXPECT_TRUE(std::filesystem::is_symlink(t.Path("dangling.json")));
+  EXPECT_TRUE(std::filesystem::is_regular_file(t.Path("new.json")));
+  // A FIFO with a reader: the record goes through it.
+  ASSERT_EQ(mkfifo(t.Path("fifo").c_str(), 0644), 0);
+  std::string got;
+  std::thread reader([&] { got = std::string(std::istreambuf_iterator<char>(std::ifstream(t.Path("fifo")).rdbuf()), {}); });
+  ASSERT_TRUE(WriteJsonFile(t.Path("fifo"), FixtureRun()).ok());
+  reader.join();
+  EXPECT_TRUE(std::filesystem::is_fifo(t.Path("fifo")));
+  EXPECT_EQ(json::parse(got)["schema_version"], 2);
+  // /dev/full stays a device; the error says why.
+  Status full = WriteJsonFile("/dev/full", FixtureRun());
+  EXPECT_FALSE(full.ok());
+  EXPECT_NE(full.message().find("No space left"), std::string::npos) << full.ToString();
+  struct stat st {};
+  ASSERT_EQ(stat("/dev/full", &st), 0);
+  EXPECT_TRUE(S_ISCHR(st.st_mode));
+  EXPECT_FALSE(WriteJsonFile(t.root(), FixtureRun()).ok());  // a directory
 }
 
 }  // namespace

@@ -1,5 +1,7 @@
 // The powercap RAPL source against fixture trees (tests/fixtures/*/sys) and
 // fault injection.
+#include <sys/stat.h>
+#include <filesystem>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -127,6 +129,22 @@ TEST(PowercapTest, PowerCeilingFromTheConstraints) {
   const ChannelInfo& dram = r.source->channels()[1];
   EXPECT_DOUBLE_EQ(dram.power_ceiling.watts(), 0.0);
   EXPECT_DOUBLE_EQ(PowerCeilingOf(dram).watts(), DefaultPowerCeiling(DeviceKind::kDram).watts());
+}
+
+// A FIFO or a link to /dev/zero in place of a sysfs value: refused at once
+// (no blocking open, no endless read), and the next source fills in.
+TEST(PowercapTest, NonRegularFilesAreRefusedNotReadForEver) {
+  TempTree t;
+  const std::string z = "sys/class/powercap/intel-rapl:0/";
+  t.Write(z + "name", "package-0\n");
+  t.Write(z + "max_energy_range_uj", "262143328850\n");
+  ASSERT_EQ(mkfifo(t.Path(z + "energy_uj").c_str(), 0644), 0);
+  const std::string y = "sys/class/powercap/intel-rapl:1/";
+  t.Write(y + "max_energy_range_uj", "262143328850\n");
+  std::filesystem::create_symlink("/dev/zero", t.Path(y + "name"));
+  ProbeResult r = ProbePowercap(OptionsFor(t.root()), {});
+  EXPECT_FALSE(r.source);
+  EXPECT_THAT(r.reason, HasSubstr("not a regular file")) << r.reason;
 }
 
 TEST(PowercapTest, MmioPackageUsedWhenMsrInterfaceAbsent) {

@@ -371,17 +371,15 @@ Status ApplyConfigToml(Config* cfg, std::string_view text, const std::string& pa
 
 Status ApplyConfigFile(Config* cfg, const std::string& path, bool* loaded) {
   if (loaded) *loaded = false;
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    const int err = errno;
-    if (err == ENOENT || err == ENOTDIR) return Status::Ok();
-    return Status::FromErrno(err, path);
+  // Through the bounded, non-blocking reader: a FIFO or a directory named
+  // wattprint.toml is an error that says so, not a hang or silence.
+  Result<std::string> text = PosixFileSystem()->ReadFile(path);
+  if (!text.ok()) {
+    if (text.status().code() == Status::Code::kNotFound) return Status::Ok();  // ENOENT, ENOTDIR
+    return Status::InvalidArgument("config file " + text.status().message());
   }
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (in.bad()) return Status::IOError(path + ": read failed");
   if (loaded) *loaded = true;
-  return ApplyConfigToml(cfg, text.str(), path);
+  return ApplyConfigToml(cfg, *text, path);
 }
 
 Status ApplyConfigEnvironment(Config* cfg, std::span<const std::string> environment) {

@@ -3,12 +3,15 @@
 // null, never 0: a channel that could not be read has null energy, a
 // process figure without a share is null. Nothing is computed here.
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <ctime>
+#include <filesystem>
 #include <stdexcept>
 #include <string>
 
@@ -747,32 +750,30 @@ Result<RunRecord> RunRecordFromJson(const nlohmann::json& j) {
 
 nlohmann::json RunToJson(const RunResult& run) { return RunRecordToJson(MakeRunRecord(run)); }
 
-Status WriteJsonFile(const std::string& path, const RunResult& run) {
-  // Invalid UTF-8 (a project name or argv from a non-UTF-8 locale) becomes
-  // U+FFFD rather than an exception that would lose the record.
-  const std::string text = RunToJson(run).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
-  const std::string tmp = fmt::format("{}.tmp.{}", path, getpid());
-  int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return Status::FromErrno(errno, "open " + tmp);
-  std::string_view rest = text;
+namespace {
+
+Status WriteAllTo(int fd, std::string_view rest, const std::string& what) {
   while (!rest.empty()) {
     ssize_t n = write(fd, rest.data(), rest.size());
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      const int err = errno;
-      close(fd);
-      unlink(tmp.c_str());
-      return Status::FromErrno(err, "write " + tmp);
-    }
+    if (n < 0) return Status::FromErrno(errno, "write " + what);
     rest.remove_prefix(static_cast<size_t>(n));
   }
-  // Flush before the rename so a crash never leaves a renamed empty file.
-  const bool synced = fsync(fd) == 0;
+  return Status::Ok();
+}
+
+// Write, fsync, rename: readers never see half a record, and a crash never
+// leaves a renamed empty file. Only ever over a regular file (or nothing).
+Status WriteAtomically(const std::string& path, const std::string& text) {
+  const std::string tmp = fmt::format("{}.tmp.{}", path, getpid());
+  int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return Status::FromErrno(errno, "open " + tmp);
+  Status st = WriteAllTo(fd, text, tmp);
+  const bool synced = st.ok() && fsync(fd) == 0;
   const int sync_err = errno;
   if (close(fd) != 0 || !synced) {
-    const int err = synced ? errno : sync_err;
     unlink(tmp.c_str());
-    return Status::FromErrno(err, "fsync " + tmp);
+    return st.ok() ? Status::FromErrno(synced ? errno : sync_err, "fsync " + tmp) : st;
   }
   if (rename(tmp.c_str(), path.c_str()) != 0) {
     const int err = errno;
@@ -780,6 +781,44 @@ Status WriteJsonFile(const std::string& path, const RunResult& run) {
     return Status::FromErrno(err, "rename " + tmp + " -> " + path);
   }
   return Status::Ok();
+}
+
+// Anything that is not a regular file (/dev/stdout, a pipe, /dev/full) is
+// written through, never replaced by a rename.
+Status WriteThrough(const std::string& path, const std::string& text) {
+  int fd = open(path.c_str(), O_WRONLY | O_CLOEXEC | O_NOCTTY);
+  if (fd < 0) return Status::FromErrno(errno, "open " + path);
+  Status st = WriteAllTo(fd, text, path);
+  if (close(fd) != 0 && st.ok()) st = Status::FromErrno(errno, "close " + path);
+  return st;
+}
+
+}  // namespace
+
+Status WriteJsonFile(const std::string& path, const RunResult& run) {
+  // Invalid UTF-8 (a project name or argv from a non-UTF-8 locale) becomes
+  // U+FFFD rather than an exception that would lose the record.
+  const std::string text = RunToJson(run).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+  // A symlink is followed: its target is written (atomically when it is a
+  // regular file or does not exist yet), and the link stays a link.
+  std::string target = path;
+  struct stat st {};
+  if (lstat(path.c_str(), &st) == 0 && S_ISLNK(st.st_mode)) {
+    std::error_code ec;
+    const std::filesystem::path link(path);
+    std::filesystem::path to = std::filesystem::read_symlink(link, ec);
+    if (ec) return Status::IOError("resolve " + path + ": " + ec.message());
+    if (to.is_relative()) to = link.parent_path() / to;
+    // The resolved target when it exists (links to links), else the link's
+    // own target, created.
+    const std::filesystem::path real = std::filesystem::canonical(to, ec);
+    target = ec ? to.string() : real.string();
+  }
+  if (stat(target.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
+    if (S_ISDIR(st.st_mode)) return Status::InvalidArgument(path + " is a directory");
+    return WriteThrough(target, text);
+  }
+  return WriteAtomically(target, text);
 }
 
 }  // namespace wattprint

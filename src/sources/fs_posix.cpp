@@ -2,6 +2,7 @@
 // every sysfs/procfs reader shares.
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -15,6 +16,8 @@
 namespace wattprint {
 namespace {
 
+constexpr size_t kMaxFileBytes = 4 << 20;
+
 class PosixHandle final : public FileHandle {
  public:
   PosixHandle(int fd, std::string path) : fd_(fd), path_(std::move(path)) {}
@@ -25,6 +28,9 @@ class PosixHandle final : public FileHandle {
     char buf[4096];
     off_t off = 0;
     for (;;) {
+      // Bounded: a value, a /proc file or a config file is far smaller; a
+      // file that keeps growing must not take the memory with it.
+      if (out->size() >= kMaxFileBytes) return Status::Corrupt(path_ + ": larger than 4 MiB");
       ssize_t n = ::pread(fd_, buf, sizeof buf, off);
       if (n < 0) {
         if (errno == EINTR) continue;
@@ -45,9 +51,22 @@ class PosixHandle final : public FileHandle {
 
 class PosixFs final : public FileSystem {
  public:
+  // Non-blocking, so a FIFO in place of a file cannot stall the open, and
+  // only regular files: sysfs attributes and /proc files are, while a FIFO,
+  // a device (a symlink to /dev/zero never ends) or a directory is refused.
   Result<std::unique_ptr<FileHandle>> Open(const std::string& path) const override {
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
     if (fd < 0) return Status::FromErrno(errno, path);
+    struct stat st {};
+    if (::fstat(fd, &st) != 0) {
+      const int err = errno;
+      ::close(fd);
+      return Status::FromErrno(err, path);
+    }
+    if (!S_ISREG(st.st_mode)) {
+      ::close(fd);
+      return Status::InvalidArgument(path + ": not a regular file");
+    }
     return std::unique_ptr<FileHandle>(new PosixHandle(fd, path));
   }
 
