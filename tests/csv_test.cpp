@@ -1,6 +1,10 @@
 // emissions.csv: columns, units, exact numbers, RFC 4180 quoting, and safe
 // appends (header checks, sibling files, torn lines, concurrent writers).
 #include <sys/wait.h>
+#include <chrono>
+#include <csignal>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include <fstream>
@@ -222,6 +226,47 @@ TEST_F(CsvAppend, DifferentHeaderLeftUntouchedAndSiblingWritten) {
   ASSERT_TRUE(AppendCsvRow(tmp_.Path("out"), "emissions.csv", Row(), &where, &note).ok());
   EXPECT_EQ(where, tmp_.Path("out/emissions.wattprint-1.csv"));
   EXPECT_EQ(Lines(ReadAll(where)).size(), 3u);
+}
+
+// Another process holding the file's lock must not block the row for ever:
+// after a bounded wait it goes to a sibling, and the note says why.
+TEST_F(CsvAppend, ALockHeldElsewhereMovesTheRowAfterABoundedWait) {
+  std::string where, note;
+  ASSERT_TRUE(AppendCsvRow(tmp_.root(), "emissions.csv", Row(), &where, &note).ok());
+  const std::string before = ReadAll(where);
+  int ready[2];
+  ASSERT_EQ(pipe(ready), 0);
+  const pid_t holder = fork();
+  if (holder == 0) {
+    const int fd = open(where.c_str(), O_RDONLY);
+    flock(fd, LOCK_EX);
+    (void)!write(ready[1], "x", 1);
+    pause();
+    _exit(0);
+  }
+  char c;
+  ASSERT_EQ(read(ready[0], &c, 1), 1);
+  const auto t0 = std::chrono::steady_clock::now();
+  ASSERT_TRUE(AppendCsvRow(tmp_.root(), "emissions.csv", Row(), &where, &note).ok());
+  const auto waited = std::chrono::steady_clock::now() - t0;
+  kill(holder, SIGKILL);
+  waitpid(holder, nullptr, 0);
+  close(ready[0]);
+  close(ready[1]);
+  EXPECT_LT(waited, std::chrono::seconds(8));
+  EXPECT_EQ(where, tmp_.Path("emissions.wattprint-1.csv"));
+  EXPECT_NE(note.find("is locked by another process"), std::string::npos) << note;
+  EXPECT_EQ(ReadAll(tmp_.Path("emissions.csv")), before);
+}
+
+// A first line longer than any header (100 MB without a newline once took
+// 297 MB of RSS) is not read whole: the file is not ours, the row goes beside.
+TEST_F(CsvAppend, AHugeFirstLineIsNotReadWhole) {
+  tmp_.Write("emissions.csv", std::string(1 << 20, 'a'));
+  std::string where, note;
+  ASSERT_TRUE(AppendCsvRow(tmp_.root(), "emissions.csv", Row(), &where, &note).ok());
+  EXPECT_EQ(where, tmp_.Path("emissions.wattprint-1.csv"));
+  EXPECT_EQ(ReadAll(tmp_.Path("emissions.csv")).size(), 1u << 20);
 }
 
 TEST_F(CsvAppend, SkipsSiblingWithForeignHeaderToo) {

@@ -11,6 +11,7 @@
 
 #include "sources/perf_event_api.h"
 #include "sources/probes.h"
+#include "sources/source_util.h"
 #include "support/temp_tree.h"
 
 namespace wattprint {
@@ -215,6 +216,25 @@ TEST(PerfRaplTest, MalformedEventIsSkippedWithReason) {
   EXPECT_THAT(r.reason, HasSubstr("energy-pkg: expected event=0x.., got \"config=0x02\""));
   EXPECT_THAT(r.reason, HasSubstr("energy-ram.scale: not a number: \"fast\""));
   EXPECT_TRUE(perf->opened.empty());
+}
+
+}  // namespace
+}  // namespace wattprint
+
+namespace wattprint {
+namespace {
+
+// A cpumask such as "0-2147483647" once took `doctor` to 8.4 GB: a list
+// naming more CPUs than Linux can have is corrupt.
+TEST(CpuList, IsBoundedByTheLargestCpuCount) {
+  Result<std::vector<int>> ok = sources::ParseCpuList("0-3,8\n", "cpumask");
+  ASSERT_TRUE(ok.ok());
+  EXPECT_EQ(ok->size(), 5u);
+  for (const char* bad : {"0-2147483647", "0-8191,8192", "9000", "-1", "3-1", "0-", "x"}) {
+    Result<std::vector<int>> r = sources::ParseCpuList(bad, "cpumask");
+    EXPECT_FALSE(r.ok()) << bad;
+  }
+  EXPECT_TRUE(sources::ParseCpuList("0-8191", "cpumask").ok());
 }
 
 }  // namespace

@@ -65,7 +65,7 @@ bool SaveOutputs(const Config& cfg, const RunResult& run, size_t from, size_t to
     if (!st.ok()) {
       std::fprintf(stderr, "wattprint: error: cannot write the CSV row: %s\n", st.ToString().c_str());
       ok = false;
-    } else if (!note.empty() && !cfg.quiet) {
+    } else if (!note.empty()) {  // a row that went elsewhere is said even with --quiet
       std::fprintf(stderr, "wattprint: note: %s\n", note.c_str());
     }
   }

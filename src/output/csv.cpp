@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <filesystem>
 #include <string>
 #include <string_view>
@@ -38,6 +39,7 @@ const std::vector<std::string> kCsvColumns = {
 namespace {
 
 constexpr double kBytesPerGb = 1024.0 * 1024.0 * 1024.0;  // CodeCarbon divides by 1024**3
+constexpr size_t kMaxHeaderBytes = 4096;
 
 std::string Text(const CsvValue& v) {
   if (const double* d = std::get_if<double>(&v)) return fmt::format("{}", *d);
@@ -199,6 +201,9 @@ Result<std::string> ReadFirstLine(int fd, bool* ends_with_newline, bool* empty) 
     line.append(chunk.substr(0, nl));
     if (nl != std::string_view::npos) return line + "\n";
     off += n;
+    // Longer than any header of ours: not our file (a 100 MB line must not
+    // be read into memory to find that out).
+    if (line.size() > kMaxHeaderBytes) return line;
   }
   return line;  // header without newline (torn)
 }
@@ -213,7 +218,23 @@ Status WriteAll(int fd, std::string_view data, const std::string& path) {
   return Status::Ok();
 }
 
-enum class Outcome { kWritten, kHeaderMismatch };
+enum class Outcome { kWritten, kHeaderMismatch, kLocked };
+
+// How long a row waits for another writer's lock on the file before it goes
+// to a sibling file instead: concurrent rows take microseconds, so a lock
+// held this long belongs to a process that is stuck or holds it on purpose.
+constexpr auto kLockWait = std::chrono::seconds(5);
+
+// Takes the exclusive lock within kLockWait; false when it could not.
+Result<bool> LockWithin(int fd, const std::string& path) {
+  const auto deadline = std::chrono::steady_clock::now() + kLockWait;
+  for (;;) {
+    if (flock(fd, LOCK_EX | LOCK_NB) == 0) return true;
+    if (errno != EWOULDBLOCK && errno != EINTR) return Status::FromErrno(errno, "flock " + path);
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    usleep(20 * 1000);
+  }
+}
 
 // Appends under an exclusive flock. kHeaderMismatch leaves the file as is.
 Result<Outcome> AppendLocked(const std::string& path, const std::string& line) {
@@ -225,9 +246,9 @@ Result<Outcome> AppendLocked(const std::string& path, const std::string& line) {
     close(fd);  // releases the lock
     return r;
   };
-  while (flock(fd, LOCK_EX) != 0) {
-    if (errno != EINTR) return done(Status::FromErrno(errno, "flock " + path));
-  }
+  Result<bool> locked = LockWithin(fd, path);
+  if (!locked.ok()) return done(locked.status());
+  if (!*locked) return done(Outcome::kLocked);
   bool ends_nl = true, empty = true;
   auto first = ReadFirstLine(fd, &ends_nl, &empty);
   if (!first.ok()) return done(first.status());
@@ -263,18 +284,25 @@ Status AppendCsvRow(const std::string& dir, const std::string& file, const CsvRo
   const std::string line = JoinLine(row.fields);
   // Sibling files: the first that is new, empty, or has our header.
   constexpr int kMaxSiblings = 1000;
+  Outcome why_moved = Outcome::kHeaderMismatch;
   for (int n = 0; n <= kMaxSiblings; ++n) {
     const std::string name = n == 0 ? file : SiblingName(file, n);
     const std::string path = (base / name).string();
     auto r = AppendLocked(path, line);
     if (!r.ok()) return r.status();
-    if (*r == Outcome::kHeaderMismatch) continue;
+    if (*r != Outcome::kWritten) {
+      if (n == 0) why_moved = *r;
+      continue;
+    }
     if (written_to) *written_to = path;
     if (n > 0 && note) {
-      *note = fmt::format(
-          "{} has different columns (another tool or version wrote it); it was left untouched "
-          "and this row went to {}",
-          (base / file).string(), path);
+      *note = why_moved == Outcome::kLocked
+                  ? fmt::format("{} is locked by another process for over {} s; it was left untouched and this "
+                                "row went to {}",
+                                (base / file).string(), kLockWait.count(), path)
+                  : fmt::format("{} has different columns (another tool or version wrote it); it was left "
+                                "untouched and this row went to {}",
+                                (base / file).string(), path);
     }
     return Status::Ok();
   }

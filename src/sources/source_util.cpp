@@ -57,6 +57,10 @@ std::vector<int> IndicesAfter(std::string_view name, std::string_view prefix, ch
   }
 }
 
+namespace {
+constexpr int kMaxCpus = 8192;
+}  // namespace
+
 Result<std::vector<int>> ParseCpuList(std::string_view text, const std::string& what) {
   std::string_view t = Trim(text);
   if (t.empty()) return Status::Corrupt(what + ": empty cpu list");
@@ -70,7 +74,14 @@ Result<std::vector<int>> ParseCpuList(std::string_view text, const std::string& 
     bool ok = dash == std::string_view::npos
                   ? ParseInt(item, &lo) && ParseInt(item, &hi)
                   : ParseInt(item.substr(0, dash), &lo) && ParseInt(item.substr(dash + 1), &hi);
-    if (!ok || hi < lo) return Status::Corrupt(what + ": malformed cpu list \"" + std::string(Trim(text)) + "\"");
+    if (!ok || hi < lo || lo < 0) {
+      return Status::Corrupt(what + ": malformed cpu list \"" + std::string(Trim(text).substr(0, 64)) + "\"");
+    }
+    // Linux's NR_CPUS is at most 8192: a list naming more CPUs than that is
+    // corrupt, not a reason to allocate gigabytes.
+    if (hi >= kMaxCpus || cpus.size() + static_cast<size_t>(hi - lo) + 1 > static_cast<size_t>(kMaxCpus)) {
+      return Status::Corrupt(what + ": cpu list names more than " + std::to_string(kMaxCpus) + " CPUs");
+    }
     for (int c = lo; c <= hi; ++c) cpus.push_back(c);
     if (comma == std::string_view::npos) break;
     t.remove_prefix(comma + 1);
