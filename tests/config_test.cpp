@@ -255,3 +255,31 @@ TEST(ConfigTest, EditDistanceAndClosestMatch) {
 
 }  // namespace
 }  // namespace wattprint
+
+namespace wattprint {
+namespace {
+
+// Every numeric key has a sane range: 1e308 once overflowed durations (414
+// live requests in 3 s) and put inf and nan in the CSV.
+TEST(ConfigRanges, AbsurdValuesAreOneLineErrors) {
+  const std::pair<const char*, const char*> bad[] = {
+      {"pue", "1e308"},           {"pue", "0.5"},          {"interval", "1e308"},
+      {"interval", "0.001"},      {"save_interval", "1e308"}, {"cpu_power", "1e308"},
+      {"intensity", "1e308"},     {"intensity", "-1"},     {"live_cache_ttl", "1e308"},
+      {"live_cache_ttl", "-1"},
+  };
+  for (const auto& [key, value] : bad) {
+    Config c;
+    Status st = ApplyConfigValue(&c, key, value, std::string("--") + key + " " + value, "flag");
+    EXPECT_FALSE(st.ok()) << key << "=" << value;
+    EXPECT_EQ(st.message().find('\n'), std::string::npos);
+  }
+  Config c;
+  for (const auto& [key, value] : std::initializer_list<std::pair<const char*, const char*>>{
+           {"pue", "1.58"}, {"interval", "0.1"}, {"intensity", "1200"}, {"live_cache_ttl", "0"}}) {
+    EXPECT_TRUE(ApplyConfigValue(&c, key, value, key, "flag").ok()) << key;
+  }
+}
+
+}  // namespace
+}  // namespace wattprint

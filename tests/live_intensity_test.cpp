@@ -292,5 +292,14 @@ TEST(LiveTimeline, EachIntervalUsesTheIntensityValidAtItsTime) {
   EXPECT_DOUBLE_EQ(e.total.grams(), 400);
 }
 
+// Times outside what a 64-bit nanosecond clock holds are refused, not
+// overflowed.
+TEST(LiveParse, TimesOutOfRangeAreCorrupt) {
+  EXPECT_TRUE(ParseIsoUtc("2024-05-01T12:00Z").ok());
+  for (const char* t : {"1600-01-01T00:00Z", "2300-01-01T00:00Z", "9999-12-31T23:59Z", "2024-05-01T12:00:nanZ"}) {
+    EXPECT_FALSE(ParseIsoUtc(t).ok()) << t;
+  }
+}
+
 }  // namespace
 }  // namespace wattprint

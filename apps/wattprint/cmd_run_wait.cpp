@@ -137,6 +137,10 @@ Result<Duration> ParseDuration(std::string_view text) {
     total += v * unit;
     any = true;
   }
+  // A week is the longest wait that makes sense for a job; beyond about 292
+  // years the nanosecond count would overflow ("200000d" waited 0 s).
+  constexpr double kMaxWaitS = 7 * 86400.0;
+  if (total > kMaxWaitS) return Status::InvalidArgument("'" + t + "' is longer than the longest wait, 7d");
   return std::chrono::duration_cast<Duration>(Seconds(total));
 }
 

@@ -201,7 +201,7 @@ struct Commands {
     wait_opt = run->add_option("--wait-for-intensity-below", wait_below,
                                "Start CMD once the live grid intensity is below G g CO2e/kWh")
                    ->type_name("G")
-                   ->check(CLI::PositiveNumber);
+                   ->check(CLI::Range(0.001, 10000.0).description(""));
     CLI::Option* max_wait_opt =
         run->add_option("--max-wait", max_wait, "Wait at most DURATION (90s, 30m, 2h) for low intensity")
             ->type_name("DURATION");

@@ -121,20 +121,25 @@ Result<bool> ParseBool(std::string_view text) {
   return Status::InvalidArgument("expected true/false, yes/no, on/off or 1/0");
 }
 
-// Range checks of numeric keys; empty string = fine.
+// Range checks of numeric keys; empty string = fine. Every key has an upper
+// bound too (docs/CLI.md): 1e308 once overflowed the poll period into 414
+// requests in 3 s and put inf and nan in the CSV. The bounds are far past
+// any real value: a PUE of 3 is a poor data centre, the dirtiest grids are
+// about 1,200 g/kWh, one server draws a few kW.
+constexpr double kOneYearS = 365.0 * 24 * 3600;
 std::string CheckNumber(std::string_view key, double v) {
-  if (key == "pue" && v < 1.0) return "must be at least 1.0 (1.0 = no data-centre overhead)";
-  if (key == "interval" && v < 0.01) return "must be at least 0.01 seconds";
-  if (key == "save_interval" && v <= 0) return "must be more than 0 seconds";
-  if (key == "cpu_power" && v <= 0) return "must be more than 0 watts";
-  if (key == "intensity" && v < 0) return "must be at least 0 g CO2e/kWh";
+  if (key == "pue" && (v < 1.0 || v > 10.0)) return "must be from 1.0 (no data-centre overhead) to 10";
+  if (key == "interval" && (v < 0.01 || v > 86400)) return "must be from 0.01 to 86400 seconds";
+  if (key == "save_interval" && (v <= 0 || v > kOneYearS)) return "must be more than 0 seconds and at most a year";
+  if (key == "cpu_power" && (v <= 0 || v > 1e6)) return "must be more than 0 and at most 1,000,000 watts";
+  if (key == "intensity" && (v < 0 || v > 10000)) return "must be from 0 to 10000 g CO2e/kWh";
   if (key == "intensity_year" && (v != std::floor(v) || v < 1900 || v > 2200)) {
     return "must be a year such as 2024";
   }
   if (key == "uk_region" && (v < 0 || v > 17 || v != std::floor(v))) {
     return "must be a whole number from 0 (Great Britain) to 17";
   }
-  if (key == "live_cache_ttl" && v < 0) return "must be 0 seconds or more";
+  if (key == "live_cache_ttl" && (v < 0 || v > kOneYearS)) return "must be from 0 seconds to a year";
   return "";
 }
 

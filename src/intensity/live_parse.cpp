@@ -85,9 +85,12 @@ Result<SystemTime> ParseIsoUtc(std::string_view t) {
   if (rest != "Z" && rest != "+00:00" && rest != "+0000") {
     return Status::Corrupt("time '" + s + "' is not UTC");
   }
-  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec < 0 || sec >= 61) {
+  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || !(sec >= 0) || sec >= 61) {
     return Status::Corrupt("bad time '" + s + "'");
   }
+  // system_clock counts nanoseconds in 64 bits: 1677 to 2262. A grid reading
+  // from outside 1970-2200 is not a reading.
+  if (y < 1970 || y > 2200) return Status::Corrupt("time '" + s + "' is out of range (1970 to 2200)");
   std::tm tm{};
   tm.tm_year = y - 1900;
   tm.tm_mon = mo - 1;
