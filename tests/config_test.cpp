@@ -86,9 +86,9 @@ TEST(ConfigTest, BadValuesNameTheirOrigin) {
   EXPECT_EQ(ApplyConfigEnvironment(&c, env).message(), "WATTPRINT_PUE=abc: not a number");
   env = {"WATTPRINT_PUE=0.9"};
   EXPECT_EQ(ApplyConfigEnvironment(&c, env).message(),
-            "WATTPRINT_PUE=0.9: must be at least 1.0 (1.0 = no data-centre overhead)");
+            "WATTPRINT_PUE=0.9: must be from 1.0 (no data-centre overhead) to 10");
   env = {"WATTPRINT_INTERVAL=-1"};
-  EXPECT_EQ(ApplyConfigEnvironment(&c, env).message(), "WATTPRINT_INTERVAL=-1: must be at least 0.01 seconds");
+  EXPECT_EQ(ApplyConfigEnvironment(&c, env).message(), "WATTPRINT_INTERVAL=-1: must be from 0.01 to 86400 seconds");
   env = {"WATTPRINT_INTERVAL=0.001"};
   EXPECT_FALSE(ApplyConfigEnvironment(&c, env).ok());
   env = {"WATTPRINT_SCOPE=foo"};
@@ -97,7 +97,7 @@ TEST(ConfigTest, BadValuesNameTheirOrigin) {
   EXPECT_EQ(ApplyConfigEnvironment(&c, env).message(),
             "WATTPRINT_QUIET=maybe: expected true/false, yes/no, on/off or 1/0");
   env = {"WATTPRINT_CPU_POWER=0"};
-  EXPECT_EQ(ApplyConfigEnvironment(&c, env).message(), "WATTPRINT_CPU_POWER=0: must be more than 0 watts");
+  EXPECT_EQ(ApplyConfigEnvironment(&c, env).message(), "WATTPRINT_CPU_POWER=0: must be more than 0 and at most 1,000,000 watts");
   env = {"WATTPRINT_PUE=1.2x"};
   EXPECT_EQ(ApplyConfigEnvironment(&c, env).message(), "WATTPRINT_PUE=1.2x: not a number");
   // Nothing was applied by the failures.

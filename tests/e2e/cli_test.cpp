@@ -42,7 +42,7 @@ TEST(CliTest, BadValuesNameWhereTheyCameFrom) {
   TempTree cwd;
   BinaryResult flag = RunWattprint({"run", "--pue", "0.5", "--", "true"}, cwd.root());
   EXPECT_EQ(flag.exit_code, 2);
-  EXPECT_EQ(flag.err, "wattprint: error: --pue 0.5: must be at least 1.0 (1.0 = no data-centre overhead)\n");
+  EXPECT_EQ(flag.err, "wattprint: error: --pue 0.5: must be from 1.0 (no data-centre overhead) to 10\n");
   BinaryResult env = RunWattprint({"run", "--", "true"}, cwd.root(), {{"WATTPRINT_PUE", "abc"}});
   EXPECT_EQ(env.exit_code, 2);
   EXPECT_EQ(env.err, "wattprint: error: WATTPRINT_PUE=abc: not a number\n");
@@ -51,7 +51,7 @@ TEST(CliTest, BadValuesNameWhereTheyCameFrom) {
   EXPECT_EQ(scope.err, "wattprint: error: --scope foo: scope must be 'machine' or 'process'\n");
   BinaryResult interval = RunWattprint({"monitor", "--interval", "-1"}, cwd.root());
   EXPECT_EQ(interval.exit_code, 2);
-  EXPECT_EQ(interval.err, "wattprint: error: --interval -1: must be at least 0.01 seconds\n");
+  EXPECT_EQ(interval.err, "wattprint: error: --interval -1: must be from 0.01 to 86400 seconds\n");
 }
 
 TEST(CliTest, UnknownCommandExitsTwoWithDidYouMean) {
