@@ -173,23 +173,23 @@ TEST(PowercapTest, NearWrapCounterAndItsWrap) {
   EXPECT_DOUBLE_EQ(PollOnce(*r.source)[0].value, 1.0);
 }
 
-TEST(PowercapTest, MalformedValuesAreUnavailableNeverZero) {
+// A counter whose first read does not parse is not "found" (that would
+// disable the CPU estimate and leave the CPU unknown): it is skipped with
+// the reason, and the next source fills in. Later bad reads are
+// unavailable readings (ReadErrorsDuringPollAreUnavailable).
+TEST(PowercapTest, MalformedValuesAreSkippedAtProbeNeverZero) {
   std::string root = kFixtures + "/malformed";
   ProbeResult r = ProbePowercap(OptionsFor(root), {});
   ASSERT_EQ(r.state, ProbeState::kFound) << r.reason;
-  EXPECT_THAT(Ids(*r.source),
-              ::testing::ElementsAre("powercap:package-0", "powercap:dram-0", "powercap:package-1"));
+  EXPECT_THAT(Ids(*r.source), ::testing::ElementsAre("powercap:package-1"));
+  EXPECT_THAT(r.reason, HasSubstr(ZoneDir(root, "intel-rapl:0") + "/energy_uj: empty value, skipped"));
+  EXPECT_THAT(r.reason,
+              HasSubstr(ZoneDir(root, "intel-rapl:0:0") + "/energy_uj: not an unsigned integer: \"n/a\", skipped"));
   std::vector<Reading> v = PollOnce(*r.source);
-  EXPECT_FALSE(v[0].ok);
-  EXPECT_EQ(v[0].error.code(), Status::Code::kCorrupt);
-  EXPECT_EQ(v[0].error.message(), ZoneDir(root, "intel-rapl:0") + "/energy_uj: empty value");
-  EXPECT_FALSE(v[1].ok);
-  EXPECT_EQ(v[1].error.message(),
-            ZoneDir(root, "intel-rapl:0:0") + "/energy_uj: not an unsigned integer: \"n/a\"");
-  ASSERT_TRUE(v[2].ok);
-  EXPECT_DOUBLE_EQ(v[2].value, 5.0);
+  ASSERT_TRUE(v[0].ok);
+  EXPECT_DOUBLE_EQ(v[0].value, 5.0);
   // Missing max_energy_range_uj: range unknown, said in the reason.
-  EXPECT_EQ(r.source->channels()[2].wrap_range.joules(), 0.0);
+  EXPECT_EQ(r.source->channels()[0].wrap_range.joules(), 0.0);
   EXPECT_THAT(r.reason, HasSubstr("intel-rapl:1: counter range unknown, wraps cannot be told from resets"));
   EXPECT_THAT(r.reason, HasSubstr("intel-rapl:2: no readable domain name"));
 }

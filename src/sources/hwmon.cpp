@@ -242,6 +242,11 @@ void AddChannel(const FileSystem& fs, const Candidate& c, Scan* scan) {
     scan->notes.push_back(h.status().message());
     return;
   }
+  // Found only if it reads now; otherwise the next source fills in.
+  if (Status first = sources::FirstReadParses(**h, s.file); !first.ok()) {
+    scan->notes.push_back(first.message() + ", skipped");
+    return;
+  }
   SysfsChannel ch;
   ch.info.device_id = c.map.device_id;
   ch.info.id = "hwmon:" + c.map.device_id;

@@ -184,6 +184,12 @@ Opened OpenChannels(const FileSystem& fs, const std::vector<const Zone*>& chosen
       notes->push_back(z->dir_name + ": " + h.status().message() + ", skipped");
       continue;
     }
+    // A counter that cannot be read now is not "found": it would disable
+    // the estimate and leave the kind unknown. The next source fills in.
+    if (Status first = sources::FirstReadParses(**h, file); !first.ok()) {
+      notes->push_back(z->dir_name + ": " + first.message() + ", skipped");
+      continue;
+    }
     SysfsChannel c;
     std::string device_id = DeviceIdOf(*z);
     c.info.id = "powercap:" + device_id;

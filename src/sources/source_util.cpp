@@ -89,6 +89,14 @@ Result<std::vector<int>> ParseCpuList(std::string_view text, const std::string& 
   return cpus;
 }
 
+Status FirstReadParses(FileHandle& h, const std::string& file) {
+  std::string text;
+  Status st = h.Read(&text);
+  if (!st.ok()) return st;
+  Result<unsigned long long> v = ParseUnsigned(text, file);
+  return v.ok() ? Status::Ok() : v.status();
+}
+
 std::string Join(const std::vector<std::string>& parts, std::string_view sep) {
   std::string out;
   for (size_t i = 0; i < parts.size(); ++i) {

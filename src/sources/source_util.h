@@ -70,6 +70,10 @@ Result<std::string> ReadTrimmed(const FileSystem& fs, const std::string& path);
 // start with `prefix` or a part is not a number.
 std::vector<int> IndicesAfter(std::string_view name, std::string_view prefix, char sep = ':');
 
+// Reads an opened value file once and checks it holds an unsigned integer,
+// so a probe does not report as found a counter that never parses.
+Status FirstReadParses(FileHandle& h, const std::string& file);
+
 // Parses a kernel cpu list such as "0,28" or "0-3,8" (cpumask files of
 // perf PMUs, /sys/devices/system/cpu/online). Empty or malformed: Corrupt.
 Result<std::vector<int>> ParseCpuList(std::string_view text, const std::string& what);

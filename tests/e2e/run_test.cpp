@@ -242,6 +242,20 @@ TEST_F(RunTest, ClosedStderrKeepsTheExitCode) {
   EXPECT_EQ(ReadWholeFile(yes_rc), std::to_string(128 + SIGPIPE) + "\n");
 }
 
+// An energy_uj that opens but never parses is not "found": the CPU model
+// fills in, and doctor says why the counter was skipped.
+TEST_F(RunTest, ACounterThatNeverParsesLeavesTheKindToTheNextSource) {
+  WriteRaplTree(sys_, 1000000, 2000000);
+  sys_.Write(std::string(kPkgDir) + "/energy_uj", "\n");
+  BinaryResult r = RunWattprint(Args("true"), out_.root());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const nlohmann::json j = nlohmann::json::parse(ReadWholeFile(out_.Path("run.json")));
+  EXPECT_EQ(j["kinds"]["cpu"]["method"], "estimated");
+  EXPECT_EQ(j["kinds"]["dram"]["method"], "measured_counter");
+  BinaryResult d = RunWattprint({"doctor", "--sysfs-root", sys_.Path("sys")}, out_.root());
+  EXPECT_NE(d.out.find("empty value, skipped"), std::string::npos) << d.out;
+}
+
 TEST_F(RunTest, MissingCommandExits127LikeAShell) {
   WriteRaplTree(sys_, 1000000, 2000000);
   // A path inside this test's own directory, so no machine can have it.
