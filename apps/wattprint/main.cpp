@@ -111,9 +111,18 @@ std::vector<std::pair<std::string, std::string>> SharedFlags::Given() const {
 }
 
 // CLI11's message, plus where to look for the right spelling.
+// An unknown option before `--` reaches CLI11 as an extra positional: say
+// "unknown option --bogus", not "not expected: -- --bogus".
 int ParseFailure(const CLI::ParseError& e, const std::string& command) {
   std::string msg = e.what();
   while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
+  constexpr std::string_view kExtras = "The following arguments were not expected: ";
+  if (msg.starts_with(kExtras)) {
+    std::string rest = msg.substr(kExtras.size());
+    if (rest.starts_with("-- ")) rest.erase(0, 3);
+    const std::string first = rest.substr(0, rest.find(' '));
+    if (first.starts_with("-")) msg = "unknown option " + first;
+  }
   return UsageError(msg + "; run 'wattprint " + command + "--help' for usage");
 }
 

@@ -29,8 +29,26 @@ Result<Config> ResolveConfig(std::vector<std::pair<std::string, std::string>> fl
   return LoadConfig(in, files);
 }
 
+// One line, whatever the message holds: a value with a newline or another
+// control character is shown escaped.
 int UsageError(const std::string& what) {
-  std::fprintf(stderr, "wattprint: error: %s\n", what.c_str());
+  std::string line;
+  for (const char c : what) {
+    if (c == '\n') {
+      line += "\\n";
+    } else if (c == '\r') {
+      line += "\\r";
+    } else if (c == '\t') {
+      line += "\\t";
+    } else if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\x%02x", static_cast<unsigned char>(c));
+      line += buf;
+    } else {
+      line += c;
+    }
+  }
+  std::fprintf(stderr, "wattprint: error: %s\n", line.c_str());
   return 2;
 }
 

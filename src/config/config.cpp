@@ -189,7 +189,8 @@ Status SetString(Config* cfg, std::string_view key, std::string_view v, const st
       s.rfind("http://", 0) != 0 && s.rfind("https://", 0) != 0) {
     return Bad(where, "must be an http:// or https:// URL");
   }
-  if ((key == "output_file" || key == "output_dir" || key == "sysfs_root" || key == "procfs_root") &&
+  if ((key == "output_file" || key == "output_dir" || key == "sysfs_root" || key == "procfs_root" ||
+       key == "json") &&
       s.empty()) {
     return Bad(where, "must not be empty");
   }

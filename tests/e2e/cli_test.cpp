@@ -27,7 +27,21 @@ TEST(CliTest, UnknownFlagIsOneLineAndExitTwo) {
   EXPECT_EQ(r.err.rfind("wattprint: error: ", 0), 0u) << r.err;
   EXPECT_NE(r.err.find("--bogus"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("wattprint run --help"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("unknown option --bogus"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("-- --bogus"), std::string::npos) << r.err;
   EXPECT_EQ(r.out, "");
+}
+
+// A value holding a newline still gives a one-line error; an empty --json
+// is an error, not silently ignored.
+TEST(CliTest, ErrorsStayOnOneLine) {
+  TempTree cwd;
+  BinaryResult r = RunWattprint({"run", "--pue", "1\n2", "--", "true"}, cwd.root());
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err, "wattprint: error: --pue 1\\n2: not a number\n");
+  r = RunWattprint({"run", "--json", "", "--", "true"}, cwd.root());
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("must not be empty"), std::string::npos) << r.err;
 }
 
 TEST(CliTest, MissingSubcommandAndCommandExitTwo) {

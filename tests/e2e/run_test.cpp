@@ -88,6 +88,22 @@ TEST_F(RunTest, CounterResetIsDroppedNotBookedAsAWrap) {
   EXPECT_KWH(rows[0]["ram_energy"], KwhOfMicrojoules(500000));
 }
 
+// Through the CLI: a counter stepping back 1 µJ is not a 262,143 J wrap in
+// 100 ms, and a jump to 1e18 µJ is not accepted.
+TEST_F(RunTest, ImplausibleCounterStepsAreDroppedThroughTheCli) {
+  WriteRaplTree(sys_, 1000000000, 2000000000);
+  const std::string script = "sleep 0.3; " + ShellOverwrite(Pkg(), 999999999) + "; sleep 0.3; " +
+                             ShellOverwrite(Dram(), 99999999999) + "; sleep 0.3";
+  BinaryResult r = RunWattprint(Args(script), out_.root());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const nlohmann::json j = nlohmann::json::parse(ReadWholeFile(out_.Path("run.json")));
+  EXPECT_LT(j["kinds"]["cpu"]["machine"]["j"].get<double>(), 1.0);   // not 262,143 J
+  EXPECT_LT(j["kinds"]["dram"]["machine"]["j"].get<double>(), 1.0);  // not 97,999 J
+  EXPECT_TRUE(HasEventKind(j, "reset")) << j["events"].dump();
+  EXPECT_TRUE(HasEventKind(j, "jump")) << j["events"].dump();
+  EXPECT_EQ(j["kinds"]["cpu"]["lower_bound"], true);
+}
+
 // wattprint itself stopped (SIGSTOP) for longer than its counters' minimum
 // wrap time: the gap is an event and the energy a lower bound; the command's
 // exit code is untouched.
