@@ -1,6 +1,8 @@
 """Invalid arguments raise ValueError in the constructor, with a message
 naming the argument."""
 
+import os
+
 import pytest
 
 from conftest import zone_latest_g_per_kwh
@@ -89,3 +91,15 @@ def test_only_two_positional_parameters_like_codecarbon(env):
     assert EmissionsTracker("positional", 2)._native.project_name == "positional"
     with pytest.raises(TypeError):
         EmissionsTracker("p", 2, "out")
+
+
+def test_strings_that_are_not_valid_text_are_cleaned_not_an_internal_error(env, caplog):
+    # A lone surrogate (a name decoded with surrogateescape) and a NUL.
+    tracker = EmissionsTracker(project_name="run\udcff\x00x")
+    tracker.start()
+    tracker.stop()
+    assert tracker.final_emissions_data.project_name == "run\ufffdx"
+    with open(os.path.join(env.work, "emissions.csv"), "rb") as fh:
+        data = fh.read()
+    assert b"\x00" not in data and "run\ufffdx".encode() in data
+    assert "not valid text" in caplog.text

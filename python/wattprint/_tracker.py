@@ -45,6 +45,24 @@ _IGNORED = frozenset((
 _LIVE = {}
 
 
+def _utf8(text):
+    """Text the native library can take: a lone surrogate (from a file name
+    decoded with surrogateescape, say) becomes U+FFFD and a NUL, which no CSV
+    field or C string can hold, is dropped, instead of an internal TypeError
+    or a raw NUL in emissions.csv."""
+    if not isinstance(text, str):
+        return text
+    try:
+        text.encode("utf-8")
+        clean = text
+    except UnicodeEncodeError:
+        clean = "".join("\ufffd" if 0xD800 <= ord(c) <= 0xDFFF else c for c in text)
+    clean = clean.replace("\x00", "")
+    if clean != text:
+        _logger().warning("%r: characters that are not valid text were replaced", text)
+    return clean
+
+
 def _logger():
     import logging
 
@@ -216,7 +234,7 @@ class BaseEmissionsTracker:
 
     def _native_inputs(self, settings):
         inputs = _native.Inputs()
-        inputs.environment = [f"{k}={v}" for k, v in os.environ.items()]
+        inputs.environment = [_utf8(f"{k}={v}") for k, v in os.environ.items()]
         inputs.cwd = os.getcwd()
         inputs.home = os.environ.get("HOME", "")
         inputs.xdg_config_home = os.environ.get("XDG_CONFIG_HOME", "")
@@ -224,7 +242,7 @@ class BaseEmissionsTracker:
         for name, key in _config.SHARED.items():
             s = settings.get(name)
             if s is not None:
-                overrides.append((key, _config.as_config_text(name, s), s.where, s.origin))
+                overrides.append((key, _utf8(_config.as_config_text(name, s)), _utf8(s.where), s.origin))
         g = settings.get("gpu_ids")
         if self._gpu_ids is not None and g is not None:
             overrides.append(("gpu_ids", ",".join(str(i) for i in self._gpu_ids), g.where, g.origin))

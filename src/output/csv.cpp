@@ -52,7 +52,15 @@ constexpr CsvValue kUnknown = std::monostate{};
 CsvValue Num(double v) { return v; }
 
 // RFC 4180: quote a field holding a comma, quote, CR or LF; double quotes.
+// A NUL (from a TOML "\u0000") is dropped: no CSV reader keeps it.
 std::string Quote(std::string_view f) {
+  std::string clean;
+  if (f.find('\0') != std::string_view::npos) {
+    for (char c : f) {
+      if (c != '\0') clean += c;
+    }
+    f = clean;
+  }
   if (f.find_first_of(",\"\r\n") == std::string_view::npos) return std::string(f);
   std::string out = "\"";
   for (char c : f) {
