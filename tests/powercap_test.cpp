@@ -8,6 +8,7 @@
 #include "support/source_helpers.h"
 
 #include "sources/probes.h"
+#include "sources/source_util.h"
 #include "wattprint/ledger.h"
 #include "support/fault_fs.h"
 #include "support/temp_tree.h"
@@ -145,6 +146,36 @@ TEST(PowercapTest, NonRegularFilesAreRefusedNotReadForEver) {
   ProbeResult r = ProbePowercap(OptionsFor(t.root()), {});
   EXPECT_FALSE(r.source);
   EXPECT_THAT(r.reason, HasSubstr("not a regular file")) << r.reason;
+}
+
+// A counter file replaced by a rename, or a zone removed and re-created
+// (driver reload, hot-plug), must not freeze the energy: the handle is
+// opened again and the channel follows the new file.
+TEST(PowercapTest, ReplacedOrRemovedFilesAreOpenedAgain) {
+  TempTree t;
+  const std::string z = "sys/class/powercap/intel-rapl:0/";
+  t.Write(z + "name", "package-0\n");
+  t.Write(z + "energy_uj", "1000000\n");
+  t.Write(z + "max_energy_range_uj", "262143328850\n");
+  ProbeResult r = ProbePowercap(OptionsFor(t.root()), {});
+  ASSERT_TRUE(r.source) << r.reason;
+  EXPECT_DOUBLE_EQ(PollOnce(*r.source)[0].value, 1.0);
+  // Replaced by a rename: the old inode still reads 1 J; within the stale
+  // check period the new file is read.
+  t.Write(z + "energy_uj.new", "2000000\n");
+  std::filesystem::rename(t.Path(z + "energy_uj.new"), t.Path(z + "energy_uj"));
+  double last = 0;
+  for (int i = 0; i < sources::SysfsSource::kStaleCheckPolls; ++i) last = PollOnce(*r.source)[0].value;
+  EXPECT_DOUBLE_EQ(last, 2.0);
+  // Removed: unavailable, never 0; re-created: read again.
+  std::filesystem::remove_all(t.Path("sys/class/powercap/intel-rapl:0"));
+  bool went = false;
+  for (int i = 0; i < sources::SysfsSource::kStaleCheckPolls && !went; ++i) went = !PollOnce(*r.source)[0].ok;
+  EXPECT_TRUE(went);
+  t.Write(z + "energy_uj", "3000000\n");
+  const Reading back = PollOnce(*r.source)[0];
+  ASSERT_TRUE(back.ok) << back.error.ToString();
+  EXPECT_DOUBLE_EQ(back.value, 3.0);
 }
 
 TEST(PowercapTest, MmioPackageUsedWhenMsrInterfaceAbsent) {

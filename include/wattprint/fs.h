@@ -25,6 +25,9 @@ class FileHandle {
   virtual ~FileHandle() = default;
   // Re-reads the whole file from offset 0 into *out (replacing its content).
   virtual Status Read(std::string* out) = 0;
+  // The path now names another file than the one held open (replaced by a
+  // rename, or removed): the caller should open it again. One stat(2).
+  virtual bool Stale() const { return false; }
 };
 
 class FileSystem {

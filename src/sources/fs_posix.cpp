@@ -23,6 +23,13 @@ class PosixHandle final : public FileHandle {
   PosixHandle(int fd, std::string path) : fd_(fd), path_(std::move(path)) {}
   ~PosixHandle() override { ::close(fd_); }
 
+  bool Stale() const override {
+    struct stat now {}, held {};
+    if (::stat(path_.c_str(), &now) != 0) return true;
+    if (::fstat(fd_, &held) != 0) return true;
+    return now.st_ino != held.st_ino || now.st_dev != held.st_dev;
+  }
+
   Status Read(std::string* out) override {
     out->clear();
     char buf[4096];

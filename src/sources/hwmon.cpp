@@ -326,7 +326,7 @@ ProbeResult ProbeHwmon(const SourceOptions& opts, const std::set<DeviceKind>& co
   r.state = ProbeState::kFound;
   r.reason = "hwmon: " + sources::Join(labels, ", ");
   if (!scan.notes.empty()) r.reason += "; " + sources::Join(scan.notes, "; ");
-  r.source = std::make_unique<sources::SysfsSource>("hwmon", std::move(scan.channels));
+  r.source = std::make_unique<sources::SysfsSource>("hwmon", std::move(scan.channels), opts.fs);
   return r;
 }
 

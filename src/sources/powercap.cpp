@@ -249,7 +249,7 @@ ProbeResult ProbePowercap(const SourceOptions& opts, const std::set<DeviceKind>&
   r.state = ProbeState::kFound;
   r.reason = "RAPL: " + Describe(opened.channels);
   if (!notes.empty()) r.reason += "; " + sources::Join(notes, "; ");
-  r.source = std::make_unique<sources::SysfsSource>("powercap", std::move(opened.channels));
+  r.source = std::make_unique<sources::SysfsSource>("powercap", std::move(opened.channels), opts.fs);
   return r;
 }
 

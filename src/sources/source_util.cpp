@@ -4,16 +4,33 @@
 
 namespace wattprint::sources {
 
-SysfsSource::SysfsSource(std::string name, std::vector<SysfsChannel> channels)
-    : name_(std::move(name)), channels_(std::move(channels)) {
+SysfsSource::SysfsSource(std::string name, std::vector<SysfsChannel> channels, std::shared_ptr<FileSystem> fs)
+    : name_(std::move(name)), channels_(std::move(channels)), fs_(std::move(fs)) {
   infos_.reserve(channels_.size());
   for (const SysfsChannel& c : channels_) infos_.push_back(c.info);
 }
 
+bool SysfsSource::Reopen(SysfsChannel& c) {
+  if (!fs_) return false;
+  Result<std::unique_ptr<FileHandle>> h = fs_->Open(c.file);
+  if (!h.ok()) return false;
+  c.handle = std::move(h).value();
+  return true;
+}
+
 void SysfsSource::Poll(SteadyTime, const ActivitySnapshot&, std::span<Reading> out) {
+  const bool check_stale = ++polls_ % kStaleCheckPolls == 0;
   for (size_t i = 0; i < channels_.size() && i < out.size(); ++i) {
     SysfsChannel& c = channels_[i];
+    if ((c.gone || (check_stale && c.handle->Stale())) && fs_) {
+      c.gone = !Reopen(c);
+      if (c.gone) {
+        out[i] = Reading::Unavailable(Status::NotFound(c.file + ": removed"));
+        continue;
+      }
+    }
     Result<double> v = ReadScaled(*c.handle, c.file, c.scale);
+    if (!v.ok() && Reopen(c)) v = ReadScaled(*c.handle, c.file, c.scale);
     out[i] = v.ok() ? Reading::Of(*v) : Reading::Unavailable(v.status());
   }
 }

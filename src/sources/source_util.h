@@ -40,23 +40,33 @@ struct SysfsChannel {
   std::unique_ptr<FileHandle> handle;
   std::string file;  // the file behind `handle`, for error messages
   double scale = 1e-6;
+  bool gone = false;  // the path no longer exists: unavailable until it does
 };
 
 // Polls every channel by re-reading its open handle from offset 0. A read
 // error, an empty or non-numeric value makes that channel's Reading
-// unavailable with the reason; it is never reported as 0.
+// unavailable with the reason; it is never reported as 0. A handle whose
+// read fails, or whose path names another file (checked every
+// kStaleCheckPolls polls: a zone removed and re-created, a file replaced by
+// a rename), is opened again through `fs`, so the channel comes back rather
+// than freezing; the ledger records it going and coming back.
 class SysfsSource final : public Source {
  public:
-  SysfsSource(std::string name, std::vector<SysfsChannel> channels);
+  static constexpr int kStaleCheckPolls = 16;
+  SysfsSource(std::string name, std::vector<SysfsChannel> channels, std::shared_ptr<FileSystem> fs = nullptr);
   std::string name() const override { return name_; }
   const std::vector<ChannelInfo>& channels() const override { return infos_; }
   void Poll(SteadyTime now, const ActivitySnapshot& activity, std::span<Reading> out) override;
 
  private:
+  bool Reopen(SysfsChannel& c);
+
   std::string name_;
   std::vector<SysfsChannel> channels_;
   std::vector<ChannelInfo> infos_;
   std::string buf_;
+  std::shared_ptr<FileSystem> fs_;
+  int polls_ = 0;
 };
 
 // Reads one unsigned value through `h` and scales it; the error names `file`.
