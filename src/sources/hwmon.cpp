@@ -215,22 +215,11 @@ struct Scan {
 // powerN_cap, in µW), as the channel's ceiling; none readable leaves the
 // kind's default.
 void SetCeiling(const FileSystem& fs, const Device& d, ChannelInfo* info) {
-  double most_uw = 0.0;
-  std::string from;
+  std::vector<std::string> files;
   for (int n = 1; n <= 8; ++n) {
-    for (const char* what : {"_cap_max", "_cap"}) {
-      const std::string file = d.dir + "/power" + std::to_string(n) + what;
-      Result<std::string> text = fs.ReadFile(file);
-      if (!text.ok()) continue;
-      Result<unsigned long long> uw = ParseUnsigned(*text, file);
-      if (!uw.ok() || static_cast<double>(*uw) <= most_uw) continue;
-      most_uw = static_cast<double>(*uw);
-      from = file;
-    }
+    for (const char* what : {"_cap_max", "_cap"}) files.push_back(d.dir + "/power" + std::to_string(n) + what);
   }
-  if (most_uw <= 0.0) return;
-  info->power_ceiling = Power::Microwatts(2.0 * most_uw);
-  info->power_ceiling_source = "2 x " + from;
+  sources::SetCeilingFromMicrowatts(fs, files, info);
 }
 
 void AddChannel(const FileSystem& fs, const Candidate& c, Scan* scan) {

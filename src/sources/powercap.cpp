@@ -141,22 +141,13 @@ Energy WrapRangeOf(const FileSystem& fs, const Zone& z, std::vector<std::string>
 // counter steps stay under it. Zero (the kind's default) when none is
 // readable.
 void SetCeiling(const FileSystem& fs, const Zone& z, ChannelInfo* info) {
-  double most_uw = 0.0;
-  std::string from;
+  std::vector<std::string> files;
   for (int n = 0; n < 4; ++n) {
     for (const char* what : {"max_power_uw", "power_limit_uw"}) {
-      const std::string file = z.path + "/constraint_" + std::to_string(n) + "_" + what;
-      Result<std::string> text = fs.ReadFile(file);
-      if (!text.ok()) continue;
-      Result<unsigned long long> uw = ParseUnsigned(*text, file);
-      if (!uw.ok() || static_cast<double>(*uw) <= most_uw) continue;
-      most_uw = static_cast<double>(*uw);
-      from = file;
+      files.push_back(z.path + "/constraint_" + std::to_string(n) + "_" + what);
     }
   }
-  if (most_uw <= 0.0) return;
-  info->power_ceiling = Power::Microwatts(2.0 * most_uw);
-  info->power_ceiling_source = "2 x " + from;
+  sources::SetCeilingFromMicrowatts(fs, files, info);
 }
 
 struct Opened {

@@ -106,6 +106,22 @@ Result<std::vector<int>> ParseCpuList(std::string_view text, const std::string& 
   return cpus;
 }
 
+void SetCeilingFromMicrowatts(const FileSystem& fs, const std::vector<std::string>& files, ChannelInfo* info) {
+  double most_uw = 0.0;
+  std::string from;
+  for (const std::string& file : files) {
+    Result<std::string> text = fs.ReadFile(file);
+    if (!text.ok()) continue;
+    Result<unsigned long long> uw = ParseUnsigned(*text, file);
+    if (!uw.ok() || static_cast<double>(*uw) <= most_uw) continue;
+    most_uw = static_cast<double>(*uw);
+    from = file;
+  }
+  if (most_uw <= 0.0) return;
+  info->power_ceiling = Power::Microwatts(2.0 * most_uw);
+  info->power_ceiling_source = "2 x " + from;
+}
+
 Status FirstReadParses(FileHandle& h, const std::string& file) {
   std::string text;
   Status st = h.Read(&text);

@@ -80,6 +80,11 @@ Result<std::string> ReadTrimmed(const FileSystem& fs, const std::string& path);
 // start with `prefix` or a part is not a number.
 std::vector<int> IndicesAfter(std::string_view name, std::string_view prefix, char sep = ':');
 
+// A channel's power ceiling from the hardware: twice the largest value, in
+// µW, among `files` that parse (constraint limits, power caps); `from` names
+// the file. Zero (the kind's default) when none does.
+void SetCeilingFromMicrowatts(const FileSystem& fs, const std::vector<std::string>& files, ChannelInfo* info);
+
 // Reads an opened value file once and checks it holds an unsigned integer,
 // so a probe does not report as found a counter that never parses.
 Status FirstReadParses(FileHandle& h, const std::string& file);
