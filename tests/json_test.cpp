@@ -2,6 +2,8 @@
 // what is unknown, intensity provenance, tasks, events, samples, atomic write.
 #include <sys/stat.h>
 #include <thread>
+#include <fcntl.h>
+#include <unistd.h>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -264,6 +266,20 @@ TEST(JsonFile, WritesThroughWhatIsNotARegularFile) {
   ASSERT_EQ(stat("/dev/full", &st), 0);
   EXPECT_TRUE(S_ISCHR(st.st_mode));
   EXPECT_FALSE(WriteJsonFile(t.root(), FixtureRun()).ok());  // a directory
+}
+
+// /dev/fd/N (and /dev/stdout) is the descriptor itself: the record is
+// appended where the command's output went, never renamed over that file.
+TEST(JsonFile, NamedDescriptorsAreWrittenInPlace) {
+  testing::TempTree t;
+  t.Write("out.txt", "command output\n");
+  const int fd = open(t.Path("out.txt").c_str(), O_WRONLY | O_APPEND);
+  ASSERT_GE(fd, 0);
+  ASSERT_TRUE(WriteJsonFile("/dev/fd/" + std::to_string(fd), FixtureRun()).ok());
+  close(fd);
+  const std::string text = std::string(std::istreambuf_iterator<char>(std::ifstream(t.Path("out.txt")).rdbuf()), {});
+  ASSERT_EQ(text.rfind("command output\n", 0), 0u);
+  EXPECT_EQ(json::parse(text.substr(15))["schema_version"], 2);
 }
 
 }  // namespace

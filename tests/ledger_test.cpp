@@ -221,6 +221,39 @@ TEST(Ledger, SuspendFlagsTheIntervalAndCountsTowardsTheGap) {
   }
 }
 
+// A counter that restarted across a suspend is a reset, not a wrap paid
+// for by crediting the sleep with the ceiling's power (a 5-minute suspend
+// would otherwise admit a 261 kJ "wrap").
+TEST(Ledger, AResetAcrossASuspendIsNotAWrap) {
+  Clock k;
+  Ledger l({Counter("pkg", DeviceKind::kCpu, 262143.328850)});
+  Reading a = Reading::Of(1000.0), b = Reading::Of(50.0);
+  l.Add(k.T(0), k.W(0), {&a, 1}, Act(0, 0, 0));
+  PollTiming slept;
+  slept.suspended = std::chrono::seconds(300);
+  l.Add(k.T(1), k.W(301), {&b, 1}, Act(100, 50, 10), slept);
+  Totals t = l.SumAll();
+  EXPECT_EQ(t.channels[0].wraps, 0);
+  EXPECT_EQ(t.channels[0].resets, 1);
+  EXPECT_DOUBLE_EQ(t.channels[0].machine.joules(), 0.0);
+}
+
+// Merging intervals keeps the process bounds exact: each interval's bounds
+// times its own share, not the merged share.
+TEST(Ledger, CoalesceKeepsProcessBounds) {
+  Clock k;
+  ChannelInfo ram = PowerCh("ram", DeviceKind::kDram);
+  ram.method = Method::kEstimated;
+  Ledger l({ram});
+  Reading r[] = {Reading::Estimate(10, 2, 20), Reading::Estimate(10, 2, 20), Reading::Estimate(10, 8, 20)};
+  r[0].process_share = r[1].process_share = 1.0;
+  r[2].process_share = 0.0;
+  for (int i = 0; i < 3; ++i) l.Add(k.T(i), k.W(i), {&r[i], 1}, Act(100 * i, 50 * i, 10 * i));
+  const double before_low = l.SumAll().channels[0].process_low.joules();
+  l.Coalesce(0, 2);
+  EXPECT_DOUBLE_EQ(l.SumAll().channels[0].process_low.joules(), before_low);
+}
+
 TEST(Ledger, ALateScheduledPollIsAStall) {
   Clock k;
   Ledger l({Counter("pkg", DeviceKind::kCpu, 0)});

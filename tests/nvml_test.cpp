@@ -87,7 +87,7 @@ TEST_F(NvmlTest, EnergyCounterPerGpuInJoulesWithDeviceFacts) {
   EXPECT_EQ(c.model_inputs.at("index"), 0.0);
   EXPECT_EQ(c.model_inputs.at("power_limit_w"), 700.0);
   EXPECT_EQ(c.model_inputs.at("memory_total_bytes"), 85899345920.0);
-  EXPECT_DOUBLE_EQ(c.power_ceiling.watts(), 1400.0);
+  EXPECT_DOUBLE_EQ(c.power_ceiling.watts(), 2000.0);  // 2 x 700 W is below the GPU default
   EXPECT_EQ(c.model.at("energy"), "nvmlDeviceGetTotalEnergyConsumption (mJ counter)");
   EXPECT_THAT(r.reason, HasSubstr("GPU 0 NVIDIA H100 80GB HBM3 (energy counter)"));
 
@@ -413,6 +413,9 @@ TEST(GpuIdsTest, TreeShareTable) {
   EXPECT_EQ(sources::TreeMemoryShare(Samples{{1, 100}, {2, 300}}, {1}, 1000.0), 0.1);
   EXPECT_EQ(sources::TreeMemoryShare(Samples{{2, 300}}, {1}, 1000.0), 0.0);
   EXPECT_EQ(sources::TreeMemoryShare(Samples{{1, 300}}, {1}, 0.0), std::nullopt);
+  // NVML_VALUE_NOT_AVAILABLE for a tree process: unknown, never the whole GPU.
+  EXPECT_EQ(sources::TreeMemoryShare(Samples{{1, 18446744073709551615.0}}, {1}, 1000.0), std::nullopt);
+  EXPECT_EQ(sources::TreeMemoryShare(Samples{{2, 18446744073709551615.0}, {1, 100}}, {1}, 1000.0), 0.1);
 }
 
 }  // namespace

@@ -61,7 +61,7 @@ TEST_F(RocmSmiTest, EnergyCounterTimesResolutionAndPowerFallback) {
   EXPECT_EQ(c0.model.at("uuid"), "0xff");
   EXPECT_EQ(c0.model_inputs.at("power_limit_w"), 500.0);
   EXPECT_EQ(c0.model_inputs.at("memory_total_bytes"), 68702699520.0);
-  EXPECT_DOUBLE_EQ(c0.power_ceiling.watts(), 1000.0);
+  EXPECT_DOUBLE_EQ(c0.power_ceiling.watts(), 2000.0);
   const ChannelInfo& c1 = r.source->channels()[1];
   EXPECT_EQ(c1.method, Method::kMeasuredPower);
   EXPECT_EQ(c1.model.at("energy"),

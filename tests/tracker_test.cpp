@@ -339,6 +339,17 @@ TEST(Tracker, IntervalIsCappedAtHalfTheMinimumWrapTime) {
   EXPECT_EQ(unknown.tracker->interval(), 300s);
 }
 
+// A corrupt range (max_energy_range_uj of 1 µJ) must not make the sampler a
+// busy loop: the cap never goes below 10 ms.
+TEST(Tracker, IntervalCapHasAFloor) {
+  ManualRig r(1s, 1e-6);
+  EXPECT_EQ(r.tracker->interval(), 10ms);
+  ASSERT_TRUE(r.tracker->Start().ok());
+  r.clock->Advance(1s);
+  EXPECT_TRUE(r.tracker->PollDue(r.clock->Now()));  // returns: one poll, not for ever
+  ASSERT_TRUE(r.tracker->Stop().ok());
+}
+
 TEST(Tracker, SuspendSeenByTheClocksIsFlagged) {
   ManualRig r(1s, 65712.999613);
   r.counter->value = 100.0;

@@ -75,6 +75,8 @@ struct ChannelDelta {
   // measurement.
   Energy machine_low;
   Energy machine_high;
+  Energy process_low;   // machine bounds x this interval's share
+  Energy process_high;
   double share = 0.0;     // process / machine
   bool share_ok = false;  // a share could be computed
   // The reading's device utilisation (0..1) and memory in use (bytes) at
@@ -171,7 +173,8 @@ class Ledger {
   const std::vector<ChannelInfo>& channels() const { return channels_; }
   // Records one poll. readings.size() == channels().size(). Time must not go
   // backwards; a poll at the same instant as the previous one is ignored.
-  void Add(SteadyTime t, SystemTime wall, std::span<const Reading> readings,
+  // Returns false when the poll was ignored (same instant or earlier).
+  bool Add(SteadyTime t, SystemTime wall, std::span<const Reading> readings,
            const ActivitySnapshot& activity, PollTiming timing = {});
 
   size_t num_points() const { return points_; }

@@ -209,7 +209,10 @@ ChannelDelta Ledger::Account(size_t c, SteadyTime t, const Reading& r, double de
     d.ok = r.value >= 0.0 && st.prev_value >= 0.0;
     if (!d.ok) Event(c, LedgerEventKind::kNegativePower, fmt::format("negative power {} W ignored", r.value));
   } else {
-    const std::optional<double> delta = CounterDelta(c, st.prev_value, r.value, dt + suspended);
+    // The ceiling applies to the awake time only: a machine draws next to
+    // nothing while suspended, so a counter that restarted across a suspend
+    // must not pass as a wrap by crediting the sleep with full power.
+    const std::optional<double> delta = CounterDelta(c, st.prev_value, r.value, dt);
     d.ok = delta.has_value();
     joules = delta.value_or(0.0);
     if (d.ok && t - st.prev_time + suspended >= min_wrap_[c]) {
@@ -238,12 +241,14 @@ ChannelDelta Ledger::Account(size_t c, SteadyTime t, const Reading& r, double de
     d.share_ok = true;
   }
   d.process = d.machine * d.share;
+  d.process_low = d.machine_low * d.share;
+  d.process_high = d.machine_high * d.share;
   return d;
 }
 
-void Ledger::Add(SteadyTime t, SystemTime wall, std::span<const Reading> readings,
+bool Ledger::Add(SteadyTime t, SystemTime wall, std::span<const Reading> readings,
                  const ActivitySnapshot& activity, PollTiming timing) {
-  if (points_ > 0 && t <= times_.back()) return;
+  if (points_ > 0 && t <= times_.back()) return false;
   const bool first = points_ == 0;
   // Below this, BOOTTIME - MONOTONIC moves only by the time between reading
   // the two clocks.
@@ -298,6 +303,7 @@ void Ledger::Add(SteadyTime t, SystemTime wall, std::span<const Reading> reading
   tree_rss_.push_back(activity.tree_ok ? activity.tree_rss_bytes : 0);
   prev_activity_ = activity;
   ++points_;
+  return true;
 }
 
 Totals Ledger::Sum(size_t from, size_t to) const {
@@ -331,8 +337,8 @@ Totals Ledger::Sum(size_t from, size_t to) const {
       ct.process += d.process;
       ct.machine_low += d.machine_low;
       ct.machine_high += d.machine_high;
-      ct.process_low += d.machine_low * d.share;
-      ct.process_high += d.machine_high * d.share;
+      ct.process_low += d.process_low;
+      ct.process_high += d.process_high;
       if (!d.share_ok) ct.process_ok = false;
     }
     if (iv.activity_ok) {
@@ -410,6 +416,8 @@ Interval MergeIntervals(std::span<const Interval> ivs, std::span<const unsigned 
       md.process += d.process;
       md.machine_low += d.machine_low;
       md.machine_high += d.machine_high;
+      md.process_low += d.process_low;
+      md.process_high += d.process_high;
       if (!d.share_ok) all_shared[c] = 0;
     }
   }

@@ -793,12 +793,32 @@ Status WriteThrough(const std::string& path, const std::string& text) {
   return st;
 }
 
+// The descriptor a path names directly (/dev/stdout, /dev/fd/3,
+// /proc/self/fd/3), or -1. Writing to it shares the offset of whatever the
+// command wrote there, instead of replacing or truncating that file.
+int NamedDescriptor(const std::string& path) {
+  if (path == "/dev/stdout") return 1;
+  if (path == "/dev/stderr") return 2;
+  for (const char* prefix : {"/dev/fd/", "/proc/self/fd/"}) {
+    const std::string_view p(prefix);
+    if (!path.starts_with(p) || path.size() == p.size() || path.size() > p.size() + 9) continue;
+    int fd = 0;
+    for (char c : path.substr(p.size())) {
+      if (c < '0' || c > '9') return -1;
+      fd = fd * 10 + (c - '0');
+    }
+    return fd;
+  }
+  return -1;
+}
+
 }  // namespace
 
 Status WriteJsonFile(const std::string& path, const RunResult& run) {
   // Invalid UTF-8 (a project name or argv from a non-UTF-8 locale) becomes
   // U+FFFD rather than an exception that would lose the record.
   const std::string text = RunToJson(run).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+  if (const int fd = NamedDescriptor(path); fd >= 0) return WriteAllTo(fd, text, path);
   // A symlink is followed: its target is written (atomically when it is a
   // regular file or does not exist yet), and the link stays a link.
   std::string target = path;

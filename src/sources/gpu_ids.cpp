@@ -79,17 +79,6 @@ bool InTree(int pid, const std::vector<int>& tree) {
   return std::find(tree.begin(), tree.end(), pid) != tree.end();
 }
 
-// Sum of values over all entries and over the tree's entries.
-std::pair<double, double> Sums(const std::vector<std::pair<int, double>>& v, const std::vector<int>& tree) {
-  double all = 0.0, mine = 0.0;
-  for (const auto& [pid, x] : v) {
-    const double pos = x > 0.0 ? x : 0.0;
-    all += pos;
-    if (InTree(pid, tree)) mine += pos;
-  }
-  return {all, mine};
-}
-
 }  // namespace
 
 double TreeSmShare(const std::vector<std::pair<int, double>>& samples, const std::vector<int>& tree_pids) {
@@ -108,8 +97,14 @@ double TreeSmShare(const std::vector<std::pair<int, double>>& samples, const std
 std::optional<double> TreeMemoryShare(const std::vector<std::pair<int, double>>& processes,
                                       const std::vector<int>& tree_pids, double total_bytes) {
   if (total_bytes <= 0.0) return std::nullopt;
-  const auto [all, mine] = Sums(processes, tree_pids);
-  (void)all;
+  double mine = 0.0;
+  for (const auto& [pid, bytes] : processes) {
+    if (!InTree(pid, tree_pids)) continue;
+    // NVML_VALUE_NOT_AVAILABLE (all ones; always under WDDM) or a value
+    // beyond the device: the tree's memory is unknown, never the whole GPU.
+    if (!(bytes >= 0.0) || bytes > total_bytes) return std::nullopt;
+    mine += bytes;
+  }
   return std::min(1.0, mine / total_bytes);
 }
 

@@ -31,7 +31,8 @@ using wattprint::ParseGpuIds;
 double TreeSmShare(const std::vector<std::pair<int, double>>& samples, const std::vector<int>& tree_pids);
 // Memory method, from the running compute processes (pid, used bytes): the
 // tree's GPU memory over the device's total memory (as RSS over MemTotal
-// for DRAM). nullopt when the total is unknown.
+// for DRAM). nullopt when the total, or a tree process's memory, is unknown
+// (NVML_VALUE_NOT_AVAILABLE).
 std::optional<double> TreeMemoryShare(const std::vector<std::pair<int, double>>& processes,
                                       const std::vector<int>& tree_pids, double total_bytes);
 

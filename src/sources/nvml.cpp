@@ -20,6 +20,7 @@
 #include <fmt/format.h>
 
 #include "sources/gpu_ids.h"
+#include "wattprint/ledger.h"
 #include "sources/nvml_api.h"
 #include "sources/probes.h"
 #include "sources/source_util.h"
@@ -341,10 +342,13 @@ void AddFacts(const nvml::Library& lib, const Gpu& g, ChannelInfo* info) {
   if (a.get_power_limit && a.get_power_limit(g.handle, &mw) == nvml::kSuccess) {
     info->model_inputs["power_limit_w"] = mw * 1e-3;
     if (mw > 0) {
-      // The board enforces this limit on its average power; twice it
-      // leaves room for transients and the counter's update steps.
-      info->power_ceiling = Power::Milliwatts(2.0 * mw);
-      info->power_ceiling_source = "2 x the NVML power limit";
+      // The enforced limit can be raised during a run (nvidia-smi -pl), so
+      // the ceiling is twice it but never below the GPU default; the energy
+      // counter has no range, so the ceiling only guards against jumps.
+      const Power twice = Power::Milliwatts(2.0 * mw);
+      const Power floor = DefaultPowerCeiling(DeviceKind::kGpu);
+      info->power_ceiling = twice > floor ? twice : floor;
+      info->power_ceiling_source = twice > floor ? "2 x the NVML power limit" : "default for the kind (2 x the NVML power limit is lower)";
     }
   }
   nvml::Memory m{};

@@ -14,6 +14,7 @@
 #include <fmt/format.h>
 
 #include "sources/gpu_ids.h"
+#include "wattprint/ledger.h"
 #include "sources/probes.h"
 #include "sources/rocm_smi_api.h"
 #include "sources/source_util.h"
@@ -125,8 +126,11 @@ ChannelInfo MakeInfo(const rsmi::Library& lib, uint32_t i) {
   if (a.unique_id && a.unique_id(i, &v) == rsmi::kSuccess) info.model["uuid"] = fmt::format("0x{:x}", v);
   if (a.power_cap && a.power_cap(i, 0, &v) == rsmi::kSuccess && v > 0) {
     info.model_inputs["power_limit_w"] = v * 1e-6;
-    info.power_ceiling = Power::Microwatts(2.0 * static_cast<double>(v));
-    info.power_ceiling_source = "2 x the ROCm SMI power cap";
+    // The cap can be raised during a run: twice it, never below the default.
+    const Power twice = Power::Microwatts(2.0 * static_cast<double>(v));
+    const Power floor = DefaultPowerCeiling(DeviceKind::kGpu);
+    info.power_ceiling = twice > floor ? twice : floor;
+    info.power_ceiling_source = twice > floor ? "2 x the ROCm SMI power cap" : "default for the kind";
   }
   if (a.memory_total && a.memory_total(i, rsmi::kMemTypeVram, &v) == rsmi::kSuccess) {
     info.model_inputs["memory_total_bytes"] = static_cast<double>(v);

@@ -66,7 +66,7 @@ class SysfsSource final : public Source {
   std::vector<ChannelInfo> infos_;
   std::string buf_;
   std::shared_ptr<FileSystem> fs_;
-  int polls_ = 0;
+  unsigned polls_ = 0;  // wraps harmlessly
 };
 
 // Reads one unsigned value through `h` and scales it; the error names `file`.

@@ -45,6 +45,10 @@ Duration CappedInterval(Duration asked, const std::vector<ChannelInfo>& channels
     by = &c;
   }
   if (by == nullptr || asked <= cap) return asked;
+  // A range implausibly small for its ceiling (a corrupt max_energy_range_uj
+  // of 1) must not turn the sampler into a busy loop: never below 10 ms.
+  constexpr Duration kFloor = std::chrono::milliseconds(10);
+  if (cap < kFloor) cap = kFloor;
   auto s = [](Duration d) { return std::chrono::duration_cast<Seconds>(d).count(); };
   *note = fmt::format("sampling every {:.3g} s instead of {:.3g} s: {}'s counter can wrap in {:.3g} s "
                       "(range {:.6g} J at up to {:g} W), and a longer gap could hide a whole wrap",
@@ -105,8 +109,8 @@ struct Tracker::Impl {
     PollTiming timing;
     if (ledger->num_points() > 0 && suspended_total > last_suspended) timing.suspended = suspended_total - last_suspended;
     timing.expected = opts.interval;
-    last_suspended = suspended_total;
-    ledger->Add(t, wall, readings, act, timing);
+    // A poll the ledger ignores (same instant) keeps the suspend for the next.
+    if (ledger->Add(t, wall, readings, act, timing)) last_suspended = suspended_total;
   }
 
   size_t LastPoint() const { return ledger->num_points() - 1; }
