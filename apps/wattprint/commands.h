@@ -96,8 +96,10 @@ class BackgroundIntensity {
 // Metadata from the system plus the config's names and PUE.
 RunMetadata MakeMetadata(const Config& cfg);
 
-// The live status line: on a TTY stderr and without --quiet, rewrites one
-// line with FormatLiveStatus after every background sample.
+// The live status line: on a TTY stderr (TERM set and not "dumb") and
+// without --quiet, FormatLiveStatus after every background sample, drawn on
+// the terminal's last row, which a scrolling region keeps apart from the
+// command's output (session.cpp).
 class LiveStatus {
  public:
   // `base` is read on the sampler thread; it must outlive the tracker's run
@@ -105,13 +107,17 @@ class LiveStatus {
   LiveStatus(const Config& cfg, const RunResult* base);
   // The TrackerOptions::on_sample callback (empty when disabled).
   std::function<void(const Ledger&)> Callback();
-  // Erases the line, if one was printed. Call once the sampler has stopped.
+  // Erases the line and resets the scrolling region, if a line was drawn.
+  // Call once the sampler has stopped.
   void Clear();
 
  private:
+  std::string ReserveSequence(int rows);
+
   const RunResult* base_;
   bool enabled_ = false;
-  std::atomic<bool> printed_{false};
+  std::atomic<int> rows_{0};  // the terminal height the region was set for; 0: none
+
 };
 
 // Appends the CSV row for points [from, to] (unless --no-save) and writes

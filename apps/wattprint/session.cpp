@@ -1,9 +1,13 @@
 // Assembly steps shared by run, monitor and doctor; see commands.h.
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <string>
+
+#include <fmt/format.h>
 
 #include "commands.h"
 #include "output/sysinfo.h"
@@ -35,25 +39,68 @@ Result<IntensityTimeline> ResolveIntensity(const Config& cfg, Location* where,
 RunMetadata MakeMetadata(const Config& cfg) { return MetadataFor(cfg); }
 
 LiveStatus::LiveStatus(const Config& cfg, const RunResult* base)
-    : base_(base), enabled_(!cfg.quiet && isatty(STDERR_FILENO) == 1) {}
+    : base_(base), enabled_(!cfg.quiet && isatty(STDERR_FILENO) == 1) {
+  // A terminal that cannot position the cursor gets no status line.
+  const char* term = std::getenv("TERM");
+  if (term == nullptr || *term == '\0' || std::strcmp(term, "dumb") == 0) enabled_ = false;
+}
 
+// The status line lives on the terminal's last row, outside a scrolling
+// region that holds everything else, so it never writes over the command's
+// output, not even a prompt that has no newline yet ("Continue? [y/N] "):
+//   - ESC D (index) then ESC M (reverse index) keep the cursor's column and
+//     its text and, when the cursor is on the last row, scroll the screen up
+//     one row first, so the last row is free;
+//   - CSI 1;N-1 r sets the scrolling region (it homes the cursor, so it sits
+//     between ESC 7 and ESC 8, save and restore);
+//   - each draw saves the cursor, writes on row N and restores it.
+// The region is set again when the terminal's height changes.
 std::function<void(const Ledger&)> LiveStatus::Callback() {
   if (!enabled_) return {};
   return [this](const Ledger& ledger) {
+    winsize ws{};
+    if (ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) != 0 || ws.ws_row < 3 || ws.ws_col < 10) return;
     RunResult now = *base_;
     // Borrow the tracker's ledger for the duration of this call (aliasing
     // constructor, no ownership): it is valid while the sampler holds it.
     now.snapshot.ledger = std::shared_ptr<const Ledger>(std::shared_ptr<const Ledger>(), &ledger);
     now.snapshot.running = true;
-    const std::string line = "\r" + FormatLiveStatus(now) + "\x1b[K";
-    if (write(STDERR_FILENO, line.data(), line.size()) > 0) printed_ = true;
+    std::string text = FormatLiveStatus(now);
+    // One column short of the width: writing the last column of the last
+    // row would make some terminals wrap or scroll.
+    if (text.size() >= ws.ws_col) text.resize(ws.ws_col - 1u);
+    std::string out;
+    if (ws.ws_row != rows_.load()) out = ReserveSequence(ws.ws_row);
+    out += fmt::format("\x1b" "7\x1b[{};1H{}\x1b[K\x1b" "8", ws.ws_row, text);
+    // One write: the terminal driver keeps it whole against the command's
+    // own writes.
+    if (write(STDERR_FILENO, out.data(), out.size()) == static_cast<ssize_t>(out.size())) {
+      rows_.store(ws.ws_row);
+    }
   };
 }
 
+std::string LiveStatus::ReserveSequence(int rows) {
+  std::string out;
+  const int old = rows_.load();
+  // A shrunk terminal: the old status row may still show; erase it.
+  if (old > 0 && old <= rows) out += fmt::format("\x1b" "7\x1b[{};1H\x1b[K\x1b" "8", old);
+  out += fmt::format("\x1b" "D\x1b" "M\x1b" "7\x1b[1;{}r\x1b" "8", rows - 1);
+  return out;
+}
+
 void LiveStatus::Clear() {
-  if (!printed_.exchange(false)) return;
-  constexpr char kErase[] = "\r\x1b[K";
-  if (write(STDERR_FILENO, kErase, sizeof kErase - 1) < 0) return;
+  const int rows = rows_.exchange(0);
+  if (rows == 0) return;
+  winsize ws{};
+  const int now = ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_row > 0 ? ws.ws_row : rows;
+  // Erase the status row and give the whole screen back, with the full
+  // region spelled out (some emulators ignore a bare CSI r); setting the
+  // region homes the cursor, hence the save and restore.
+  std::string out = "\x1b" "7";
+  if (rows <= now) out += fmt::format("\x1b[{};1H\x1b[K", rows);
+  out += fmt::format("\x1b[1;{}r\x1b" "8", now);
+  if (write(STDERR_FILENO, out.data(), out.size()) < 0) return;
 }
 
 bool SaveOutputs(const Config& cfg, const RunResult& run, size_t from, size_t to, bool with_json) {
