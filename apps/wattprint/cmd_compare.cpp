@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.h"
+#include "util/text.h"
 #include "options.h"
 #include "wattprint/grid.h"
 #include "wattprint/intensity.h"
@@ -61,7 +62,8 @@ Result<double> Number(const std::string& text, const std::string& what) {
     if (used == text.size() && std::isfinite(v) && v >= 0) return v;
   } catch (const std::exception&) {
   }
-  return Status::InvalidArgument(fmt::format("{}: '{}' is not a non-negative number", what, text));
+  return Status::InvalidArgument(
+      fmt::format("{}: '{}' is not a non-negative number", what, text::Printable(text)));
 }
 
 Result<Baseline> FromCsv(const std::string& path, const std::string& text, int row) {
@@ -98,8 +100,20 @@ Result<Baseline> FromCsv(const std::string& path, const std::string& text, int r
 // A JSON record is read with the library's typed reader (RunRecordFromJson),
 // so a missing or mistyped field is a one-line error naming it.
 Result<Baseline> FromJson(const std::string& path, const std::string& text) {
-  const json j = json::parse(text, nullptr, false);
-  if (j.is_discarded()) return Status::InvalidArgument(path + ": not JSON");
+  json j;
+  try {
+    j = json::parse(text);
+  } catch (const json::parse_error& e) {
+    // e.what() quotes the bytes it read, raw; the offset says enough. The
+    // parser stops on the byte after a broken UTF-8 sequence, so look for
+    // the first one before where it stopped.
+    for (size_t i = 0; i < text.size() && i < e.byte;) {
+      const size_t n = text::Utf8SequenceLength(text, i);
+      if (n == 0) return Status::InvalidArgument(fmt::format("{}: not JSON (invalid UTF-8 at byte {})", path, i + 1));
+      i += n;
+    }
+    return Status::InvalidArgument(fmt::format("{}: not JSON (syntax error at byte {})", path, e.byte));
+  }
   Result<RunRecord> r = RunRecordFromJson(j);
   if (!r.ok()) return Status::InvalidArgument(path + ": not a wattprint JSON record: " + r.status().message());
   const EmissionsRecord& e = r->emissions;
@@ -194,7 +208,7 @@ json AlternativesJson(const std::vector<Alternative>& alts, const Baseline& b) {
 }
 
 void PrintText(const Baseline& b, const std::vector<Alternative>& zones, const std::vector<Alternative>& cloud) {
-  fmt::print("This run: {:.4g} kWh, {} CO2e ({})\n", b.kwh, Kg(b.kg), b.what);
+  fmt::print("This run: {:.4g} kWh, {} CO2e ({})\n", b.kwh, Kg(b.kg), text::Printable(b.what));
   fmt::print("\nLowest-intensity grid zones (Electricity Maps, latest year, {}):\n", GridDataPackage());
   for (const Alternative& a : zones) {
     const double kg = b.kwh * a.g / 1000.0;

@@ -251,5 +251,31 @@ TEST(CompareCommand, BadInputIsAOneLineUsageError) {
   ExpectUsageError(RunWattprint({"compare", "--energy-kwh", "1", "--top", "0"}, cwd.root()), "--top");
 }
 
+// Bytes that are not UTF-8, and control characters, in files that wattprint
+// did not write: a JSON record is refused with a one-line usage error (exit
+// 2, no raw exception text); a CSV's text reaches the terminal cleaned, so
+// it cannot carry escape sequences.
+TEST(CompareCommand, NonUtf8AndControlCharacters) {
+  TempTree cwd;
+  cwd.Write("latin1.json", "{\"schema_version\": 2, \"project_name\": \"caf\xe9\"}");
+  BinaryResult j = RunWattprint({"compare", cwd.Path("latin1.json")}, cwd.root());
+  ExpectUsageError(j, "not JSON (invalid UTF-8 at byte");
+  EXPECT_EQ(j.err.find("json.exception"), std::string::npos) << j.err;
+  cwd.Write("broken.json", "{\"schema_version\": ");
+  ExpectUsageError(RunWattprint({"compare", cwd.Path("broken.json")}, cwd.root()), "not JSON (syntax error at byte");
+
+  cwd.Write("odd.csv", "emissions,energy_consumed,country_name\n0.1,0.2,Fr\xe9nce\x1b[2J\n");
+  BinaryResult r = RunWattprint({"compare", cwd.Path("odd.csv"), "--top", "1"}, cwd.root());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("This run: 0.2 kWh, 0.1 kg CO2e (Fr\xef\xbf\xbdnce?[2J, "), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find('\x1b'), std::string::npos);
+  BinaryResult js = RunWattprint({"compare", cwd.Path("odd.csv"), "--top", "1", "--json"}, cwd.root());
+  ASSERT_EQ(js.exit_code, 0) << js.err;
+  EXPECT_EQ(json::parse(js.out)["run"]["what"].get<std::string>().rfind("Fr\xef\xbf\xbdnce\x1b[2J, ", 0), 0u);
+  cwd.Write("esc.csv", "emissions,energy_consumed\n0.1,\x1b]0;x\x07\n");
+  BinaryResult e = RunWattprint({"compare", cwd.Path("esc.csv")}, cwd.root());
+  ExpectUsageError(e, "'?]0;x?' is not a non-negative number");
+}
+
 }  // namespace
 }  // namespace wattprint::testing
