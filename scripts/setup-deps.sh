@@ -7,6 +7,7 @@ pkgs=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libcurl4-openssl-dev libcpp-httplib-dev
   python3 python3-pytest python3-dev python3-pybind11 python3-pip python3-setuptools python3-wheel python3-pyte
+  clang libclang-rt-14-dev
   iso-codes tzdata
 )
 missing=()

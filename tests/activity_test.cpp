@@ -122,6 +122,18 @@ TEST(ActivityTest, ParsesProcStatAndMeminfo) {
   EXPECT_EQ(a.tree_processes, 0);
 }
 
+// A meminfo claiming more available than in total (found by fuzz_proc)
+// would make the memory in use negative: none is in use.
+TEST(ActivityTest, AvailableMemoryNeverExceedsTheTotal) {
+  FakeProc p;
+  p.SetMeminfo("MemTotal: 2048 kB\nMemFree: 1024 kB\nMemAvailable: 80000006 kB\n");
+  ActivitySampler s(p.Roots(), p.fs, 0);
+  ActivitySnapshot a = s.Sample();
+  ASSERT_TRUE(a.ok) << a.error.ToString();
+  EXPECT_EQ(a.mem_total_bytes, 2048u * 1024);
+  EXPECT_EQ(a.mem_available_bytes, a.mem_total_bytes);
+}
+
 TEST(ActivityTest, OldKernelStatLineAndMeminfoWithoutMemAvailable) {
   FakeProc p;
   p.SetStat("cpu 10 0 5 85\ncpu0 10 0 5 85\n");
@@ -337,6 +349,9 @@ INSTANTIATE_TEST_SUITE_P(
         MalformedCase{"NoMemTotal", nullptr, "MemFree: 1 kB\n", nullptr, nullptr},
         MalformedCase{"MemTotalText", nullptr, "MemTotal: lots kB\nMemAvailable: 1 kB\n", nullptr, nullptr},
         MalformedCase{"NoAvailable", nullptr, "MemTotal: 10 kB\n", nullptr, nullptr},
+        // 2^64 / 1024 kB and more do not fit in bytes (found by fuzz_proc).
+        MalformedCase{"MemTotalOverflows", nullptr, "MemTotal: 18014398509481984 kB\nMemAvailable: 1 kB\n",
+                      nullptr, nullptr},
         MalformedCase{"PidStatNoParen", nullptr, nullptr, "100 sh S 1 2 3\n", nullptr},
         MalformedCase{"PidStatTruncated", nullptr, nullptr, "100 (sh) S 1 100 1 0 -1 0 0 0 0 0 5 6\n", nullptr},
         MalformedCase{"PidStatText", nullptr, nullptr,

@@ -73,6 +73,46 @@ TEST(ConfigTest, TomlWrongTypeIsAnError) {
   EXPECT_EQ(ApplyConfigToml(&c, "country = 3\n", "f.toml").message(), "f.toml: country: expected a string");
 }
 
+// toml++ 3.3.0 has undefined behaviour on some non-ASCII and control
+// characters (found by fuzz_config): the parser only ever sees ASCII, and
+// strings keep their characters.
+TEST(ConfigTest, TomlNonAsciiStringsKeepTheirCharacters) {
+  Config c;
+  Status st = ApplyConfigToml(&c,
+                              "# réglages \u3000 \xce\x90\n"
+                              "project_name = \"Café \xce\x90 \\\" \xf0\x9f\x8c\x8d\"\n"
+                              "experiment_name = 'C:\\été \"x\"'\n"
+                              "output_dir = \"\"\"\nß/\"\"\" # après\n"
+                              "output_file = \'\'\'\nà\'\'\'\n",
+                              "f.toml");
+  ASSERT_TRUE(st.ok()) << st.message();
+  EXPECT_EQ(c.project_name, "Café \xce\x90 \" \xf0\x9f\x8c\x8d");
+  EXPECT_EQ(c.experiment_name, "C:\\été \"x\"");
+  EXPECT_EQ(c.output_dir, "ß/");
+  EXPECT_EQ(c.output_file, "à");
+}
+
+TEST(ConfigTest, TomlInputThatTheParserCannotTakeIsRefusedFirst) {
+  struct Case {
+    std::string toml, message;
+  } cases[] = {
+      {"uk_regi\xce\x90lc = 1\n", "f.toml:1:8: a non-ASCII character outside a string"},
+      {"pue = 1\nproject_name = 0\"Caf\xc3\xa9\"\n", "f.toml:2:"},
+      {std::string("[\t\0project_name = 1\n", 20), "f.toml:1:3: a control character (0x00)"},
+      {"[ =\n", "f.toml:1:1: '[': the configuration has no tables or arrays"},
+      {"pue = 1\n[wattprint]\n", "f.toml:2:1: '['"},
+      {"pue = {a = 1}\n", "f.toml:1:7: '{'"},
+      {"project_name = \"\xff\"\n", "f.toml:1:17: not UTF-8"},
+      {"project_name = \"\\\xc3\xa9\"\n", "f.toml:1:17: a backslash before a non-ASCII character"},
+  };
+  for (const Case& k : cases) {
+    Config c;
+    Status st = ApplyConfigToml(&c, k.toml, "f.toml");
+    EXPECT_EQ(st.code(), Status::Code::kInvalidArgument) << k.toml;
+    EXPECT_EQ(st.message().rfind(k.message, 0), 0u) << st.message();
+  }
+}
+
 TEST(ConfigTest, TomlSyntaxErrorGivesLine) {
   Config c;
   Status st = ApplyConfigToml(&c, "pue = 1.2\npue2 = = 3\n", "f.toml");

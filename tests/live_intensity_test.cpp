@@ -5,6 +5,7 @@
 #include "wattprint/live_intensity.h"
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include <thread>
 
@@ -294,6 +295,30 @@ TEST(LiveTimeline, EachIntervalUsesTheIntensityValidAtItsTime) {
 
 // Times outside what a 64-bit nanosecond clock holds are refused, not
 // overflowed.
+// The disk cache is a miss, never an error, unless it is for this URL,
+// fetched in the past within the TTL, with a body that parses.
+TEST(LiveParse, CacheFileRules) {
+  const SystemTime now = std::chrono::system_clock::from_time_t(1780272000);
+  const std::string body = R"({"data":[{"from":"2026-05-31T23:30Z","intensity":{"forecast":100}}]})";
+  auto file = [&](nlohmann::json at, std::string url = "http://u") {
+    return nlohmann::json{{"url", url}, {"fetched_at", at}, {"body", body}}.dump();
+  };
+  const std::chrono::seconds ttl(300);
+  auto hit = ParseLiveCache(file(1780272000 - 60), "http://u", now, ttl, LiveProvider::kUk, false);
+  ASSERT_TRUE(hit);
+  EXPECT_EQ(hit->fetched_at, now - std::chrono::seconds(60));
+  EXPECT_EQ(hit->reading.point.value.g_per_kwh(), 100.0);
+  EXPECT_FALSE(ParseLiveCache(file(1780272000 - 400), "http://u", now, ttl, LiveProvider::kUk, false));  // stale
+  EXPECT_FALSE(ParseLiveCache(file(1780272000 + 5), "http://u", now, ttl, LiveProvider::kUk, false));  // future
+  EXPECT_FALSE(ParseLiveCache(file(-5), "http://u", now, std::chrono::seconds(1LL << 40), LiveProvider::kUk, false));
+  EXPECT_FALSE(ParseLiveCache(file("soon"), "http://u", now, ttl, LiveProvider::kUk, false));
+  EXPECT_FALSE(ParseLiveCache(file(1780272000 - 60, "http://v"), "http://u", now, ttl, LiveProvider::kUk, false));
+  EXPECT_FALSE(ParseLiveCache(R"({"url":5})", "http://u", now, ttl, LiveProvider::kUk, false));
+  EXPECT_FALSE(ParseLiveCache("\xff[", "http://u", now, ttl, LiveProvider::kUk, false));
+  // The body is parsed as the provider's: a UK body is not an Electricity Maps answer.
+  EXPECT_FALSE(ParseLiveCache(file(1780272000 - 60), "http://u", now, ttl, LiveProvider::kElectricityMaps, false));
+}
+
 TEST(LiveParse, TimesOutOfRangeAreCorrupt) {
   EXPECT_TRUE(ParseIsoUtc("2024-05-01T12:00Z").ok());
   for (const char* t : {"1600-01-01T00:00Z", "2300-01-01T00:00Z", "9999-12-31T23:59Z", "2024-05-01T12:00:nanZ"}) {

@@ -4,10 +4,13 @@
 #include "wattprint/location.h"
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include <chrono>
+#include <limits>
 #include <thread>
 
+#include "location/cloud_metadata_parse.h"
 #include "support/fake_http.h"
 #include "support/temp_tree.h"
 
@@ -262,6 +265,32 @@ LocationOptions Base(const Tz& t, const std::string& endpoint) {
   o.time_zone.tz_env = "Europe/Paris";
   o.metadata.endpoint = endpoint;
   return o;
+}
+
+// The cache is read with the rules of an answer: a region that is not a
+// region name is a miss (it would reach the summary and the table lookup),
+// and a detail with control characters is replaced.
+TEST(CloudMetadata, CacheEntriesFollowTheRulesOfAnAnswer) {
+  using cloud_metadata::ParseCache;
+  const long long now = 1780272000;
+  const std::chrono::seconds day(86400);
+  auto entry = [&](std::string region, std::string detail, long long at) {
+    return nlohmann::json{{"endpoint", "http://e"}, {"checked_at", at}, {"provider", "aws"},
+                          {"region", region}, {"detail", detail}}
+        .dump();
+  };
+  auto ok = ParseCache(entry("eu-west-3", "AWS metadata: region eu-west-3", now - 10), "http://e", now, day);
+  ASSERT_TRUE(ok && *ok);
+  EXPECT_EQ((*ok)->region, "eu-west-3");
+  EXPECT_EQ((*ok)->detail, "AWS metadata: region eu-west-3 (cached)");
+  EXPECT_FALSE(ParseCache(entry("EU West\x1b[2J", "x", now - 10), "http://e", now, day));
+  EXPECT_FALSE(ParseCache(entry("", "x", now - 10), "http://e", now, day));
+  auto odd = ParseCache(entry("eu-west-3", "line\nbreak\x1b[2J", now - 10), "http://e", now, day);
+  ASSERT_TRUE(odd && *odd);
+  EXPECT_EQ((*odd)->detail, "aws metadata: region eu-west-3 (cached)");
+  EXPECT_FALSE(ParseCache(entry("eu-west-3", "x", now + 10), "http://e", now, day));  // from the future
+  EXPECT_FALSE(ParseCache(entry("eu-west-3", "x", std::numeric_limits<long long>::min()), "http://e", now, day));
+  EXPECT_FALSE(ParseCache(entry("eu-west-3", "x", now - 10), "http://other", now, day));
 }
 
 TEST(ResolveLocation, ExplicitBeatsMetadataBeatsTimeZoneBeatsWorld) {

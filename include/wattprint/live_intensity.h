@@ -60,6 +60,18 @@ Result<LiveReading> ParseElectricityMapsLatest(std::string_view body);
 // ISO 8601 UTC: "2018-01-20T12:00Z", "2019-05-21T00:00:00.000Z", "+00:00".
 Result<SystemTime> ParseIsoUtc(std::string_view text);
 
+// A disk cache file's text (as LiveIntensity writes it: url, fetched_at,
+// body): the reading it holds, and when it was fetched, if it is for `url`,
+// younger than `ttl` at `now` and its body parses; nullopt otherwise (a
+// miss, never an error).
+struct CachedLiveReading {
+  SystemTime fetched_at;
+  LiveReading reading;
+};
+std::optional<CachedLiveReading> ParseLiveCache(std::string_view text, std::string_view url, SystemTime now,
+                                                std::chrono::seconds ttl, LiveProvider provider,
+                                                bool regional);
+
 class LiveIntensity {
  public:
   explicit LiveIntensity(LiveOptions options);

@@ -15,6 +15,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <limits>
 #include <optional>
 #include <string_view>
 #include <unordered_map>
@@ -88,7 +89,8 @@ bool MeminfoBytes(std::string_view text, std::string_view key, unsigned long lon
     if (line.size() <= key.size() || line.substr(0, key.size()) != key || line[key.size()] != ':') continue;
     std::string_view rest = line.substr(key.size() + 1);
     unsigned long long kb = 0;
-    if (!NextUnsigned(&rest, &kb)) return false;
+    // A figure that would not fit in bytes is not a real one.
+    if (!NextUnsigned(&rest, &kb) || kb > std::numeric_limits<unsigned long long>::max() / 1024) return false;
     *bytes = kb * 1024;  // the kernel's "kB" is KiB
     return true;
   }
@@ -246,7 +248,9 @@ Status ActivitySampler::Impl::ReadMeminfo() {
     return Status::Corrupt(roots.Proc("meminfo") + ": neither MemAvailable nor MemFree");
   }
   mem_total = total;
-  mem_available = available;
+  // More available than there is (a corrupted or faked file) would make the
+  // memory in use negative: none is in use.
+  mem_available = std::min(available, total);
   return Status::Ok();
 }
 

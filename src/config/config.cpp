@@ -8,11 +8,13 @@
 #include <charconv>
 #include <cmath>
 #include <fstream>
+#include <optional>
 #include <sstream>
 
 #include <fmt/format.h>
 #include <toml++/toml.h>
 
+#include "util/text.h"
 #include "wattprint/gpu_ids.h"
 #include "wattprint/fs.h"
 
@@ -351,7 +353,122 @@ Status ApplyConfigValue(Config* cfg, std::string_view key, std::string_view valu
   return st;
 }
 
-Status ApplyConfigToml(Config* cfg, std::string_view text, const std::string& path) {
+// toml++ 3.3.0 (Debian 12) has undefined behaviour on some malformed input
+// (marzer/tomlplusplus#295, fixed after 3.3.0):
+//   - it reaches __builtin_unreachable() when it tests some non-ASCII
+//     characters for whitespace (is_non_ascii_horizontal_whitespace), as on
+//     a bare key "ré = 1" or a value "0\"é\"";
+//   - it assumes a key after "[" ("[ =" or "[\0" fail its assertion in
+//     parse_key).
+// So the parser is only ever given ASCII text:
+//   - a non-ASCII character in a basic string ("...", """...""") becomes
+//     its \uXXXX or \UXXXXXXXX escape, which TOML defines as the same
+//     string; a literal string ('...', '''...''') with one becomes the
+//     equivalent basic string;
+//   - in a comment it becomes '?' (comments are ignored);
+//   - elsewhere it is refused: TOML keys and bare values are ASCII.
+// Control characters other than tab (and CR LF) are refused, as TOML does;
+// and '[' or '{' outside a string are refused, since wattprint's
+// configuration is flat (key = string, number or boolean). Errors give the
+// line and column of the first offending byte.
+namespace {
+
+std::string Where(std::string_view t, size_t i) {
+  const size_t nl = i == 0 ? std::string_view::npos : t.rfind('\n', i - 1);
+  const size_t line = 1 + static_cast<size_t>(std::count(t.begin(), t.begin() + static_cast<long>(i), '\n'));
+  return fmt::format("{}:{}", line, nl == std::string_view::npos ? i + 1 : i - nl);
+}
+
+// The code point of the UTF-8 sequence of length n at s[i].
+char32_t CodePoint(std::string_view s, size_t i, size_t n) {
+  const auto b = [&](size_t k) { return static_cast<char32_t>(static_cast<unsigned char>(s[i + k])); };
+  if (n == 1) return b(0);
+  char32_t cp = b(0) & (0x7f >> n);
+  for (size_t k = 1; k < n; ++k) cp = (cp << 6) | (b(k) & 0x3f);
+  return cp;
+}
+
+std::string Escape(char32_t cp) {
+  return cp <= 0xffff ? fmt::format("\\u{:04X}", static_cast<unsigned>(cp))
+                      : fmt::format("\\U{:08X}", static_cast<unsigned>(cp));
+}
+
+Result<std::string> AsciiToml(std::string_view t) {
+  for (size_t i = 0; i < t.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(t[i]);
+    if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f) {
+      return Status::InvalidArgument(
+          fmt::format("{}: a control character (0x{:02x}); TOML allows none but tab", Where(t, i), c));
+    }
+  }
+  auto bad_utf8 = [&](size_t i) {
+    return Status::InvalidArgument(Where(t, i) + ": not UTF-8");
+  };
+  std::string out;
+  out.reserve(t.size());
+  size_t i = 0;
+  while (i < t.size()) {
+    const char c = t[i];
+    if (c == '#') {  // a comment, to the end of the line
+      while (i < t.size() && t[i] != '\n') {
+        const size_t n = text::Utf8SequenceLength(t, i);
+        if (n == 0) return bad_utf8(i);
+        out += n == 1 ? t[i] : '?';
+        i += n;
+      }
+    } else if (c == '"' || c == '\'') {
+      const bool literal = c == '\'';
+      const bool multi = t.substr(i, 3) == (literal ? std::string_view("\'\'\'") : std::string_view("\"\"\""));
+      const size_t n = multi ? 3 : 1;
+      const std::string_view close = t.substr(i, n);
+      out += multi ? "\"\"\"" : "\"";
+      i += n;
+      // To the string's end (a basic string's \" does not end it); an
+      // unterminated one is the parser's to report.
+      while (i < t.size() && t.substr(i, n) != close && (multi || t[i] != '\n')) {
+        const size_t len = text::Utf8SequenceLength(t, i);
+        if (len == 0) return bad_utf8(i);
+        if (len > 1) {
+          out += Escape(CodePoint(t, i, len));
+        } else if (literal && (t[i] == '\\' || t[i] == '"')) {
+          out += '\\';
+          out += t[i];
+        } else if (!literal && t[i] == '\\' && i + 1 < t.size() &&
+                   static_cast<unsigned char>(t[i + 1]) >= 0x80) {
+          return Status::InvalidArgument(Where(t, i) + ": a backslash before a non-ASCII character (not an escape)");
+        } else if (!literal && t[i] == '\\' && i + 1 < t.size() && t[i + 1] != '\n') {
+          out += t.substr(i, 2);  // an escape: its second byte is not the string's end
+          ++i;
+        } else {
+          out += t[i];
+        }
+        i += len;
+      }
+      if (i < t.size() && t[i] != '\n') {
+        out += multi ? "\"\"\"" : "\"";
+        i += n;
+      }
+    } else if (static_cast<unsigned char>(c) >= 0x80) {
+      return Status::InvalidArgument(Where(t, i) +
+                                     ": a non-ASCII character outside a string (TOML keys and bare values are ASCII)");
+    } else if (c == '[' || c == '{') {
+      return Status::InvalidArgument(fmt::format(
+          "{}: '{}': the configuration has no tables or arrays (every key is top level: key = value)", Where(t, i),
+          c));
+    } else {
+      out += c;
+      ++i;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+Status ApplyConfigToml(Config* cfg, std::string_view raw, const std::string& path) {
+  Result<std::string> ascii = AsciiToml(raw);
+  if (!ascii.ok()) return Status::InvalidArgument(path + ":" + ascii.status().message());
+  const std::string_view text = *ascii;
   toml::table table;
   try {
     table = toml::parse(text, path);

@@ -13,6 +13,7 @@
 #include "util/json_fields.h"
 
 #include "net/http.h"
+#include "wattprint/fs.h"
 #include "wattprint/live_intensity.h"
 
 namespace wattprint {
@@ -35,6 +36,23 @@ std::chrono::seconds RetryAfter(const std::string& header) {
 }
 
 }  // namespace
+
+std::optional<CachedLiveReading> ParseLiveCache(std::string_view text, std::string_view url, SystemTime now,
+                                                std::chrono::seconds ttl, LiveProvider provider,
+                                                bool regional) {
+  const nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
+  if (j.is_discarded() || !j.is_object() || json_fields::Str(j, "url") != url) return std::nullopt;
+  const long long at = json_fields::Int(j, "fetched_at");
+  const long long now_s = EpochSeconds(now);
+  // at <= now_s first, so the age cannot overflow; times before 1970 are not
+  // this program's.
+  if (at < 0 || at > now_s || now_s - at >= ttl.count()) return std::nullopt;
+  const std::string body = json_fields::Str(j, "body");
+  Result<LiveReading> r =
+      provider == LiveProvider::kUk ? ParseUkIntensity(body, regional) : ParseElectricityMapsLatest(body);
+  if (!r.ok()) return std::nullopt;
+  return CachedLiveReading{Clock::from_time_t(static_cast<std::time_t>(at)), *r};
+}
 
 LiveIntensity::LiveIntensity(LiveOptions options) : opts_(std::move(options)) {}
 
@@ -125,25 +143,16 @@ Result<LiveReading> LiveIntensity::Latest() {
     return r;
   }
   if (const std::string path = CachePath(); !path.empty()) {
-    std::ifstream in(path);
-    std::stringstream text;
-    text << in.rdbuf();
-    const nlohmann::json j = nlohmann::json::parse(text.str(), nullptr, false);
     // A cache of the wrong shape (another version, a corrupted disk) is a
     // miss, never an exception on the poller thread.
-    if (in && !j.is_discarded() && j.is_object() && json_fields::Str(j, "url") == Url()) {
-      const long long at = json_fields::Int(j, "fetched_at");
-      const long long age = EpochSeconds(now) - at;
-      if (age >= 0 && age < opts_.cache_ttl.count()) {
-        Result<LiveReading> r = opts_.provider == LiveProvider::kUk
-                                    ? ParseUkIntensity(json_fields::Str(j, "body"), opts_.uk_region != 0)
-                                    : ParseElectricityMapsLatest(json_fields::Str(j, "body"));
-        if (r.ok()) {
-          memory_ = {{Clock::from_time_t(at), *r}};
-          LiveReading out = *r;
-          out.from_cache = true;
-          return out;
-        }
+    const Result<std::string> text = PosixFileSystem()->ReadFile(path);
+    if (text.ok()) {
+      if (std::optional<CachedLiveReading> c =
+              ParseLiveCache(*text, Url(), now, opts_.cache_ttl, opts_.provider, opts_.uk_region != 0)) {
+        memory_ = {{c->fetched_at, c->reading}};
+        LiveReading out = c->reading;
+        out.from_cache = true;
+        return out;
       }
     }
   }

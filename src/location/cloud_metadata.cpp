@@ -22,6 +22,7 @@
 
 #include "util/json_fields.h"
 
+#include "location/cloud_metadata_parse.h"
 #include "net/http.h"
 #include "wattprint/location.h"
 
@@ -66,9 +67,7 @@ Result<CloudPlacement> ProbeAws(const MetadataOptions& o) {
   get.headers = {{"X-aws-ec2-metadata-token", std::string(Trim(*token))}};
   Result<std::string> region = Ok200(HttpFetch(get));
   if (!region.ok()) return region.status();
-  const std::string name(Trim(*region));
-  if (!PlausibleRegion(name)) return Status::Corrupt("not a region name");
-  return CloudPlacement{"aws", name, "AWS metadata: region " + name};
+  return cloud_metadata::ParseAwsRegion(*region);
 }
 
 Result<CloudPlacement> ProbeGcp(const MetadataOptions& o) {
@@ -76,17 +75,7 @@ Result<CloudPlacement> ProbeGcp(const MetadataOptions& o) {
   get.headers = {{"Metadata-Flavor", "Google"}};
   Result<std::string> body = Ok200(HttpFetch(get));
   if (!body.ok()) return body.status();
-  // "projects/123456789/zones/us-central1-a": the region drops "-a".
-  const std::string text(Trim(*body));
-  const size_t slash = text.rfind('/');
-  const std::string zone = slash == std::string::npos ? text : text.substr(slash + 1);
-  const size_t dash = zone.rfind('-');
-  if (text.find("zones/") == std::string::npos || dash == std::string::npos || dash == 0 ||
-      !PlausibleRegion(zone)) {
-    return Status::Corrupt("not a zone path");
-  }
-  const std::string region = zone.substr(0, dash);
-  return CloudPlacement{"gcp", region, fmt::format("GCP metadata: zone {}, region {}", zone, region)};
+  return cloud_metadata::ParseGcpZone(*body);
 }
 
 Result<CloudPlacement> ProbeAzure(const MetadataOptions& o) {
@@ -94,16 +83,7 @@ Result<CloudPlacement> ProbeAzure(const MetadataOptions& o) {
   get.headers = {{"Metadata", "true"}};
   Result<std::string> body = Ok200(HttpFetch(get));
   if (!body.ok()) return body.status();
-  const nlohmann::json j = nlohmann::json::parse(*body, nullptr, false);
-  if (j.is_discarded() || !j.is_object() || !j.contains("compute") || !j["compute"].is_object()) {
-    return Status::Corrupt("malformed JSON");
-  }
-  const nlohmann::json& loc = j["compute"].value("location", nlohmann::json());
-  if (!loc.is_string() || !PlausibleRegion(loc.get<std::string>())) {
-    return Status::Corrupt("no compute.location");
-  }
-  const std::string region = loc.get<std::string>();
-  return CloudPlacement{"azure", region, "Azure metadata: location " + region};
+  return cloud_metadata::ParseAzureInstance(*body);
 }
 
 long long NowSeconds() { return static_cast<long long>(std::time(nullptr)); }
@@ -114,18 +94,7 @@ std::optional<std::optional<CloudPlacement>> ReadCache(const MetadataOptions& o)
   if (o.cache_file.empty()) return std::nullopt;
   const Result<std::string> text = PosixFileSystem()->ReadFile(o.cache_file);
   if (!text.ok()) return std::nullopt;
-  const nlohmann::json j = nlohmann::json::parse(*text, nullptr, false);
-  if (j.is_discarded() || !j.is_object()) return std::nullopt;
-  // A cache of the wrong shape is a miss: the probe runs again.
-  if (json_fields::Str(j, "endpoint") != o.endpoint) return std::nullopt;
-  const long long at = json_fields::Int(j, "checked_at");
-  const long long now = NowSeconds();
-  if (at > now || now - at >= o.cache_ttl.count()) return std::nullopt;
-  const std::string provider = json_fields::Str(j, "provider");
-  if (provider.empty()) return std::optional<CloudPlacement>();
-  if (provider != "aws" && provider != "gcp" && provider != "azure") return std::nullopt;
-  return std::optional<CloudPlacement>(
-      CloudPlacement{provider, json_fields::Str(j, "region"), json_fields::Str(j, "detail") + " (cached)"});
+  return cloud_metadata::ParseCache(*text, o.endpoint, NowSeconds(), o.cache_ttl);
 }
 
 void WriteCache(const MetadataOptions& o, const std::optional<CloudPlacement>& p) {
@@ -147,6 +116,62 @@ void WriteCache(const MetadataOptions& o, const std::optional<CloudPlacement>& p
 }
 
 }  // namespace
+
+namespace cloud_metadata {
+
+Result<CloudPlacement> ParseAwsRegion(std::string_view body) {
+  const std::string name(Trim(body));
+  if (!PlausibleRegion(name)) return Status::Corrupt("not a region name");
+  return CloudPlacement{"aws", name, "AWS metadata: region " + name};
+}
+
+Result<CloudPlacement> ParseGcpZone(std::string_view body) {
+  // "projects/123456789/zones/us-central1-a": the region drops "-a".
+  const std::string text(Trim(body));
+  const size_t slash = text.rfind('/');
+  const std::string zone = slash == std::string::npos ? text : text.substr(slash + 1);
+  const size_t dash = zone.rfind('-');
+  if (text.find("zones/") == std::string::npos || dash == std::string::npos || dash == 0 ||
+      !PlausibleRegion(zone)) {
+    return Status::Corrupt("not a zone path");
+  }
+  const std::string region = zone.substr(0, dash);
+  return CloudPlacement{"gcp", region, fmt::format("GCP metadata: zone {}, region {}", zone, region)};
+}
+
+Result<CloudPlacement> ParseAzureInstance(std::string_view body) {
+  const nlohmann::json j = nlohmann::json::parse(body, nullptr, false);
+  if (j.is_discarded() || !j.is_object() || !j.contains("compute") || !j["compute"].is_object()) {
+    return Status::Corrupt("malformed JSON");
+  }
+  const std::string region = json_fields::Str(j["compute"], "location");
+  if (!PlausibleRegion(region)) return Status::Corrupt("no compute.location");
+  return CloudPlacement{"azure", region, "Azure metadata: location " + region};
+}
+
+std::optional<std::optional<CloudPlacement>> ParseCache(std::string_view text, const std::string& endpoint,
+                                                        long long now, std::chrono::seconds ttl) {
+  const nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return std::nullopt;
+  // A cache of the wrong shape is a miss: the probe runs again.
+  if (json_fields::Str(j, "endpoint") != endpoint) return std::nullopt;
+  const long long at = json_fields::Int(j, "checked_at");
+  // 0 <= at <= now, so now - at cannot overflow (LLONG_MIN did).
+  if (at < 0 || at > now || now - at >= ttl.count()) return std::nullopt;
+  const std::string provider = json_fields::Str(j, "provider");
+  if (provider.empty()) return std::optional<CloudPlacement>();
+  if (provider != "aws" && provider != "gcp" && provider != "azure") return std::nullopt;
+  // The region feeds a table lookup and the summary: the same rule as an answer.
+  const std::string region = json_fields::Str(j, "region");
+  if (!PlausibleRegion(region)) return std::nullopt;
+  std::string detail = json_fields::Str(j, "detail");
+  if (detail.size() > 200 || std::any_of(detail.begin(), detail.end(), [](unsigned char c) { return c < 0x20; })) {
+    detail = provider + " metadata: region " + region;
+  }
+  return std::optional<CloudPlacement>(CloudPlacement{provider, region, detail + " (cached)"});
+}
+
+}  // namespace cloud_metadata
 
 bool MetadataCacheFresh(const MetadataOptions& o) { return ReadCache(o).has_value(); }
 
