@@ -64,13 +64,13 @@ TEST(CsvRow, ExactMachineFigures) {
   CsvRow row = MakeCsvRow(run, 0, 2, FixedWall() + std::chrono::seconds(2));
   ASSERT_EQ(row.fields.size(), kCsvColumns.size());
   EXPECT_EQ(Field(row, "timestamp"), "2024-05-01T12:00:02");
-  EXPECT_EQ(Field(row, "duration"), "2");
+  EXPECT_EQ(Field(row, "duration"), "2.0");
   EXPECT_EQ(Field(row, "cpu_energy"), "0.001");    // 3600 J
   EXPECT_EQ(Field(row, "ram_energy"), "0.0001");   // 360 J
   EXPECT_EQ(Field(row, "gpu_energy"), "");         // unavailable, not 0
   EXPECT_EQ(Field(row, "gpu_power"), "");
-  EXPECT_EQ(Field(row, "cpu_power"), "1800");      // 3600 J / 2 s
-  EXPECT_EQ(Field(row, "ram_power"), "180");
+  EXPECT_EQ(Field(row, "cpu_power"), "1800.0");      // 3600 J / 2 s
+  EXPECT_EQ(Field(row, "ram_power"), "180.0");
   EXPECT_DOUBLE_EQ(std::stod(Field(row, "energy_consumed")), 0.0011);
   // 0.0011 kWh x 56 g/kWh (France, Ember 2023) = 0.0616 g
   EXPECT_DOUBLE_EQ(std::stod(Field(row, "emissions")), 0.0616e-3);
@@ -79,12 +79,12 @@ TEST(CsvRow, ExactMachineFigures) {
   EXPECT_EQ(Field(row, "country_iso_code"), "FRA");
   EXPECT_EQ(Field(row, "tracking_mode"), "machine");
   EXPECT_EQ(Field(row, "codecarbon_version"), "0.1.0");
-  EXPECT_EQ(Field(row, "ram_total_size"), "16");
-  EXPECT_EQ(Field(row, "cpu_utilization_percent"), "50");
-  EXPECT_EQ(Field(row, "ram_utilization_percent"), "25");
-  EXPECT_EQ(Field(row, "ram_used_gb"), "4");
+  EXPECT_EQ(Field(row, "ram_total_size"), "16.0");
+  EXPECT_EQ(Field(row, "cpu_utilization_percent"), "50.0");
+  EXPECT_EQ(Field(row, "ram_utilization_percent"), "25.0");
+  EXPECT_EQ(Field(row, "ram_used_gb"), "4.0");
   EXPECT_EQ(Field(row, "on_cloud"), "N");
-  EXPECT_EQ(Field(row, "pue"), "1");
+  EXPECT_EQ(Field(row, "pue"), "1.0");
   EXPECT_EQ(Field(row, "longitude"), "");
 }
 
@@ -116,7 +116,7 @@ TEST(CsvRow, PueMultipliesEnergyNotPower) {
   EXPECT_DOUBLE_EQ(std::stod(Field(row, "cpu_energy")), 0.0015);
   EXPECT_DOUBLE_EQ(std::stod(Field(row, "energy_consumed")), 0.00165);
   EXPECT_DOUBLE_EQ(std::stod(Field(row, "emissions")), 0.00165 * 56 * 1e-3);
-  EXPECT_EQ(Field(row, "cpu_power"), "1800");
+  EXPECT_EQ(Field(row, "cpu_power"), "1800.0");
   EXPECT_EQ(Field(row, "pue"), "1.5");
 }
 
@@ -127,22 +127,22 @@ TEST(CsvRow, ProcessScopeUsesShares) {
   EXPECT_EQ(Field(row, "tracking_mode"), "process");
   EXPECT_DOUBLE_EQ(std::stod(Field(row, "cpu_energy")), 900 / 3.6e6);    // 1/4 of 3600 J
   EXPECT_DOUBLE_EQ(std::stod(Field(row, "ram_energy")), 22.5 / 3.6e6);   // 1/16 of 360 J
-  EXPECT_EQ(Field(row, "ram_used_gb"), "1");  // the tree's peak RSS
+  EXPECT_EQ(Field(row, "ram_used_gb"), "1.0");  // the tree's peak RSS
 }
 
 TEST(CsvRow, SliceCoversOnlyItsPoints) {
   RunResult run = FixtureRun();
   CsvRow row = MakeCsvRow(run, 1, 2, FixedWall());
-  EXPECT_EQ(Field(row, "duration"), "1");
+  EXPECT_EQ(Field(row, "duration"), "1.0");
   EXPECT_EQ(Field(row, "cpu_energy"), "0.0005");  // 1800 J
 }
 
 TEST(CsvRow, ZeroDurationGivesZeroPower) {
   RunResult run = FixtureRun();
   CsvRow row = MakeCsvRow(run, 1, 1, FixedWall());
-  EXPECT_EQ(Field(row, "duration"), "0");
-  EXPECT_EQ(Field(row, "cpu_power"), "0");
-  EXPECT_EQ(Field(row, "emissions_rate"), "0");
+  EXPECT_EQ(Field(row, "duration"), "0.0");
+  EXPECT_EQ(Field(row, "cpu_power"), "0.0");
+  EXPECT_EQ(Field(row, "emissions_rate"), "0.0");
 }
 
 TEST(CsvRow, TinyEnergyKeepsAllDigits) {

@@ -33,7 +33,8 @@ struct CsvRow {
 extern const std::vector<std::string> kCsvColumns;
 
 CsvRecord MakeCsvRecord(const RunResult& run, size_t from_point, size_t to_point, SystemTime row_time);
-// Numbers in fmt's shortest round-trip form, unknown as "".
+// Numbers in fmt's shortest round-trip form (a whole float keeps ".0", as
+// Python's repr), unknown as "".
 CsvRow FormatCsvRow(const CsvRecord& record);
 CsvRow MakeCsvRow(const RunResult& run, size_t from_point, size_t to_point,
                   SystemTime row_time);

@@ -46,7 +46,7 @@ def test_start_stop_gives_exact_energy_everywhere(env):
     assert float(rows[0]["cpu_energy"]) == approx(kwh(7200000))
     assert float(rows[0]["ram_energy"]) == approx(kwh(900000))
     assert float(rows[0]["emissions"]) == emissions
-    assert rows[0]["gpu_energy"] == "0"  # measured: no GPU
+    assert rows[0]["gpu_energy"] == "0.0"  # measured: no GPU
     assert rows[0]["run_id"] == tracker.run_id
     assert rows[0]["python_version"].count(".") == 2
     assert data.values["energy_consumed"] == data.energy_consumed

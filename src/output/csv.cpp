@@ -41,8 +41,17 @@ namespace {
 constexpr double kBytesPerGb = 1024.0 * 1024.0 * 1024.0;  // CodeCarbon divides by 1024**3
 constexpr size_t kMaxHeaderBytes = 4096;
 
+// A float column's value is always written as a float ("1.0", not "1"), as
+// Python's repr (and so CodeCarbon's pandas writer) does: pandas then reads
+// the same dtype from both tools' files, whatever the value.
+std::string FloatText(double d) {
+  std::string s = fmt::format("{}", d);
+  if (s.find_first_of(".eEn") == std::string::npos) s += ".0";  // not 1e+16, nan, inf
+  return s;
+}
+
 std::string Text(const CsvValue& v) {
-  if (const double* d = std::get_if<double>(&v)) return fmt::format("{}", *d);
+  if (const double* d = std::get_if<double>(&v)) return FloatText(*d);
   if (const long long* n = std::get_if<long long>(&v)) return fmt::format("{}", *n);
   if (const std::string* t = std::get_if<std::string>(&v)) return *t;
   return "";

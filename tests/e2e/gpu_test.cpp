@@ -62,7 +62,7 @@ TEST_F(GpuRunTest, CounterDeltasGiveExactGpuEnergyInCsvJsonAndSummary) {
   EXPECT_NEAR(std::stod(rows[0]["gpu_utilization_percent"]), 50.0, 1e-9);  // mean of 70 % and 30 %
   const double duration = std::stod(rows[0]["duration"]);
   EXPECT_NEAR(std::stod(rows[0]["gpu_power"]), 290.0 / duration, 1e-9 * 290.0 / duration);
-  EXPECT_EQ(rows[0]["cpu_energy"], "0");  // the RAPL counters did not move
+  EXPECT_EQ(rows[0]["cpu_energy"], "0.0");  // the RAPL counters did not move
   EXPECT_KWH(rows[0]["energy_consumed"], 290.0 / 3.6e6);
 
   const nlohmann::json j = Json();

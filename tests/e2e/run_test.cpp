@@ -38,8 +38,8 @@ TEST_F(RunTest, CounterDeltasGiveExactEnergyInCsvAndJson) {
   EXPECT_KWH(rows[0]["cpu_energy"], KwhOfMicrojoules(7200000));
   EXPECT_KWH(rows[0]["ram_energy"], KwhOfMicrojoules(900000));
   EXPECT_KWH(rows[0]["energy_consumed"], KwhOfMicrojoules(8100000));
-  EXPECT_EQ(rows[0]["gpu_energy"], "0");  // no GPU here: a measured 0 J
-  EXPECT_EQ(rows[0]["gpu_power"], "0");
+  EXPECT_EQ(rows[0]["gpu_energy"], "0.0");  // no GPU here: a measured 0 J
+  EXPECT_EQ(rows[0]["gpu_power"], "0.0");
   EXPECT_EQ(rows[0]["tracking_mode"], "machine");
   EXPECT_EQ(rows[0]["project_name"], "codecarbon");
   EXPECT_GE(std::stod(rows[0]["duration"]), 0.6);
