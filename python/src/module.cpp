@@ -19,6 +19,7 @@
 #include <tuple>
 #include <vector>
 
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
@@ -165,6 +166,34 @@ class NativeTracker {
     }
   }
 
+  std::string IntensityNote() {
+    std::lock_guard<std::mutex> l(*mu_);
+    const IntensityProvenance& p = run_.intensity.provenance;
+    const double g = run_.intensity.points.empty() ? 0.0 : run_.intensity.points.front().value.g_per_kwh();
+    std::string where = p.is_default ? "world average" : !p.country_name.empty() ? p.country_name : p.zone;
+    if (!p.region.empty()) where += ", " + p.region;
+    std::string text = fmt::format("{:.4g} g CO2e/kWh ({}), {}{}, {} basis; location: {}", g, where, p.source,
+                                   p.year > 0 ? fmt::format(" {}", p.year) : "", p.basis, p.resolution);
+    if (!p.note.empty()) text += "; " + p.note;
+    return text;
+  }
+
+  bool LocationIsDefault() {
+    std::lock_guard<std::mutex> l(*mu_);
+    return run_.intensity.provenance.is_default;
+  }
+
+  py::dict Hardware() {
+    std::lock_guard<std::mutex> l(*mu_);
+    py::dict d;
+    d["ram_total_size"] = static_cast<double>(run_.meta.ram_total_bytes) / (1024.0 * 1024.0 * 1024.0);
+    d["cpu_count"] = run_.meta.cpu_count;
+    d["cpu_model"] = run_.meta.cpu_model;
+    d["gpu_count"] = run_.meta.gpu_count;
+    d["gpu_model"] = run_.meta.gpu_model;
+    return d;
+  }
+
   Row Stop() {
     std::lock_guard<std::mutex> l(*mu_);
     Status st = tracker_->Stop();
@@ -266,6 +295,13 @@ PYBIND11_MODULE(_native, m) {
   using namespace wattprint::python;
   m.doc() = "wattprint's native tracker (see wattprint.EmissionsTracker)";
   m.attr("CSV_COLUMNS") = kCsvColumns;
+  // The message ApplyConfigValue gives for one value on its own ("" when it
+  // is accepted), so the Python layer can log a bad one and go on.
+  m.def("check_value", [](const std::string& key, const std::string& value, const std::string& where) {
+    Config c;
+    Status st = ApplyConfigValue(&c, key, value, where, "check");
+    return st.ok() ? std::string() : st.message();
+  });
 
   py::class_<Inputs>(m, "Inputs")
       .def(py::init<>())
@@ -309,5 +345,11 @@ PYBIND11_MODULE(_native, m) {
       .def_property_readonly("pue", [](const NativeTracker& t) { return t.config().pue; })
       .def_property_readonly("tracking_mode",
                              [](const NativeTracker& t) { return std::string(ToString(t.config().scope)); })
-      .def("origin_of", [](const NativeTracker& t, const std::string& key) { return t.config().OriginOf(key); });
+      .def("origin_of", [](const NativeTracker& t, const std::string& key) { return t.config().OriginOf(key); })
+      // One line on the intensity: value, zone, source, year, basis, and how
+      // the location was found (the log's "location and intensity" line).
+      .def_property_readonly("intensity_note", &NativeTracker::IntensityNote)
+      .def_property_readonly("location_is_default", &NativeTracker::LocationIsDefault)
+      // The machine as the row describes it, for get_detected_hardware().
+      .def("hardware", &NativeTracker::Hardware);
 }

@@ -81,6 +81,16 @@ class FakeRapl:
             self._set(zone, cur + delta)
 
 
+@pytest.fixture(autouse=True)
+def _capture_wattprint_logs(caplog):
+    """The "wattprint" and "codecarbon" loggers do not propagate (as
+    CodeCarbon's); caplog sees them through a handler on "wattprint"."""
+    logger = logging.getLogger("wattprint")
+    logger.addHandler(caplog.handler)
+    yield
+    logger.removeHandler(caplog.handler)
+
+
 @pytest.fixture
 def env(tmp_path, monkeypatch):
     """An isolated environment with a fake RAPL tree; cwd is a fresh dir."""
@@ -99,8 +109,9 @@ def env(tmp_path, monkeypatch):
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.chdir(work)
     monkeypatch.setattr(tempfile, "tempdir", str(tmp))
-    # log_level= sets the "wattprint" logger's level, which outlives a tracker.
+    # log_level= sets the loggers' level, which outlives a tracker.
     logging.getLogger("wattprint").setLevel(logging.NOTSET)
+    logging.getLogger("codecarbon").setLevel(logging.NOTSET)
     rapl = FakeRapl(str(tmp_path / "tree"))
     monkeypatch.setenv("WATTPRINT_SYSFS_ROOT", rapl.sysfs)
     rapl.home, rapl.work, rapl.tmp = str(home), str(work), str(tmp)

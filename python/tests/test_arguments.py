@@ -5,40 +5,81 @@ import os
 
 import pytest
 
-from conftest import zone_latest_g_per_kwh
+from conftest import WORLD_G_PER_KWH, kwh, zone_latest_g_per_kwh
 from wattprint import EmissionsTracker, OfflineEmissionsTracker
 
 
+# Values CodeCarbon takes and fails on later (or never checks): the tracker
+# logs an error naming the parameter and uses the default, so the program
+# that ran with CodeCarbon still runs.
+@pytest.mark.parametrize("cls", [EmissionsTracker, OfflineEmissionsTracker])
 @pytest.mark.parametrize("kwargs, message", [
-    ({"measure_power_secs": 0}, "measure_power_secs=0: must be >= 0.01"),
-    ({"measure_power_secs": "fast"}, "measure_power_secs='fast': expected a number"),
-    ({"pue": 0.9}, "pue=0.9: must be >= 1.0"),
-    ({"tracking_mode": "gpu"}, "tracking_mode='gpu'"),
-    ({"on_csv_write": "replace"}, "on_csv_write='replace'"),
-    ({"save_to_file": "yes"}, "save_to_file='yes': expected True or False"),
-    ({"allow_multiple_runs": 1}, "allow_multiple_runs=1: expected True or False"),
-    ({"force_cpu_power": -5}, "force_cpu_power=-5: must be > 0"),
+    ({"measure_power_secs": 0}, "measure_power_secs=0: must be from 0.01"),
+    ({"measure_power_secs": "fast"}, "measure_power_secs='fast'"),
+    ({"pue": 0.9}, "pue=0.9"),
+    ({"save_to_file": "maybe"}, "save_to_file='maybe': expected true or false"),
+    ({"allow_multiple_runs": 7}, "allow_multiple_runs=7: expected true or false"),
+    ({"force_cpu_power": -5}, "force_cpu_power=-5"),
     ({"force_ram_power": 0}, "force_ram_power=0: must be > 0"),
-    ({"log_level": "loud"}, "log_level='loud': expected one of"),
+    ({"log_level": "loud"}, "log_level='loud' is not a log level"),
     ({"gpu_ids": "0,x"}, "gpu_ids='0,x'"),
     ({"gpu_ids": [-1]}, "GPU indexes are >= 0"),
-    ({"project_name": 3}, "project_name=3: expected a string"),
-    ({"country_iso_code": "XYZ"}, "XYZ"),
+    ({"wue": -1}, "wue=-1: must be >= 0"),
+    ({"api_call_interval": 0}, "api_call_interval=0"),
 ])
-def test_bad_argument_raises_value_error(env, kwargs, message):
+def test_bad_value_is_logged_and_the_default_used(env, caplog, cls, kwargs, message):
+    t = cls(country_iso_code="FRA", **kwargs) if cls is OfflineEmissionsTracker else cls(**kwargs)
+    assert message in caplog.text
+    assert any(r.levelname == "ERROR" for r in caplog.records)
+    t.start()
+    env.add(3600000)
+    assert t.stop() is not None  # the tracker still measures
+    d = t.final_emissions_data
+    assert d.pue == 1.0 and d.wue == 0.0
+
+
+# What CodeCarbon's EmissionsTracker constructor itself rejects still raises
+# there; OfflineEmissionsTracker, whose constructor CodeCarbon wraps in a
+# catch-all, logs it and uses the default.
+@pytest.mark.parametrize("kwargs, message", [
+    ({"tracking_mode": "gpu"}, "tracking_mode='gpu'"),
+    ({"on_csv_write": "replace"}, "on_csv_write='replace'"),
+    ({"output_methods": ["csv", "carrier-pigeon"]}, "'carrier-pigeon' is not an output method"),
+])
+def test_values_codecarbon_rejects_raise_in_emissions_tracker_only(env, caplog, kwargs, message):
     with pytest.raises(ValueError) as e:
         EmissionsTracker(**kwargs)
     assert message in str(e.value)
+    t = OfflineEmissionsTracker(country_iso_code="FRA", **kwargs)
+    assert message in caplog.text
+    with t:
+        env.add(3600000)
+    assert t.final_emissions is not None
 
 
-def test_unknown_keyword_is_a_type_error(env):
+def test_unknown_keyword_is_a_type_error(env, caplog):
     with pytest.raises(TypeError, match="no_such_option"):
         EmissionsTracker(no_such_option=1)
+    OfflineEmissionsTracker(country_iso_code="FRA", no_such_option=1)  # CodeCarbon swallows it
+    assert "unknown parameter 'no_such_option' ignored" in caplog.text
 
 
-def test_offline_tracker_needs_a_location(env):
-    with pytest.raises(ValueError, match="country_iso_code"):
-        OfflineEmissionsTracker()
+@pytest.mark.parametrize("kwargs, logged, country", [
+    ({}, "OfflineEmissionsTracker has no location", ""),
+    ({"country_iso_code": "XYZ"}, "unknown country 'XYZ'", ""),
+    ({"country_iso_code": "USA", "region": "nowhere"}, "unknown region 'nowhere'", "United States"),
+    ({"cloud_provider": "aws", "cloud_region": "mars-1"}, "unknown aws region 'mars-1'", ""),
+])
+def test_a_location_the_data_do_not_know_falls_back_with_an_error(env, caplog, kwargs, logged, country):
+    t = OfflineEmissionsTracker(**kwargs)
+    assert logged in caplog.text
+    with t:
+        env.add(3600000)
+    d = t.final_emissions_data
+    assert d.country_name == country
+    if not country:
+        assert d.emissions == pytest.approx(kwh(3600000) * WORLD_G_PER_KWH / 1000, rel=1e-12)
+        assert "world average" in caplog.text
 
 
 def test_good_values_are_accepted(env):
@@ -80,17 +121,24 @@ def test_offline_with_a_cloud_region_uses_that_regions_grid(env, caplog):
     assert (d.cloud_provider, d.cloud_region, d.on_cloud) == ("gcp", "europe-west1", "Y")
 
 
-def test_cloud_region_settings_are_checked_like_the_cli(env):
-    with pytest.raises(ValueError, match="cloud"):
-        OfflineEmissionsTracker(cloud_provider="gcp", cloud_region="mars-north1")
-    with pytest.raises(ValueError):
-        OfflineEmissionsTracker(cloud_provider="gcp")  # a provider alone names no grid
+def test_cloud_region_settings_are_checked_like_the_cli(env, caplog):
+    OfflineEmissionsTracker(cloud_provider="gcp", cloud_region="mars-north1")
+    assert "unknown gcp region 'mars-north1'" in caplog.text
+    caplog.clear()
+    OfflineEmissionsTracker(cloud_provider="gcp")  # a provider alone names no grid
+    assert "world average" in caplog.text
 
 
-def test_only_two_positional_parameters_like_codecarbon(env):
-    assert EmissionsTracker("positional", 2)._native.project_name == "positional"
+def test_every_parameter_may_be_positional_in_codecarbons_order(env):
+    # project_name, measure_power_secs, api_call_interval, api_endpoint,
+    # api_key, output_dir, output_file
+    t = EmissionsTracker("positional", 2, 8, "http://127.0.0.1:1", "key", env.work, "out.csv")
+    assert t._native.project_name == "positional" and t._measure_power_secs == 2
+    assert t._native.output_file == "out.csv"
     with pytest.raises(TypeError):
-        EmissionsTracker("p", 2, "out")
+        EmissionsTracker(*range(36))
+    t = OfflineEmissionsTracker("off", 3, country_iso_code="FRA")
+    assert t._native.project_name == "off"
 
 
 def test_strings_that_are_not_valid_text_are_cleaned_not_an_internal_error(env, caplog):

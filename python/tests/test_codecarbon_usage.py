@@ -67,8 +67,16 @@ def test_tasks(env):
     tracker.stop()
     assert load_emissions.energy_consumed == pytest.approx(3960000 / 3.6e12, rel=1e-12)
     assert model_emissions.emissions == pytest.approx(load_emissions.emissions, rel=1e-12)
+    # CodeCarbon's docs read the tasks through _tasks: a Task per name,
+    # whose emissions_data is the slice stop_task() returned.
     for task_name, task in tracker._tasks.items():
-        assert task.emissions_rate is not None, task_name
+        assert task.emissions_data.emissions_rate is not None, task_name
+        assert task.task_name == task_name and not task.is_active
+    assert tracker._tasks["load dataset"].emissions_data == load_emissions
+    # And the task CSV, emissions_<experiment_name>_<run_id>.csv.
+    rows = read_rows(f"emissions_base_{tracker.run_id}.csv")
+    assert [r["task_name"] for r in rows] == ["load dataset", "build model"]
+    assert float(rows[0]["energy_consumed"]) == pytest.approx(3960000 / 3.6e12, rel=1e-12)
 
 
 def test_final_emissions_data(env):

@@ -51,11 +51,20 @@ def test_exception_in_decorated_function_still_writes_the_row(env):
     assert float(row["cpu_energy"]) == pytest.approx(1e-6, rel=1e-12)
 
 
-def test_bad_decorator_arguments_fail_when_applied(env):
+def test_decorator_arguments_are_checked_when_the_function_runs(env, caplog):
+    # As CodeCarbon's: the tracker is made at each call. A value CodeCarbon
+    # rejects raises there; one it takes is logged and its default used.
+    @track_emissions(tracking_mode="gpu")
+    def bad():
+        pass
+
     with pytest.raises(ValueError, match="tracking_mode"):
-        track_emissions(tracking_mode="gpu")
-    with pytest.raises(ValueError, match="pue"):
-        @track_emissions(pue=0.5)
-        def work():
-            pass
-    assert not os.path.exists("emissions.csv")
+        bad()
+
+    @track_emissions(pue=0.5)
+    def work():
+        return 7
+
+    assert work() == 7
+    assert "pue=0.5" in caplog.text
+    assert read_rows("emissions.csv")[0]["pue"] == "1.0"

@@ -31,13 +31,21 @@ SHARED = {
     "region": "region",
     "cloud_provider": "cloud_provider",
     "cloud_region": "cloud_region",
+    "force_carbon_intensity_g_co2e_kwh": "intensity",
+    "electricitymaps_api_token": "electricitymaps_token",
 }
 # Settings only the Python layer uses.
 PYTHON_ONLY = (
     "on_csv_write", "force_ram_power", "gpu_ids", "log_level", "allow_multiple_runs",
+    "api_call_interval", "api_endpoint", "api_key", "output_methods", "save_to_api", "save_to_logger",
+    "save_to_prometheus", "save_to_logfire", "prometheus_url", "emissions_endpoint", "co2_signal_api_token",
+    "logger_preamble", "wue", "force_mode_cpu_load", "rapl_include_dram", "rapl_prefer_psys",
+    "country_2letter_iso_code",
 )
 KNOWN = tuple(SHARED) + PYTHON_ONLY
-BOOLEANS = frozenset(("save_to_file", "allow_multiple_runs"))
+BOOLEANS = frozenset(("save_to_file", "allow_multiple_runs", "save_to_api", "save_to_logger",
+                      "save_to_prometheus", "save_to_logfire", "force_mode_cpu_load", "rapl_include_dram",
+                      "rapl_prefer_psys"))
 
 # configparser's RawConfigParser.BOOLEAN_STATES, without importing it.
 _BOOLEAN_STATES = {"1": True, "yes": True, "true": True, "on": True,
@@ -65,6 +73,12 @@ def parse_bool(setting):
     return b
 
 
+def _ignored(message):
+    from ._log import log
+
+    log("error", "%s; the file is ignored (it must start with a [codecarbon] section)", message)
+
+
 def _read_ini(path):
     """The [codecarbon] section of an INI file; {} when the file is absent."""
     try:
@@ -73,14 +87,16 @@ def _read_ini(path):
     except FileNotFoundError:
         return {}
     except OSError as e:
-        raise ValueError(f"{path}: cannot read: {e.strerror}") from None
+        _ignored(f"{path}: cannot read: {e.strerror}")
+        return {}
     import configparser  # only when a file exists: import wattprint stays cheap
 
     parser = configparser.ConfigParser(interpolation=None)
     try:
         parser.read_string(text, source=path)
     except configparser.Error as e:
-        raise ValueError(f"{path}: not a valid INI file: {e}") from None
+        _ignored(f"{path}: not a valid INI file: {str(e).splitlines()[0]}")
+        return {}
     if not parser.has_section("codecarbon"):
         return {}
     return dict(parser.items("codecarbon"))

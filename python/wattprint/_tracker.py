@@ -1,20 +1,25 @@
-"""EmissionsTracker, OfflineEmissionsTracker and track_emissions.
+"""EmissionsTracker, OfflineEmissionsTracker and track_emissions, with
+CodeCarbon 3.3's parameters, in its order.
 
 The native sampler (wattprint._native) does all the measuring on its own
-thread; this layer only validates arguments, merges settings, writes rows
-and turns failures into log records. It imports nothing heavy: `logging`,
-`configparser`, `csv` and `functools` are imported on first use.
+thread; this layer merges settings, writes rows, calls the output handlers
+and turns failures into log records. `import wattprint` imports nothing
+heavy: logging, dataclasses, csv and the HTTP client load on first use.
 
-Behaviour worth knowing (docs/PYTHON.md has the full list):
-  * Invalid arguments raise ValueError in the constructor (or when the
-    decorator is applied). Failures while tracking are logged on the
-    "wattprint" logger and never raised into the tracked program.
-  * fork: a tracker inherited by a child process is inert there. Its
-    sampler thread does not exist in the child, so its stop() returns None
-    with a warning; the parent's tracker is unaffected.
-  * allow_multiple_runs=False takes an exclusive lock on
-    <tempdir>/.wattprint.lock, as CodeCarbon does with .codecarbon.lock;
-    a second tracker that cannot take it logs an error and stays inert.
+The rule (docs/PYTHON.md, "Errors"): the tracker never breaks the program.
+  * A value CodeCarbon would take and fail on later (pue < 1, a bad number
+    in .codecarbon.config, an unknown country or region, an
+    OfflineEmissionsTracker without a country) is logged as an error that
+    names the parameter and the fix, and the default, or the world
+    average, labelled as such, is used.
+  * Only what CodeCarbon's own EmissionsTracker constructor rejects raises:
+    an unknown keyword (TypeError), and a tracking_mode, on_csv_write or
+    output_methods value it does not know (ValueError).
+    OfflineEmissionsTracker, whose constructor CodeCarbon wraps in a
+    catch-all, logs those too and carries on.
+  * start(), stop(), flush() and the task calls log failures and return
+    None where CodeCarbon's would.
+  * fork: a tracker inherited by a child process is inert there.
 """
 
 import _thread
@@ -24,25 +29,45 @@ import sys
 
 from . import _config
 from . import _native
-from ._data import EmissionsData
-from ._outputs import Lock as _Lock, lock_path as _lock_path, upsert_row as _upsert_row
+from ._log import configure as _configure_logging, level_number as _level_number, log as _log
+from ._outputs import Lock as _Lock, lock_path as _lock_path
 
 _COLUMNS = tuple(_native.CSV_COLUMNS)
 _UNSET = object()
-_DEFAULT_INTERVAL_S = 15.0  # CodeCarbon's measure_power_secs (see docs/PYTHON.md)
-_LOG_LEVELS = {"debug": 10, "info": 20, "warning": 30, "error": 40, "critical": 50}
-# CodeCarbon parameters for features wattprint does not have: accepted, so
-# existing calls keep working, and reported once as ignored.
-_IGNORED = frozenset((
-    "api_call_interval", "api_endpoint", "api_key", "save_to_api", "save_to_logger",
-    "logging_logger", "save_to_prometheus", "save_to_logfire", "prometheus_url",
-    "output_handlers", "emissions_endpoint", "co2_signal_api_token", "logger_preamble",
-    "default_cpu_power", "force_mode_cpu_load", "electricitymaps_api_token", "country_2letter_iso_code",
-))
 
+# CodeCarbon 3.3's BaseEmissionsTracker parameters, in its order (all may be
+# given by position), and their defaults.
+_PARAMS = (
+    "project_name", "measure_power_secs", "api_call_interval", "api_endpoint", "api_key", "output_dir",
+    "output_file", "output_methods", "save_to_file", "save_to_api", "save_to_logger", "logging_logger",
+    "save_to_prometheus", "save_to_logfire", "prometheus_url", "output_handlers", "gpu_ids",
+    "emissions_endpoint", "experiment_id", "experiment_name", "electricitymaps_api_token",
+    "co2_signal_api_token", "tracking_mode", "log_level", "on_csv_write", "logger_preamble",
+    "force_cpu_power", "force_ram_power", "pue", "wue", "force_carbon_intensity_g_co2e_kwh",
+    "force_mode_cpu_load", "allow_multiple_runs", "rapl_include_dram", "rapl_prefer_psys",
+)
+_LOCATION = ("country_iso_code", "region", "cloud_provider", "cloud_region", "country_2letter_iso_code")
+_DEFAULTS = {
+    "measure_power_secs": 15.0, "api_call_interval": 8, "api_endpoint": "https://api.codecarbon.io",
+    "api_key": "api_key", "output_dir": ".", "output_file": "emissions.csv", "save_to_file": True,
+    "save_to_api": False, "save_to_logger": False, "save_to_prometheus": False, "save_to_logfire": False,
+    "prometheus_url": "localhost:9091", "experiment_name": "base", "tracking_mode": "machine",
+    "log_level": "info", "on_csv_write": "append", "logger_preamble": "", "pue": 1.0, "wue": 0.0,
+    "force_mode_cpu_load": False, "allow_multiple_runs": True, "rapl_include_dram": False,
+    "rapl_prefer_psys": False,
+}
+# Accepted, and documented as having no effect (docs/PYTHON.md says why).
+_NO_EFFECT = {
+    "force_mode_cpu_load": "wattprint's CPU estimate always follows the CPU load",
+    "rapl_include_dram": "wattprint reports the RAPL DRAM domain as ram_energy, measured; energy_consumed "
+                         "is the same either way",
+    "rapl_prefer_psys": "wattprint's own RAPL domain policy applies (package and DRAM; psys only alone, "
+                        "docs/sources/powercap.md)",
+}
 # Live trackers, for the fork handler: id -> weak reference. Only touched
 # with the GIL held.
 _LIVE = {}
+_SAID_ONCE = set()
 
 
 def _utf8(text):
@@ -59,14 +84,8 @@ def _utf8(text):
         clean = "".join("\ufffd" if 0xD800 <= ord(c) <= 0xDFFF else c for c in text)
     clean = clean.replace("\x00", "")
     if clean != text:
-        _logger().warning("%r: characters that are not valid text were replaced", text)
+        _log("warning", "%r: characters that are not valid text were replaced", text)
     return clean
-
-
-def _logger():
-    import logging
-
-    return logging.getLogger("wattprint")
 
 
 def _after_fork_in_child():
@@ -79,17 +98,34 @@ def _after_fork_in_child():
 os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
-def _check_number(name, value, minimum, inclusive=True):
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ValueError(f"{name}={value!r}: expected a number")
-    if value < minimum or (not inclusive and value == minimum):
-        op = ">=" if inclusive else ">"
-        raise ValueError(f"{name}={value!r}: must be {op} {minimum}")
+class _Bad(ValueError):
+    """A setting CodeCarbon's EmissionsTracker would reject."""
 
 
-def _check_text(name, value):
-    if not isinstance(value, str):
-        raise ValueError(f"{name}={value!r}: expected a string")
+def _number(setting, minimum=None, above=False, integer=False):
+    v = setting.value
+    if isinstance(v, bool):
+        raise ValueError(f"{setting.where}: expected a number")
+    try:
+        n = int(v) if integer and not isinstance(v, float) else float(v)
+    except (TypeError, ValueError):
+        raise ValueError(f"{setting.where}: expected a number") from None
+    if n != n or n in (float("inf"), float("-inf")):
+        raise ValueError(f"{setting.where}: expected a finite number")
+    if minimum is not None and (n < minimum or (above and n == minimum)):
+        raise ValueError(f"{setting.where}: must be {'>' if above else '>='} {minimum}")
+    return n
+
+
+def _text(setting):
+    v = setting.value
+    if isinstance(v, os.PathLike):
+        v = os.fspath(v)
+    if isinstance(v, bytes):
+        v = os.fsdecode(v)
+    if not isinstance(v, str):
+        raise ValueError(f"{setting.where}: expected a string")
+    return v
 
 
 def _parse_gpu_ids(setting):
@@ -105,73 +141,81 @@ def _parse_gpu_ids(setting):
     return ids
 
 
-def _validate_arguments(args):
-    """Type and range checks of explicit arguments; raises ValueError."""
-    for name in ("project_name", "experiment_id", "experiment_name", "output_dir", "output_file",
-                 "country_iso_code", "region", "cloud_provider", "cloud_region"):
-        if name in args and args[name] is not None:
-            _check_text(name, args[name])
-    if "measure_power_secs" in args:
-        _check_number("measure_power_secs", args["measure_power_secs"], 0.01)
-    if "pue" in args:
-        _check_number("pue", args["pue"], 1.0)
-    for name in ("force_cpu_power", "force_ram_power"):
-        if name in args and args[name] is not None:
-            _check_number(name, args[name], 0, inclusive=False)
-    for name in ("save_to_file", "allow_multiple_runs"):
-        if name in args and not isinstance(args[name], bool):
-            raise ValueError(f"{name}={args[name]!r}: expected True or False")
-    if args.get("on_csv_write", "append") not in ("append", "update"):
-        raise ValueError(f"on_csv_write={args['on_csv_write']!r}: expected \"append\" or \"update\"")
-    if args.get("tracking_mode", "machine") not in ("machine", "process"):
-        raise ValueError(f"tracking_mode={args['tracking_mode']!r}: expected \"machine\" or \"process\"")
-    if "log_level" in args:
-        _log_level_number(_config.Setting(args["log_level"], f"log_level={args['log_level']!r}", ""))
-    if args.get("gpu_ids") is not None:
-        _parse_gpu_ids(_config.Setting(args["gpu_ids"], f"gpu_ids={args['gpu_ids']!r}", ""))
+def _parse_output_methods(setting):
+    from ._outputs import OutputMethod
 
-
-def _log_level_number(setting):
     v = setting.value
-    if isinstance(v, int) and not isinstance(v, bool):
-        return v
-    level = _LOG_LEVELS.get(str(v).strip().lower())
-    if level is None:
-        raise ValueError(f"{setting.where}: expected one of {', '.join(_LOG_LEVELS)}")
-    return level
+    items = [i.strip() for i in v.split(",") if i.strip()] if isinstance(v, str) else list(v)
+    out = []
+    for item in items:
+        try:
+            out.append(item if isinstance(item, OutputMethod) else OutputMethod(str(item).strip().lower()))
+        except ValueError:
+            raise _Bad(f"{setting.where}: {item!r} is not an output method "
+                       f"({', '.join(m.value for m in OutputMethod)})") from None
+    return out
 
 
-def _split_arguments(kwargs):
-    """Explicit arguments (those not left at _UNSET), minus the ignored ones."""
-    args, ignored = {}, []
-    for name, value in kwargs.items():
-        if value is _UNSET:
-            continue
-        if name in _IGNORED:
-            ignored.append(name)
-            continue
-        if name not in _config.KNOWN:
-            raise TypeError(f"unexpected keyword argument {name!r}")
-        if value is None and name in ("gpu_ids", "force_cpu_power", "force_ram_power",
-                                      "country_iso_code", "region", "cloud_provider", "cloud_region"):
-            continue  # CodeCarbon's None means "not set"
-        args[name] = value
-    return args, ignored
+def _choice(setting, choices):
+    v = _text(setting).strip()
+    if v not in choices:
+        raise _Bad(f"{setting.where}: expected {' or '.join(repr(c) for c in choices)}")
+    return v
+
+
+class Task:
+    """A named slice of a run (CodeCarbon's Task): tracker._tasks[name]."""
+
+    def __init__(self, task_name):
+        import time
+        import uuid
+
+        self.task_id = task_name + str(uuid.uuid4())
+        self.task_name = task_name
+        self.start_time = time.perf_counter()
+        self.is_active = True
+        self.emissions_data = None
+
+    def out(self):
+        """The task's TaskEmissionsData (None while it runs)."""
+        if self.emissions_data is None:
+            return None
+        from ._data import task_data
+
+        return task_data(self.task_name, self.emissions_data)
 
 
 class BaseEmissionsTracker:
     """Measures the energy and emissions of the code between start() and stop().
 
-    Parameters keep CodeCarbon's names and meanings (docs/PYTHON.md):
-    project_name, measure_power_secs, output_dir, output_file, save_to_file,
-    on_csv_write, tracking_mode, gpu_ids, pue, log_level, force_cpu_power,
-    force_ram_power, allow_multiple_runs, experiment_id, experiment_name,
-    country_iso_code, region, cloud_provider, cloud_region.
+    Parameters, in CodeCarbon 3.3's order and with its meanings and defaults:
+    docs/PYTHON.md has the table, with what wattprint does with each.
     """
 
-    _needs_location = False  # OfflineEmissionsTracker: a location must be configured
+    _needs_location = False  # OfflineEmissionsTracker: a location should be configured
+    _strict = True           # raise where CodeCarbon's EmissionsTracker raises
 
-    def __init__(self, **kwargs):
+    def __init__(self, project_name=_UNSET, measure_power_secs=_UNSET, api_call_interval=_UNSET,
+                 api_endpoint=_UNSET, api_key=_UNSET, output_dir=_UNSET, output_file=_UNSET,
+                 output_methods=_UNSET, save_to_file=_UNSET, save_to_api=_UNSET, save_to_logger=_UNSET,
+                 logging_logger=_UNSET, save_to_prometheus=_UNSET, save_to_logfire=_UNSET,
+                 prometheus_url=_UNSET, output_handlers=_UNSET, gpu_ids=_UNSET, emissions_endpoint=_UNSET,
+                 experiment_id=_UNSET, experiment_name=_UNSET, electricitymaps_api_token=_UNSET,
+                 co2_signal_api_token=_UNSET, tracking_mode=_UNSET, log_level=_UNSET,
+                 on_csv_write=_UNSET, logger_preamble=_UNSET, force_cpu_power=_UNSET,
+                 force_ram_power=_UNSET, pue=_UNSET, wue=_UNSET, force_carbon_intensity_g_co2e_kwh=_UNSET,
+                 force_mode_cpu_load=_UNSET, allow_multiple_runs=_UNSET, rapl_include_dram=_UNSET,
+                 rapl_prefer_psys=_UNSET, *, country_iso_code=_UNSET, region=_UNSET, cloud_provider=_UNSET,
+                 cloud_region=_UNSET, country_2letter_iso_code=_UNSET):
+        given = {k: v for k, v in locals().items() if k in _PARAMS or k in _LOCATION}
+        self._init_state()
+        try:
+            self._setup(given)
+        except _Bad as e:  # only EmissionsTracker's arguments get here (_strict)
+            self._release_lock()
+            raise ValueError(str(e)) from None
+
+    def _init_state(self):
         self._state_lock = _thread.allocate_lock()
         self._native = None
         self._lock = None
@@ -179,89 +223,242 @@ class BaseEmissionsTracker:
         self._started = False
         self._auto_started = False
         self._tasks = {}
+        self._active_task = None
+        self._handlers = []
+        self._previous_total = None
+        self._live = None
+        self._live_error = False
+        self._measure_occurrence = 0
         self.final_emissions = None
         self.final_emissions_data = None
-        args, ignored = _split_arguments(kwargs)
-        _validate_arguments(args)
+
+    # -- configuration ----------------------------------------------------
+
+    def _setup(self, given):
+        # CodeCarbon's None means "not set", except where a value is wanted.
+        args = {k: v for k, v in given.items() if v is not _UNSET and v is not None}
+        deprecated = [k for k in ("save_to_file", "save_to_api", "save_to_logger", "save_to_prometheus",
+                                  "save_to_logfire") if k in args]
+        if deprecated:
+            import warnings
+
+            warnings.warn(f"{', '.join(deprecated)}: use output_methods instead (as CodeCarbon 3 says)",
+                          DeprecationWarning, stacklevel=4)
         settings = _config.layered_settings(args)
-        self._configure_python_side(settings, ignored)
+        self._settings = settings
+        level = settings.get("log_level")
+        preamble = settings.get("logger_preamble")
+        _configure_logging(level.value if level else "info", str(preamble.value) if preamble else "")
+
+        def value(name, parse, strict=False):
+            """The setting's parsed value, or its default with a logged error."""
+            s = settings.get(name)
+            if s is None:
+                return _DEFAULTS.get(name)
+            from_argument = self._strict and s.origin.startswith("argument")
+            try:
+                return parse(s)
+            except _Bad as e:
+                if from_argument:
+                    raise
+                _log("error", "%s; the default (%r) is used", e, _DEFAULTS.get(name))
+            except (TypeError, ValueError) as e:
+                if strict and from_argument:
+                    raise _Bad(str(e)) from None
+                _log("error", "%s; the default (%r) is used", e, _DEFAULTS.get(name))
+            return _DEFAULTS.get(name)
+
+        self._api_call_interval = value("api_call_interval", lambda s: int(_number(s, integer=True)))
+        if self._api_call_interval == 0 or self._api_call_interval < -1:
+            _log("error", "api_call_interval=%r: expected a count >= 1, or -1 for never; 8 is used",
+                 self._api_call_interval)
+            self._api_call_interval = 8
+        self._api_endpoint = value("api_endpoint", _text)
+        self._api_key = value("api_key", lambda s: str(s.value))
+        self._prometheus_url = value("prometheus_url", _text)
+        self._emissions_endpoint = value("emissions_endpoint", _text)
+        self._logger_preamble = value("logger_preamble", _text)
+        self._on_csv_write = value("on_csv_write", lambda s: _choice(s, ("append", "update")))
+        self._allow_multiple_runs = value("allow_multiple_runs", _config.parse_bool)
+        self._wue = value("wue", lambda s: _number(s, 0))
+        self._gpu_ids = value("gpu_ids", _parse_gpu_ids)
+        self._force_ram_power = value("force_ram_power", lambda s: _number(s, 0, above=True))
+        flags = {k: value(k, _config.parse_bool) for k in ("save_to_file", "save_to_api", "save_to_logger",
+                                                            "save_to_prometheus", "save_to_logfire")}
+        for name, why in _NO_EFFECT.items():
+            if name in settings and value(name, _config.parse_bool):
+                _log("info", "%s has no effect in wattprint: %s", name, why)
+        methods = value("output_methods", _parse_output_methods)
+        self._output_methods = self._resolve_methods(methods, flags)
+        self._save_to_file = any(m.value == "csv" for m in self._output_methods)
+        if "co2_signal_api_token" in settings and "electricitymaps_api_token" not in settings:
+            _log("warning", "co2_signal_api_token is deprecated: use electricitymaps_api_token")
+            s = settings["co2_signal_api_token"]
+            settings["electricitymaps_api_token"] = _config.Setting(s.value, s.where, s.origin)
+        if self._needs_location and "country_2letter_iso_code" in settings and "country_iso_code" not in settings:
+            s = settings["country_2letter_iso_code"]
+            settings["country_iso_code"] = _config.Setting(s.value, s.where, s.origin)
+
         if not self._allow_multiple_runs:
             try:
                 self._lock = _Lock()
             except OSError:
                 self._inert = "another tracker holds the lock (allow_multiple_runs=False)"
-                _logger().error(
-                    "another wattprint tracker is running (it holds %s); this one will not measure. "
-                    "Stop the other one, or pass allow_multiple_runs=True.", _lock_path())
+                _log("error", "another wattprint tracker is running (it holds %s); this one will not measure. "
+                     "Stop the other one, or pass allow_multiple_runs=True.", _lock_path())
                 return
-        self._native = _native.NativeTracker(self._native_inputs(settings))
-        if (self._needs_location and self._native.origin_of("country") == "default"
-                and self._native.origin_of("cloud_region") == "default"):
-            self._release_lock()
-            raise ValueError("OfflineEmissionsTracker needs country_iso_code (ISO 3166-1 alpha-3, "
-                             "e.g. \"CAN\") or cloud_provider and cloud_region")
+        self._native = self._make_native(settings)
+        self._experiment_name = value("experiment_name", lambda s: _utf8(_text(s)))
+        self._make_handlers(args.get("output_handlers"), args.get("logging_logger"))
         self._report_sources()
         _LIVE[id(self)] = _weakref.ref(self, lambda _r, key=id(self): _LIVE.pop(key, None))
 
-    # -- configuration ----------------------------------------------------
+    @staticmethod
+    def _resolve_methods(methods, flags):
+        from ._outputs import OutputMethod
 
-    def _configure_python_side(self, settings, ignored):
-        get = settings.get
-        self._on_csv_write = "append"
-        if get("on_csv_write"):
-            v = str(get("on_csv_write").value).strip()
-            if v not in ("append", "update"):
-                raise ValueError(f"{get('on_csv_write').where}: expected append or update")
-            self._on_csv_write = v
-        self._allow_multiple_runs = _config.parse_bool(get("allow_multiple_runs")) if get("allow_multiple_runs") else True
-        self._gpu_ids = _parse_gpu_ids(get("gpu_ids")) if get("gpu_ids") else None
-        self._force_ram_power = None
-        if get("force_ram_power"):
-            s = get("force_ram_power")
+        if methods is not None:
+            return list(methods)
+        order = (("save_to_file", OutputMethod.CSV), ("save_to_api", OutputMethod.API),
+                 ("save_to_logger", OutputMethod.LOGGER), ("save_to_prometheus", OutputMethod.PROMETHEUS),
+                 ("save_to_logfire", OutputMethod.LOGFIRE))
+        return [m for flag, m in order if flags.get(flag)]
+
+    def _shared_overrides(self, settings):
+        """(key, text, where, origin) for the native config; a value the
+        library refuses is logged and left out (its default applies)."""
+        out = []
+        for name, key in _config.SHARED.items():
+            s = settings.get(name)
+            if s is None:
+                continue
+            if name == "save_to_file":
+                s = _config.Setting(self._save_to_file, s.where, s.origin)
             try:
-                self._force_ram_power = float(s.value)
-            except (TypeError, ValueError):
-                raise ValueError(f"{s.where}: not a number") from None
-            if not self._force_ram_power > 0:
-                raise ValueError(f"{s.where}: must be > 0 watts")
-        self._cloud_provider = str(get("cloud_provider").value) if get("cloud_provider") else ""
-        self._cloud_region = str(get("cloud_region").value) if get("cloud_region") else ""
-        if get("log_level"):
-            _logger().setLevel(_log_level_number(get("log_level")))
-        if ignored:
-            _logger().warning("ignored CodeCarbon parameters wattprint does not support: %s",
-                              ", ".join(sorted(ignored)))
+                if name in ("output_dir", "output_file") and isinstance(s.value, (os.PathLike, bytes)):
+                    s = _config.Setting(_text(s), s.where, s.origin)
+                text = _utf8(_config.as_config_text(name, s))
+            except ValueError as e:
+                self._bad_setting(name, s, str(e))
+                continue
+            if name == "tracking_mode" and text not in ("machine", "process"):
+                self._bad_setting(name, s, f"{s.where}: expected 'machine' or 'process'", strict=True)
+                continue
+            if name == "force_carbon_intensity_g_co2e_kwh":
+                try:
+                    if _number(s) < 0:
+                        raise ValueError
+                except ValueError:
+                    _log("warning", "%s: expected a number >= 0 (g CO2e/kWh); it is ignored", s.where)
+                    continue
+            message = _native.check_value(key, text, _utf8(s.where))
+            if message:
+                self._bad_setting(name, s, message)
+                continue
+            out.append((key, text, _utf8(s.where), s.origin))
+        if "electricitymaps_api_token" in settings and any(o[0] == "electricitymaps_token" for o in out):
+            out.append(("live_intensity", "electricitymaps", "electricitymaps_api_token", "argument"))
+        g = settings.get("gpu_ids")
+        if self._gpu_ids is not None and g is not None:
+            out.append(("gpu_ids", ",".join(str(i) for i in self._gpu_ids), g.where, g.origin))
+        return out
 
-    def _native_inputs(self, settings):
+    def _bad_setting(self, name, s, message, strict=False):
+        if strict and self._strict and s.origin.startswith("argument"):
+            raise _Bad(message)
+        _log("error", "%s; %s's default is used", message, name)
+
+    def _make_native(self, settings):
         inputs = _native.Inputs()
         inputs.environment = [_utf8(f"{k}={v}") for k, v in os.environ.items()]
         inputs.cwd = os.getcwd()
         inputs.home = os.environ.get("HOME", "")
         inputs.xdg_config_home = os.environ.get("XDG_CONFIG_HOME", "")
-        overrides = []
-        for name, key in _config.SHARED.items():
-            s = settings.get(name)
-            if s is not None:
-                overrides.append((key, _utf8(_config.as_config_text(name, s)), _utf8(s.where), s.origin))
-        g = settings.get("gpu_ids")
-        if self._gpu_ids is not None and g is not None:
-            overrides.append(("gpu_ids", ",".join(str(i) for i in self._gpu_ids), g.where, g.origin))
-        inputs.overrides = overrides
-        inputs.defaults = [("interval", repr(_DEFAULT_INTERVAL_S), "measure_power_secs default",
-                            "default (CodeCarbon's measure_power_secs)")]
+        overrides = self._shared_overrides(settings)
+        inputs.defaults = [("interval", repr(_DEFAULTS["measure_power_secs"]), "measure_power_secs default",
+                            "default (CodeCarbon's measure_power_secs)"),
+                           ("experiment_name", "base", "experiment_name default", "default (CodeCarbon's)")]
         inputs.ram_power_w = self._force_ram_power
         inputs.python_version = "%d.%d.%d" % sys.version_info[:3]
-        inputs.cloud_provider = self._cloud_provider
-        inputs.cloud_region = self._cloud_region
         inputs.detect_location = not self._needs_location  # OfflineEmissionsTracker never looks
-        return inputs
+        if self._needs_location and not any(o[0] in ("country", "cloud_region", "zone", "intensity")
+                                            for o in overrides):
+            _log("error", "OfflineEmissionsTracker has no location: the world average intensity is used. Pass "
+                 "country_iso_code (ISO 3166-1 alpha-3, e.g. \"CAN\"), or cloud_provider and cloud_region")
+        # A location the data do not know falls back, as CodeCarbon's does:
+        # an unknown region to its country, an unknown cloud region or
+        # country to the world average; the log names the parameter.
+        fallbacks = [(), ("region",), ("cloud_provider", "cloud_region"),
+                     ("region", "country", "cloud_provider", "cloud_region", "zone")]
+        last = None
+        for drop in fallbacks:
+            kept = [o for o in overrides if o[0] not in drop]
+            if drop and len(kept) == len(overrides):
+                continue
+            cloud = {o[0]: o[1] for o in kept}
+            inputs.cloud_provider = cloud.get("cloud_provider", "") if "cloud_region" in cloud else ""
+            inputs.cloud_region = cloud.get("cloud_region", "") if "cloud_provider" in cloud else ""
+            inputs.overrides = kept
+            try:
+                native = _native.NativeTracker(inputs)
+            except ValueError as e:
+                last = e
+                continue
+            if drop:
+                what = ", ".join(n for n in drop if any(o[0] == n for o in overrides))
+                _log("error", "%s; %s is ignored: %s", last, what,
+                     "the country's intensity is used" if drop == ("region",) else
+                     "the world average intensity is used (labelled as such)")
+            return native
+        # Not the location: a setting of wattprint's own layers (a WATTPRINT_*
+        # variable, wattprint.toml). The tracker goes on without those layers.
+        inputs.overrides = [o for o in overrides if o[0] not in ("region", "country", "cloud_provider",
+                                                                 "cloud_region", "zone")]
+        inputs.environment = [e for e in inputs.environment if not e.startswith("WATTPRINT_")]
+        inputs.cwd, inputs.home, inputs.xdg_config_home = "/nonexistent", "", ""
+        _log("error", "%s; WATTPRINT_* variables and wattprint.toml files are ignored by this tracker", last)
+        try:
+            return _native.NativeTracker(inputs)
+        except ValueError as e:
+            inputs.overrides = []
+            _log("error", "%s; this tracker uses the defaults", e)
+            return _native.NativeTracker(inputs)
+
+    def _make_handlers(self, handlers, logging_logger):
+        from . import _outputs as o
+
+        out = [h for h in (handlers or []) if h is not None]
+        methods = {m.value for m in self._output_methods}
+        if "logger" in methods:
+            if logging_logger is None:
+                import logging
+
+                logging_logger = o.LoggerOutput(logging.getLogger("codecarbon"))
+                _log("info", "save_to_logger without logging_logger: the totals are logged on the "
+                     "\"codecarbon\" logger")
+            out.append(logging_logger)
+        if self._emissions_endpoint:
+            out.append(o.HTTPOutput(self._emissions_endpoint))
+        if "api" in methods:
+            conf = {}
+            out.append(o.CodeCarbonAPIOutput(self._api_endpoint, self._native.experiment_id, self._api_key, conf))
+        if "prometheus" in methods:
+            import re
+
+            job = re.sub(r"[^a-zA-Z0-9_-]", "_", f"{self._native.project_name}_{self._experiment_name}")
+            out.append(o.PrometheusOutput(self._prometheus_url, job_name=job))
+        if "logfire" in methods:
+            out.append(o.LogfireOutput())
+        if "boamps" in methods:
+            _log("warning", "output_methods: boamps is not supported by wattprint; no BoAmps report is written")
+        self._handlers = out
 
     def _report_sources(self):
         for name, state, reason, fix in self._native.sources():
             if state == "denied":
-                _logger().warning("%s: %s%s", name, reason, f" (fix: {fix})" if fix else "")
+                _log("warning", "%s: %s%s", name, reason, f" (fix: {fix})" if fix else "")
         if self._native.interval_note:
-            _logger().warning("%s", self._native.interval_note)
+            _log("warning", "%s", self._native.interval_note)
 
     # -- properties ---------------------------------------------------------
 
@@ -273,11 +470,25 @@ class BaseEmissionsTracker:
     def _measure_power_secs(self):
         return self._native.interval_s if self._native else None
 
+    @property
+    def _output_handlers(self):
+        return list(self._handlers)
+
+    def get_detected_hardware(self):
+        """The machine as the rows describe it (CodeCarbon's keys)."""
+        hw = dict(self._native.hardware()) if self._native else {
+            "ram_total_size": 0.0, "cpu_count": 0, "cpu_model": "", "gpu_count": 0, "gpu_model": ""}
+        hw["cpu_physical_count"] = _physical_cpus()
+        hw["gpu_ids"] = self._gpu_ids
+        order = ("ram_total_size", "cpu_count", "cpu_physical_count", "cpu_model", "gpu_count", "gpu_model",
+                 "gpu_ids")
+        return {k: hw[k] for k in order}
+
     # -- tracking -----------------------------------------------------------
 
     def _usable(self, what):
         if self._inert is not None:
-            _logger().warning("%s ignored: %s", what, self._inert)
+            _log("warning", "%s ignored: %s", what, self._inert)
             return False
         return True
 
@@ -287,39 +498,65 @@ class BaseEmissionsTracker:
             if not self._usable("start()"):
                 return
             if self._started:
-                _logger().warning("start() ignored: the tracker is already running")
+                _log("warning", "start() ignored: the tracker is already running")
                 return
             try:
                 self._native.start()
                 self._started = True
             except Exception as e:  # noqa: BLE001 - the tracked program must go on
-                _logger().error("cannot start tracking: %s", e)
+                _log("error", "cannot start tracking: %s", e)
+                return
+            self._previous_total = None
+            self._log_start()
+            self._start_live()
+
+    def _log_start(self):
+        found = [f"{name} ({reason})" for name, state, reason, _ in self._native.sources() if state == "found"]
+        _log("info", "energy from: %s", "; ".join(found) if found else "no source (emissions will be unknown)")
+        _log("info", "intensity: %s", self._native.intensity_note)
+        if "differences" not in _SAID_ONCE:
+            _SAID_ONCE.add("differences")
+            _log("info", "wattprint's figures differ from CodeCarbon's on the same machine by design: energy "
+                 "comes from hardware counters wherever they are readable, RAM from a per-DIMM model, and grid "
+                 "intensities from Electricity Maps' 2025 yearly data; codecarbon_version holds wattprint's "
+                 "version (docs/PYTHON.md)")
 
     def stop(self):
         """Stops measuring, writes the row; returns the emissions in kg CO2e.
 
         None when the tracker was never started, is inert, or the energy is
         unknown (no source could measure anything)."""
+        self._stop_live()
         with self._state_lock:
             if not self._usable("stop()"):
                 return None
             if not self._started:
-                _logger().warning("stop() ignored: the tracker was not started")
+                _log("warning", "stop() ignored: the tracker was not started")
                 return None
+            if self._active_task is not None:
+                self._stop_task_locked(None)
             self._started = False
             self._auto_started = False
             try:
-                data = EmissionsData(_COLUMNS, self._native.stop())
+                data = self._row(self._native.stop())
             except Exception as e:  # noqa: BLE001
-                _logger().error("cannot stop tracking: %s", e)
+                _log("error", "cannot stop tracking: %s", e)
                 return None
             finally:
                 self._release_lock()
             self._save(data)
+            self._emit("out", data)
+            self._emit_tasks(self._experiment_name)
+            for h in self._handlers:
+                self._call(h, "exit")
             self.final_emissions_data = data
             self.final_emissions = data.emissions
             if data.emissions is None:
-                _logger().warning("no source could measure energy here; emissions are unknown")
+                _log("warning", "no source could measure energy here; emissions are unknown")
+            else:
+                _log("info", "totals: %.6g kWh, %.6g kg CO2e in %.1f s (energy cpu %s, gpu %s, ram %s kWh)",
+                     data.energy_consumed, data.emissions, data.duration, _g(data.cpu_energy),
+                     _g(data.gpu_energy), _g(data.ram_energy))
             return data.emissions
 
     def flush(self):
@@ -329,14 +566,16 @@ class BaseEmissionsTracker:
             if not self._usable("flush()"):
                 return None
             if not self._started:
-                _logger().warning("flush() ignored: the tracker was not started")
+                _log("error", "flush() ignored: you first need to start the tracker")
                 return None
             try:
-                data = EmissionsData(_COLUMNS, self._native.flush())
+                data = self._row(self._native.flush())
             except Exception as e:  # noqa: BLE001
-                _logger().error("cannot flush: %s", e)
+                _log("error", "cannot flush: %s", e)
                 return None
             self._save(data)
+            self._emit("out", data)
+            self._emit_tasks(None)
             return data.emissions
 
     def start_task(self, task_name=None):
@@ -360,30 +599,43 @@ class BaseEmissionsTracker:
                     self._native.start()
                     self._started = True
                     self._auto_started = True
-                self._native.start_task(task_name)
-                self._tasks[task_name] = None
+                    self._previous_total = None
+                    self._log_start()
+                if self._active_task is not None:
+                    self._stop_task_locked(None)
+                self._native.start_task(_utf8(task_name))
+                task = Task(task_name)
+                self._tasks[task_name] = task
+                self._active_task = task
             except Exception as e:  # noqa: BLE001
-                _logger().error("cannot start task %r: %s", task_name, e)
+                _log("error", "cannot start task %r: %s", task_name, e)
 
     def stop_task(self, task_name=None):
         """Ends the open task; returns its EmissionsData (None if no task)."""
         with self._state_lock:
             if not self._usable("stop_task()"):
                 return None
-            try:
-                name, row = self._native.stop_task()
-            except Exception as e:  # noqa: BLE001
-                _logger().warning("stop_task() ignored: %s", e)
-                return None
-            if task_name is not None and task_name != name:
-                _logger().warning("stop_task(%r): the open task was %r; it was stopped", task_name, name)
-            data = EmissionsData(_COLUMNS, row)
-            self._tasks[name] = data
-            return data
+            return self._stop_task_locked(task_name)
+
+    def _stop_task_locked(self, task_name):
+        try:
+            name, row = self._native.stop_task()
+        except Exception as e:  # noqa: BLE001
+            _log("warning", "stop_task() ignored: %s", e)
+            return None
+        if task_name is not None and task_name != name:
+            _log("warning", "stop_task(%r): the open task was %r; it was stopped", task_name, name)
+        data = self._row(row)
+        task = self._tasks.get(name) or Task(name)
+        task.emissions_data = data
+        task.is_active = False
+        self._tasks[name] = task
+        self._active_task = None
+        return data
 
     @property
     def tasks(self):
-        """Finished tasks: name -> EmissionsData (None while a task is open)."""
+        """Finished and open tasks: name -> Task (its .emissions_data once stopped)."""
         return dict(self._tasks)
 
     def to_json(self):
@@ -392,18 +644,97 @@ class BaseEmissionsTracker:
 
     # -- outputs ------------------------------------------------------------
 
-    def _save(self, data):
-        if not self._native.save_to_file:
+    def _row(self, native_row):
+        from ._data import from_native
+
+        return from_native(_COLUMNS, native_row, self._wue)
+
+    def _delta(self, total):
+        import copy
+
+        delta = copy.copy(total)
+        if self._previous_total is not None:
+            delta.compute_delta_emission(self._previous_total)
+        self._previous_total = total
+        return delta
+
+    def _emit(self, method, total):
+        if not self._handlers:
             return
+        delta = self._delta(total)
+        for h in self._handlers:
+            self._call(h, method, total, delta)
+
+    def _emit_tasks(self, experiment_name):
+        done = [t for t in self._tasks.values() if t.emissions_data is not None]
+        if not done:
+            return
+        rows = [t.out() for t in done]
+        for h in self._handlers:
+            self._call(h, "task_out", rows, experiment_name)
+        if self._save_to_file and experiment_name is not None:
+            from ._outputs import write_task_csv
+
+            try:
+                write_task_csv(self._native.output_dir, experiment_name, self.run_id, rows)
+            except Exception as e:  # noqa: BLE001
+                _log("error", "cannot write the task CSV: %s", e)
+
+    @staticmethod
+    def _call(handler, method, *args):
+        try:
+            getattr(handler, method)(*args)
+        except Exception as e:  # noqa: BLE001 - a handler never breaks the program
+            _log("error", "output handler %s.%s() failed: %s", type(handler).__name__, method, e)
+
+    def _save(self, data):
+        if not self._save_to_file or not self._native.save_to_file:
+            return
+        from ._data import csv_fields
+        from ._outputs import prepare_csv, upsert_row
+
         directory, filename = self._native.output_dir, self._native.output_file
         try:
-            if self._on_csv_write == "update" and _upsert_row(directory, filename, data, _COLUMNS) is not None:
+            prepare_csv(directory, filename, _COLUMNS)
+            fields = csv_fields(data, _COLUMNS)
+            if self._on_csv_write == "update" and upsert_row(directory, filename, fields, data.run_id,
+                                                             _COLUMNS) is not None:
                 return
-            path, note = self._native.append_row(directory, filename, data.csv_fields())
+            path, note = self._native.append_row(directory, filename, fields)
             if note:
-                _logger().warning("%s", note)
+                _log("warning", "%s", note)
         except Exception as e:  # noqa: BLE001
-            _logger().error("cannot write the CSV row to %s: %s", os.path.join(directory, filename), e)
+            _log("error", "cannot write the CSV row to %s: %s", os.path.join(directory, filename), e)
+
+    # -- live outputs: a thread only when a handler wants them ---------------
+
+    def _start_live(self):
+        if not self._handlers or self._api_call_interval == -1:
+            return
+        period = max(self._native.interval_s, 0.01) * self._api_call_interval
+        stop = _thread.allocate_lock()
+        stop.acquire()
+        self._live = stop
+        _thread.start_new_thread(self._live_loop, (stop, period))
+
+    def _live_loop(self, stop, period):
+        while not stop.acquire(timeout=period):
+            with self._state_lock:
+                if self._live is not stop or not self._started:
+                    return
+                try:
+                    total = self._row(self._native.flush())
+                except Exception as e:  # noqa: BLE001
+                    if not self._live_error:
+                        _log("error", "live outputs: cannot read the totals: %s", e)
+                        self._live_error = True
+                    continue
+                self._emit("live_out", total)
+
+    def _stop_live(self):
+        stop, self._live = self._live, None
+        if stop is not None:
+            stop.release()
 
     # -- context manager, fork, teardown ----------------------------------
 
@@ -421,6 +752,7 @@ class BaseEmissionsTracker:
         if self._native is not None:
             self._native.abandon()
         self._state_lock = _thread.allocate_lock()
+        self._live = None
         self._lock = None  # the flock belongs to the parent's tracker
         self._inert = "this tracker was created in the parent process (fork); create a new one here"
 
@@ -430,50 +762,91 @@ class BaseEmissionsTracker:
             self._lock = None
 
     def __del__(self):
+        if getattr(self, "_live", None) is not None:
+            self._stop_live()
         if getattr(self, "_lock", None) is not None:
             self._release_lock()
 
 
+def _g(v):
+    return "unknown" if v is None else f"{v:.6g}"
+
+
+def _physical_cpus():
+    """Sockets ("physical id"s) in /proc/cpuinfo; 1 when it does not say."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as f:
+            ids = {line.split(":", 1)[1].strip() for line in f if line.startswith("physical id")}
+    except OSError:
+        return 1
+    return max(len(ids), 1)
+
+
 class EmissionsTracker(BaseEmissionsTracker):
-    """CodeCarbon's EmissionsTracker: the location comes from settings
-    (country_iso_code, region, or cloud_provider and cloud_region), else the
-    world average intensity is used."""
-
-    # Only CodeCarbon's first two parameters may be positional: its third is
-    # api_call_interval, which wattprint does not have.
-    def __init__(self, project_name=_UNSET, measure_power_secs=_UNSET, *, output_dir=_UNSET,
-                 output_file=_UNSET, save_to_file=_UNSET, on_csv_write=_UNSET,
-                 tracking_mode=_UNSET, gpu_ids=_UNSET, pue=_UNSET, log_level=_UNSET,
-                 force_cpu_power=_UNSET, force_ram_power=_UNSET, allow_multiple_runs=_UNSET,
-                 experiment_id=_UNSET, experiment_name=_UNSET, country_iso_code=_UNSET,
-                 region=_UNSET, cloud_provider=_UNSET, cloud_region=_UNSET, **codecarbon_only):
-        super().__init__(
-            project_name=project_name, measure_power_secs=measure_power_secs, output_dir=output_dir,
-            output_file=output_file, save_to_file=save_to_file, on_csv_write=on_csv_write,
-            tracking_mode=tracking_mode, gpu_ids=gpu_ids, pue=pue, log_level=log_level,
-            force_cpu_power=force_cpu_power, force_ram_power=force_ram_power,
-            allow_multiple_runs=allow_multiple_runs, experiment_id=experiment_id,
-            experiment_name=experiment_name, country_iso_code=country_iso_code, region=region,
-            cloud_provider=cloud_provider, cloud_region=cloud_region, **codecarbon_only)
+    """CodeCarbon's EmissionsTracker. Without a configured location
+    (country_iso_code, region, or cloud_provider and cloud_region, which
+    wattprint also takes here), it finds one as `wattprint run` does: the
+    cloud metadata service, then the time zone, then the world average."""
 
 
-class OfflineEmissionsTracker(EmissionsTracker):
+class OfflineEmissionsTracker(BaseEmissionsTracker):
     """CodeCarbon's OfflineEmissionsTracker: the location is given, never
-    looked up. country_iso_code (ISO 3166-1 alpha-3, e.g. "CAN"), from an
-    argument or any settings layer, is required unless cloud_provider and
-    cloud_region are given."""
+    looked up. Without country_iso_code (or cloud_provider and
+    cloud_region) from an argument or any settings layer, the world average
+    intensity is used, labelled as such, and an error is logged. Its
+    constructor never raises but for a wrong call (TypeError): a bad value
+    is logged and its default used, as CodeCarbon's catch-all does."""
 
     _needs_location = True
+    _strict = False
+
+    def __init__(self, *args, country_iso_code=_UNSET, region=_UNSET, cloud_provider=_UNSET,
+                 cloud_region=_UNSET, country_2letter_iso_code=_UNSET, **kwargs):
+        unknown = [k for k in kwargs if k not in _PARAMS]
+        for k in unknown:
+            _log("error", "OfflineEmissionsTracker: unknown parameter %r ignored", k)
+            kwargs.pop(k)
+        if len(args) > len(_PARAMS):
+            _log("error", "OfflineEmissionsTracker: %d positional arguments given, at most %d are taken; "
+                 "the rest are ignored", len(args), len(_PARAMS))
+            args = args[:len(_PARAMS)]
+        super().__init__(*args, country_iso_code=country_iso_code, region=region, cloud_provider=cloud_provider,
+                         cloud_region=cloud_region, country_2letter_iso_code=country_2letter_iso_code, **kwargs)
 
 
-def track_emissions(fn=None, *, offline=False, **tracker_kwargs):
+_DECORATOR_PARAMS = (
+    "project_name", "measure_power_secs", "api_call_interval", "api_endpoint", "api_key", "output_dir",
+    "output_file", "output_methods", "save_to_file", "save_to_api", "save_to_logger", "logging_logger",
+    "save_to_prometheus", "save_to_logfire", "prometheus_url", "output_handlers", "gpu_ids",
+    "emissions_endpoint", "experiment_id", "experiment_name", "electricitymaps_api_token",
+    "co2_signal_api_token", "tracking_mode", "log_level", "on_csv_write", "logger_preamble", "offline",
+    "country_iso_code", "region", "cloud_provider", "cloud_region", "country_2letter_iso_code",
+    "force_cpu_power", "force_ram_power", "pue", "wue", "force_carbon_intensity_g_co2e_kwh",
+    "allow_multiple_runs", "rapl_include_dram", "rapl_prefer_psys",
+)
+
+
+def track_emissions(fn=None, *args, **kwargs):
     """Decorator: tracks each call of the function with a fresh tracker.
 
-    Works bare (@track_emissions) and with arguments
+    CodeCarbon 3.3's parameters, in its order (fn first). Works bare
+    (@track_emissions) and with arguments
     (@track_emissions(project_name="x", offline=True, country_iso_code="FRA")).
     The row is written even when the function raises."""
-    args, _ = _split_arguments(tracker_kwargs)
-    _validate_arguments(args)  # bad arguments fail where the decorator is applied
+    if len(args) > len(_DECORATOR_PARAMS):
+        raise TypeError(f"track_emissions() takes at most {len(_DECORATOR_PARAMS) + 1} positional arguments")
+    params = dict(zip(_DECORATOR_PARAMS, args))
+    for k, v in kwargs.items():
+        if k not in _DECORATOR_PARAMS:
+            raise TypeError(f"track_emissions() got an unexpected keyword argument {k!r}")
+        if k in params:
+            raise TypeError(f"track_emissions() got multiple values for argument {k!r}")
+        params[k] = v
+    offline = bool(params.pop("offline", False))
+    if not callable(fn) and fn is not None:
+        params = dict(zip(_DECORATOR_PARAMS, (fn,) + args), **kwargs)
+        offline = bool(params.pop("offline", False))
+        fn = None
     cls = OfflineEmissionsTracker if offline else EmissionsTracker
 
     def decorate(func):
@@ -481,7 +854,7 @@ def track_emissions(fn=None, *, offline=False, **tracker_kwargs):
 
         @functools.wraps(func)
         def wrapped(*a, **kw):
-            tracker = cls(**tracker_kwargs)
+            tracker = cls(**params)
             tracker.start()
             try:
                 return func(*a, **kw)
