@@ -30,7 +30,6 @@ import sys
 from . import _config
 from . import _native
 from ._log import configure as _configure_logging, level_number as _level_number, log as _log
-from ._outputs import Lock as _Lock, lock_path as _lock_path
 
 _COLUMNS = tuple(_native.CSV_COLUMNS)
 _UNSET = object()
@@ -229,6 +228,7 @@ class BaseEmissionsTracker:
         self._live = None
         self._live_error = False
         self._measure_occurrence = 0
+        self._said_start = False
         self.final_emissions = None
         self.final_emissions_data = None
 
@@ -300,12 +300,14 @@ class BaseEmissionsTracker:
             settings["country_iso_code"] = _config.Setting(s.value, s.where, s.origin)
 
         if not self._allow_multiple_runs:
+            from ._outputs import Lock, lock_path
+
             try:
-                self._lock = _Lock()
+                self._lock = Lock()
             except OSError:
                 self._inert = "another tracker holds the lock (allow_multiple_runs=False)"
                 _log("error", "another wattprint tracker is running (it holds %s); this one will not measure. "
-                     "Stop the other one, or pass allow_multiple_runs=True.", _lock_path())
+                     "Stop the other one, or pass allow_multiple_runs=True.", lock_path())
                 return
         self._native = self._make_native(settings)
         self._experiment_name = value("experiment_name", lambda s: _utf8(_text(s)))
@@ -511,6 +513,9 @@ class BaseEmissionsTracker:
             self._start_live()
 
     def _log_start(self):
+        if self._said_start:
+            return  # once per tracker: a loop of start()/stop() is not a log of them
+        self._said_start = True
         found = [f"{name} ({reason})" for name, state, reason, _ in self._native.sources() if state == "found"]
         _log("info", "energy from: %s", "; ".join(found) if found else "no source (emissions will be unknown)")
         _log("info", "intensity: %s", self._native.intensity_note)
