@@ -257,6 +257,16 @@ class NativeTracker {
     return out;
   }
 
+  // Sources that saw a device they could not measure: (name, reason). Its
+  // kind's energy is then unknown (None), never a measured 0.
+  std::vector<std::pair<std::string, std::string>> Unmeasured() const {
+    std::vector<std::pair<std::string, std::string>> out;
+    for (const ProbeReport& r : run_.sources) {
+      if (!r.unmeasured.empty()) out.emplace_back(r.name, r.reason);
+    }
+    return out;
+  }
+
   bool Running() const { return tracker_->running(); }
   const std::string& IntervalNote() const { return tracker_->interval_note(); }
   void Abandon() { abandoned_ = true; }
@@ -330,6 +340,7 @@ PYBIND11_MODULE(_native, m) {
       .def("append_row", &NativeTracker::AppendRow, Release())
       .def("json", &NativeTracker::Json, Release())
       .def("sources", &NativeTracker::Sources)
+      .def("unmeasured", &NativeTracker::Unmeasured)
       .def("abandon", &NativeTracker::Abandon)
       .def_property_readonly("running", &NativeTracker::Running)
       .def_property_readonly("run_id", [](const NativeTracker& t) { return t.meta().run_id; })

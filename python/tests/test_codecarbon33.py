@@ -323,3 +323,22 @@ def test_decorator_takes_codecarbons_parameters(env):
     row = read_rows("emissions.csv")[0]
     assert row["project_name"] == "dec" and row["wue"] == "2.0"
     assert float(row["emissions"]) == pytest.approx(kwh(3600000) * zone_latest_g_per_kwh("CA") / 1000, rel=1e-9)
+
+
+FAKE_NVML = os.environ.get("WP_TEST_FAKE_NVML")
+
+
+@pytest.mark.skipif(not FAKE_NVML, reason="needs the fake NVML library that ctest names")
+def test_a_gpu_that_cannot_be_read_is_unknown_and_the_log_says_why(env, monkeypatch, caplog):
+    scenario = os.path.join(env.work, "nvml-scenario")
+    with open(scenario, "w") as f:
+        f.write("count 1\ngpu0.name NVIDIA A100-SXM4-40GB\ngpu0.uuid GPU-a\n")  # no energy, no power
+    monkeypatch.setenv("WATTPRINT_NVML_LIBRARY", FAKE_NVML)
+    monkeypatch.setenv("FAKE_NVML_SCENARIO", scenario)
+    with EmissionsTracker() as t:
+        env.add(3600000)
+    d = t.final_emissions_data
+    assert d.gpu_energy is None and d.gpu_power is None
+    assert "nvmlDeviceGetTotalEnergyConsumption: Not Supported" in caplog.text
+    assert "that energy is unknown" in caplog.text
+    assert read_rows("emissions.csv")[0]["gpu_energy"] == ""

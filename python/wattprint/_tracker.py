@@ -459,6 +459,8 @@ class BaseEmissionsTracker:
         for name, state, reason, fix in self._native.sources():
             if state == "denied":
                 _log("warning", "%s: %s%s", name, reason, f" (fix: {fix})" if fix else "")
+        for name, reason in self._native.unmeasured():
+            _log("warning", "%s: %s; that energy is unknown (empty in the row), not 0", name, reason)
         if self._native.interval_note:
             _log("warning", "%s", self._native.interval_note)
 
