@@ -342,3 +342,51 @@ def test_a_gpu_that_cannot_be_read_is_unknown_and_the_log_says_why(env, monkeypa
     assert "nvmlDeviceGetTotalEnergyConsumption: Not Supported" in caplog.text
     assert "that energy is unknown" in caplog.text
     assert read_rows("emissions.csv")[0]["gpu_energy"] == ""
+
+
+def test_every_parameter_by_name(env):
+    # Each of CodeCarbon 3.3's 35 parameters, given: the tracker measures.
+    rec = Recorder()
+    kwargs = dict(
+        project_name="all", measure_power_secs=0.5, api_call_interval=-1, api_endpoint="http://127.0.0.1:1",
+        api_key="k", output_dir=env.work, output_file="all.csv", output_methods=[OutputMethod.CSV],
+        save_to_file=True, save_to_api=False, save_to_logger=False, logging_logger=None,
+        save_to_prometheus=False, save_to_logfire=False, prometheus_url="127.0.0.1:1", output_handlers=[rec],
+        gpu_ids=None, emissions_endpoint=None, experiment_id="e-1", experiment_name="exp",
+        electricitymaps_api_token=None, co2_signal_api_token=None, tracking_mode="machine", log_level="error",
+        on_csv_write="append", logger_preamble="p", force_cpu_power=None, force_ram_power=None, pue=1.2,
+        wue=0.5, force_carbon_intensity_g_co2e_kwh=200, force_mode_cpu_load=False, allow_multiple_runs=True,
+        rapl_include_dram=False, rapl_prefer_psys=False)
+    with pytest.warns(DeprecationWarning):
+        t = EmissionsTracker(**kwargs)
+    with t:
+        env.add(3600000)
+    row = read_rows("all.csv")[0]
+    assert (row["project_name"], row["experiment_id"], row["pue"], row["wue"]) == ("all", "e-1", "1.2", "0.5")
+    assert float(row["energy_consumed"]) == pytest.approx(1.2 * kwh(3600000), rel=1e-9)
+    assert float(row["emissions"]) == pytest.approx(1.2 * kwh(3600000) * 200 / 1000, rel=1e-9)
+    assert [c[0] for c in rec.calls] == ["out", "exit"]  # api_call_interval=-1: no live_out
+
+
+def test_deliberate_differences_are_pinned(env, caplog):
+    # A stopped tracker starts again (CodeCarbon's only warns).
+    t = EmissionsTracker()
+    with t:
+        env.add(3600000)
+    with t:
+        env.add(7200000)
+    assert t.final_emissions_data.energy_consumed == pytest.approx(kwh(7200000), rel=1e-9)
+    # A missing output_dir is created (CodeCarbon raises OSError).
+    with EmissionsTracker(output_dir=os.path.join(env.work, "new", "dir")):
+        env.add(3600000)
+    assert len(read_rows(os.path.join(env.work, "new", "dir", "emissions.csv"))) == 1
+
+    # offline=True without a country: an error and the world average
+    # (CodeCarbon's decorator raises at call time).
+    @track_emissions(offline=True)
+    def work():
+        env.add(3600000)
+        return "ran"
+
+    assert work() == "ran"
+    assert "OfflineEmissionsTracker has no location" in caplog.text
