@@ -65,10 +65,10 @@ def test_unknown_keyword_is_a_type_error(env, caplog):
 
 
 @pytest.mark.parametrize("kwargs, logged, country", [
-    ({}, "OfflineEmissionsTracker has no location", ""),
-    ({"country_iso_code": "XYZ"}, "unknown country 'XYZ'", ""),
+    ({}, "OfflineEmissionsTracker has no location", None),
+    ({"country_iso_code": "XYZ"}, "unknown country 'XYZ'", None),
     ({"country_iso_code": "USA", "region": "nowhere"}, "unknown region 'nowhere'", "United States"),
-    ({"cloud_provider": "aws", "cloud_region": "mars-1"}, "unknown aws region 'mars-1'", ""),
+    ({"cloud_provider": "aws", "cloud_region": "mars-1"}, "unknown aws region 'mars-1'", None),
 ])
 def test_a_location_the_data_do_not_know_falls_back_with_an_error(env, caplog, kwargs, logged, country):
     t = OfflineEmissionsTracker(**kwargs)

@@ -284,14 +284,22 @@ def test_save_to_prometheus_pushes_to_a_real_pushgateway(env, pushgateway):
                                 measure_power_secs=0.1, api_call_interval=1)
     t.start()
     env.add(36000000)
+
+    def energy_line():
+        return next((line for line in metrics(pushgateway).splitlines()
+                     if line.startswith("codecarbon_energy_total{") and 'job="bert_ft"' in line), None)
+
+    # Each measurement pushes (api_call_interval=1): wait for one after the work.
     deadline = time.monotonic() + 10
-    while 'job="bert_ft"' not in metrics(pushgateway) and time.monotonic() < deadline:
+    while time.monotonic() < deadline:
+        line = energy_line()
+        if line is not None and float(line.rsplit(" ", 1)[1]) > 0:
+            break
         time.sleep(0.1)
-    text = metrics(pushgateway)
-    assert 'job="bert_ft"' in text
-    line = next(line for line in text.splitlines() if line.startswith("codecarbon_energy_total{"))
+    assert line is not None
     assert 'project_name="bert"' in line and 'country_iso_code="FRA"' in line
     assert float(line.rsplit(" ", 1)[1]) == pytest.approx(kwh(36000000), rel=1e-9)
+    assert "codecarbon_cpu_energy{" in metrics(pushgateway)
     t.stop()
     assert 'job="bert_ft"' not in metrics(pushgateway)  # deleted at exit, as CodeCarbon does
 
@@ -390,3 +398,25 @@ def test_deliberate_differences_are_pinned(env, caplog):
 
     assert work() == "ran"
     assert "OfflineEmissionsTracker has no location" in caplog.text
+
+
+def test_live_out_follows_codecarbons_count_of_measurements(env):
+    # start() and stop() are measurements: with api_call_interval=2 and a
+    # period longer than the run, live_out is called once, at stop().
+    rec = Recorder()
+    with EmissionsTracker(output_handlers=[rec], measure_power_secs=999, api_call_interval=2):
+        env.add(3600000)
+    assert [c[0] for c in rec.calls] == ["live_out", "out", "exit"]
+
+
+def test_file_output_by_hand(env):
+    from wattprint.output import FileOutput
+
+    with pytest.raises(OSError):
+        FileOutput("e.csv", os.path.join(env.work, "missing"))
+    handler = FileOutput("mine.csv", env.work)
+    with EmissionsTracker(output_handlers=[handler], save_to_file=False):
+        env.add(3600000)
+    rows = read_rows("mine.csv")
+    assert len(rows) == 1 and float(rows[0]["energy_consumed"]) == pytest.approx(kwh(3600000), rel=1e-9)
+    assert not os.path.exists("emissions.csv")

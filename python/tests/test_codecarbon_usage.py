@@ -74,7 +74,7 @@ def test_tasks(env):
         assert task.task_name == task_name and not task.is_active
     assert tracker._tasks["load dataset"].emissions_data == load_emissions
     # And the task CSV, emissions_<experiment_name>_<run_id>.csv.
-    rows = read_rows(f"emissions_base_{tracker.run_id}.csv")
+    rows = read_rows(f"emissions_base_{tracker.run_id}.csv")  # str(UUID)
     assert [r["task_name"] for r in rows] == ["load dataset", "build model"]
     assert float(rows[0]["energy_consumed"]) == pytest.approx(3960000 / 3.6e12, rel=1e-12)
 

@@ -38,7 +38,7 @@ def test_start_stop_gives_exact_energy_everywhere(env):
     assert data.cpu_energy + data.gpu_energy + data.ram_energy == approx(energy)
     assert data.project_name == "exact"
     assert data.tracking_mode == "machine"
-    assert data.run_id == tracker.run_id
+    assert data.run_id == str(tracker.run_id)
     assert data.duration > 0
 
     rows = read_rows(os.path.join(env.work, "emissions.csv"))
@@ -47,7 +47,7 @@ def test_start_stop_gives_exact_energy_everywhere(env):
     assert float(rows[0]["ram_energy"]) == approx(kwh(900000))
     assert float(rows[0]["emissions"]) == emissions
     assert rows[0]["gpu_energy"] == "0.0"  # measured: no GPU
-    assert rows[0]["run_id"] == tracker.run_id
+    assert rows[0]["run_id"] == str(tracker.run_id)
     assert rows[0]["python_version"].count(".") == 2
     assert data.values["energy_consumed"] == data.energy_consumed
     assert list(data.values) == list(rows[0])
@@ -95,7 +95,7 @@ def test_flush_writes_cumulative_rows_and_keeps_running(env):
     assert total == approx(2e-6 * WORLD_G_PER_KWH / 1000)
     rows = read_rows("emissions.csv")
     assert [float(r["cpu_energy"]) for r in rows] == [approx(1e-6), approx(2e-6)]
-    assert rows[0]["run_id"] == rows[1]["run_id"] == tracker.run_id
+    assert rows[0]["run_id"] == rows[1]["run_id"] == str(tracker.run_id)
 
 
 def test_update_mode_keeps_one_row_per_run(env):
@@ -111,7 +111,7 @@ def test_update_mode_keeps_one_row_per_run(env):
     env.add(3600000, 0)
     tracker.stop()
     rows = read_rows("emissions.csv")
-    assert [r["run_id"] for r in rows] == [other.run_id, tracker.run_id]
+    assert [r["run_id"] for r in rows] == [str(other.run_id), str(tracker.run_id)]
     assert float(rows[1]["cpu_energy"]) == approx(2e-6)
 
 
@@ -144,7 +144,7 @@ def test_tasks_are_exact_slices(env):
     assert total == approx(tracker.final_emissions_data.energy_consumed * WORLD_G_PER_KWH / 1000)
     assert set(tracker.tasks) == {"load", "train"}
     assert tracker.tasks["load"].emissions_data == load
-    assert load.run_id == tracker.run_id
+    assert load.run_id == str(tracker.run_id)
 
 
 def test_start_task_without_start_and_duplicate_names(env):
@@ -291,7 +291,7 @@ def test_offline_tracker_never_detects_and_configuration_beats_detection(env, mo
     offline = OfflineEmissionsTracker(save_to_file=False)  # the time zone is not looked at
     with offline:
         pass
-    assert offline.final_emissions_data.country_name == ""
+    assert offline.final_emissions_data.country_name is None
     tracker = EmissionsTracker(country_iso_code="DEU", save_to_file=False)
     tracker.start()
     env.add(3600000, 0)

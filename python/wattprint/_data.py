@@ -142,8 +142,9 @@ def from_native(columns, row, wue=0.0):
     if len(columns) != len(values) or len(columns) != len(fields):
         raise ValueError("a row needs one field per column")
     kw = dict(zip(columns, values))
-    if kw.get("region") == "":
-        kw["region"] = None
+    for name in ("region", "country_name", "country_iso_code"):  # unknown: None, as CodeCarbon's
+        if kw.get(name) == "":
+            kw[name] = None
     text = dict(zip(columns, fields))
     if wue:
         kw["wue"] = float(wue)

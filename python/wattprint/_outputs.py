@@ -330,6 +330,54 @@ class LogfireOutput(BaseOutput):
 # -- the CSV file ---------------------------------------------------------
 
 
+class FileOutput(BaseOutput):
+    """CodeCarbon's FileOutput, for handlers built by hand: the totals as a
+    row of `output_dir/output_file_name` (rotating a file of another format
+    to .bak, as the tracker does), and the task CSV at task_out()."""
+
+    def __init__(self, output_file_name="emissions.csv", output_dir=".", on_csv_write="append"):
+        if on_csv_write not in ("append", "update"):
+            raise ValueError(f"on_csv_write={on_csv_write!r}: expected 'append' or 'update'")
+        output_dir = os.fspath(output_dir)
+        if not os.path.exists(output_dir):
+            raise OSError(f"Folder '{output_dir}' doesn't exist !")
+        self.output_file_name = os.fspath(output_file_name)
+        self.output_dir = output_dir
+        self.on_csv_write = on_csv_write
+        self.save_file_path = os.path.join(self.output_dir, self.output_file_name)
+
+    def out(self, total, delta):
+        from ._data import EmissionsData, csv_fields
+        import dataclasses
+
+        columns = tuple(f.name for f in dataclasses.fields(EmissionsData))
+        fields = csv_fields(total, columns)
+        prepare_csv(self.output_dir, self.output_file_name, columns)
+        if self.on_csv_write == "update" and upsert_row(self.output_dir, self.output_file_name, fields,
+                                                        total.run_id, columns) is not None:
+            return
+        append_row(self.save_file_path, fields, columns)
+
+    def task_out(self, data, experiment_name):
+        if data:
+            write_task_csv(self.output_dir, experiment_name, data[0].run_id, data)
+
+
+def append_row(path, fields, columns):
+    """Appends one row (and the header to an empty file), under the same
+    flock as the library's appends."""
+    import csv
+    import fcntl
+
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    with open(fd, "a", newline="", encoding="utf-8") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        writer = csv.writer(f, lineterminator="\n")
+        if os.fstat(f.fileno()).st_size == 0:
+            writer.writerow(columns)
+        writer.writerow(fields)
+
+
 def lock_path():
     import tempfile
 

@@ -468,7 +468,12 @@ class BaseEmissionsTracker:
 
     @property
     def run_id(self):
-        return self._native.run_id if self._native else None
+        """The run's UUID (a uuid.UUID, as CodeCarbon's; str() of it is the CSV's run_id)."""
+        if not self._native:
+            return None
+        import uuid
+
+        return uuid.UUID(self._native.run_id)
 
     @property
     def _measure_power_secs(self):
@@ -542,6 +547,7 @@ class BaseEmissionsTracker:
                 return None
             if self._active_task is not None:
                 self._stop_task_locked(None)
+            self._count_measurement()  # stop()'s measurement, which may call live_out first
             self._started = False
             self._auto_started = False
             try:
@@ -683,7 +689,7 @@ class BaseEmissionsTracker:
             from ._outputs import write_task_csv
 
             try:
-                write_task_csv(self._native.output_dir, experiment_name, self.run_id, rows)
+                write_task_csv(self._native.output_dir, experiment_name, str(self.run_id), rows)
             except Exception as e:  # noqa: BLE001
                 _log("error", "cannot write the task CSV: %s", e)
 
@@ -716,27 +722,44 @@ class BaseEmissionsTracker:
     # -- live outputs: a thread only when a handler wants them ---------------
 
     def _start_live(self):
+        """CodeCarbon's cadence: start() is a measurement, then one every
+        measure_power_secs, and stop() another; every api_call_interval-th
+        measurement calls live_out. The thread runs only when a handler
+        wants live outputs."""
+        self._measure_occurrence = 0
         if not self._handlers or self._api_call_interval == -1:
             return
-        period = max(self._native.interval_s, 0.01) * self._api_call_interval
+        self._count_measurement()  # the one at start()
         stop = _thread.allocate_lock()
         stop.acquire()
         self._live = stop
-        _thread.start_new_thread(self._live_loop, (stop, period))
+        _thread.start_new_thread(self._live_loop, (stop, max(self._native.interval_s, 0.01)))
+
+    def _count_measurement(self):
+        """One measurement; True (and live_out called) on every N-th.
+        Called with the state lock held, or from start()."""
+        if not self._handlers or self._api_call_interval == -1:
+            return False
+        self._measure_occurrence += 1
+        if self._measure_occurrence < self._api_call_interval:
+            return False
+        self._measure_occurrence = 0
+        try:
+            total = self._row(self._native.flush())
+        except Exception as e:  # noqa: BLE001
+            if not self._live_error:
+                _log("error", "live outputs: cannot read the totals: %s", e)
+                self._live_error = True
+            return False
+        self._emit("live_out", total)
+        return True
 
     def _live_loop(self, stop, period):
         while not stop.acquire(timeout=period):
             with self._state_lock:
                 if self._live is not stop or not self._started:
                     return
-                try:
-                    total = self._row(self._native.flush())
-                except Exception as e:  # noqa: BLE001
-                    if not self._live_error:
-                        _log("error", "live outputs: cannot read the totals: %s", e)
-                        self._live_error = True
-                    continue
-                self._emit("live_out", total)
+                self._count_measurement()
 
     def _stop_live(self):
         stop, self._live = self._live, None
