@@ -346,13 +346,29 @@ class FileOutput(BaseOutput):
         self.on_csv_write = on_csv_write
         self.save_file_path = os.path.join(self.output_dir, self.output_file_name)
 
+    def has_valid_headers(self, data):
+        """Whether the file's header names the row's columns (as a set); an
+        absent or empty file is valid."""
+        import csv
+
+        try:
+            with open(self.save_file_path, newline="", encoding="utf-8", errors="replace") as f:
+                header = next(csv.reader([f.readline(1 << 16)]), None)
+        except FileNotFoundError:
+            return True
+        return not header or sorted(h.strip() for h in header) == sorted(data.values)
+
     def out(self, total, delta):
         from ._data import EmissionsData, csv_fields
         import dataclasses
 
         columns = tuple(f.name for f in dataclasses.fields(EmissionsData))
         fields = csv_fields(total, columns)
-        prepare_csv(self.output_dir, self.output_file_name, columns)
+        if os.path.isfile(self.save_file_path) and not self.has_valid_headers(total):
+            target = backup_path(self.save_file_path)
+            os.rename(self.save_file_path, target)
+            log("warning", "%s has other columns: it was renamed to %s and a new file is started",
+                self.save_file_path, target)
         if self.on_csv_write == "update" and upsert_row(self.output_dir, self.output_file_name, fields,
                                                         total.run_id, columns) is not None:
             return
@@ -466,11 +482,13 @@ def upsert_row(directory, filename, fields, run_id, columns):
             return None
         body = rows[1:]
         key = columns.index("run_id")
-        for i, row in enumerate(body):
-            if len(row) > key and row[key] == run_id:
-                body[i] = fields
-                break
+        matches = [i for i, row in enumerate(body) if len(row) > key and row[key] == run_id]
+        if len(matches) == 1:
+            body[matches[0]] = fields
         else:
+            if len(matches) > 1:
+                log("warning", "%s holds %d rows of run %s: the row is appended instead of updated", path,
+                    len(matches), run_id)
             body.append(fields)
         f.seek(0)
         f.truncate()
