@@ -101,12 +101,14 @@ def test_forced_powers_feed_the_models_when_no_counter(env, monkeypatch, tmp_pat
     assert data.ram_power == pytest.approx(4.0, rel=1e-9)
 
 
-def test_offline_location_may_come_from_any_settings_layer(env, monkeypatch):
+def test_offline_location_may_come_from_any_settings_layer(env, monkeypatch, caplog):
     monkeypatch.setenv("CODECARBON_COUNTRY_ISO_CODE", "FRA")
     OfflineEmissionsTracker()
     monkeypatch.delenv("CODECARBON_COUNTRY_ISO_CODE")
     monkeypatch.setenv("WATTPRINT_COUNTRY", "DEU")
     OfflineEmissionsTracker()
+    OfflineEmissionsTracker(force_carbon_intensity_g_co2e_kwh=50)
+    assert "has no location" not in caplog.text
 
 
 def test_offline_with_a_cloud_region_uses_that_regions_grid(env, caplog):

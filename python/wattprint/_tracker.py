@@ -229,6 +229,7 @@ class BaseEmissionsTracker:
         self._live_error = False
         self._measure_occurrence = 0
         self._said_start = False
+        self._location_fallback = False
         self.final_emissions = None
         self.final_emissions_data = None
 
@@ -310,6 +311,9 @@ class BaseEmissionsTracker:
                      "Stop the other one, or pass allow_multiple_runs=True.", lock_path())
                 return
         self._native = self._make_native(settings)
+        if self._needs_location and self._native.location_is_default and not self._location_fallback:
+            _log("error", "OfflineEmissionsTracker has no location: the world average intensity is used. Pass "
+                 "country_iso_code (ISO 3166-1 alpha-3, e.g. \"CAN\"), or cloud_provider and cloud_region")
         self._experiment_name = value("experiment_name", lambda s: _utf8(_text(s)))
         self._make_handlers(args.get("output_handlers"), args.get("logging_logger"))
         self._report_sources()
@@ -383,10 +387,6 @@ class BaseEmissionsTracker:
         inputs.ram_power_w = self._force_ram_power
         inputs.python_version = "%d.%d.%d" % sys.version_info[:3]
         inputs.detect_location = not self._needs_location  # OfflineEmissionsTracker never looks
-        if self._needs_location and not any(o[0] in ("country", "cloud_region", "zone", "intensity")
-                                            for o in overrides):
-            _log("error", "OfflineEmissionsTracker has no location: the world average intensity is used. Pass "
-                 "country_iso_code (ISO 3166-1 alpha-3, e.g. \"CAN\"), or cloud_provider and cloud_region")
         # A location the data do not know falls back, as CodeCarbon's does:
         # an unknown region to its country, an unknown cloud region or
         # country to the world average; the log names the parameter.
@@ -407,6 +407,7 @@ class BaseEmissionsTracker:
                 last = e
                 continue
             if drop:
+                self._location_fallback = True
                 what = ", ".join(n for n in drop if any(o[0] == n for o in overrides))
                 _log("error", "%s; %s is ignored: %s", last, what,
                      "the country's intensity is used" if drop == ("region",) else
@@ -614,6 +615,7 @@ class BaseEmissionsTracker:
                     self._auto_started = True
                     self._previous_total = None
                     self._log_start()
+                    self._start_live()
                 if self._active_task is not None:
                     self._stop_task_locked(None)
                 self._native.start_task(_utf8(task_name))
