@@ -84,52 +84,26 @@ class EmissionsData:
             self.emissions_rate = self.emissions / self.duration if self.duration > 0 else 0.0
 
 
-@dataclasses.dataclass
-class TaskEmissionsData:
-    """One row of the task CSV (emissions_<experiment>_<run_id>.csv): a task's
-    slice of the run, with the task name first and no experiment_id, pue or
-    wue (CodeCarbon's columns)."""
+def _task_fields():
+    """TaskEmissionsData's fields: EmissionsData's, task_name first, without
+    experiment_id, pue and wue (CodeCarbon's task CSV columns)."""
+    out = [("task_name", str)]
+    for f in dataclasses.fields(EmissionsData):
+        if f.name in ("experiment_id", "pue", "wue"):
+            continue
+        if f.default is dataclasses.MISSING:
+            out.append((f.name, f.type))
+        else:
+            out.append((f.name, f.type, dataclasses.field(default=f.default)))
+    return out
 
-    task_name: str
-    timestamp: str
-    project_name: str
-    run_id: str
-    duration: float
-    emissions: float
-    emissions_rate: float
-    cpu_power: float
-    gpu_power: float
-    ram_power: float
-    cpu_energy: float
-    gpu_energy: float
-    ram_energy: float
-    energy_consumed: float
-    water_consumed: float
-    country_name: str
-    country_iso_code: str
-    region: str
-    cloud_provider: str
-    cloud_region: str
-    os: str
-    python_version: str
-    codecarbon_version: str
-    cpu_count: float
-    cpu_model: str
-    gpu_count: float
-    gpu_model: str
-    longitude: float
-    latitude: float
-    ram_total_size: float
-    tracking_mode: str
-    cpu_utilization_percent: float = 0.0
-    gpu_utilization_percent: float = 0.0
-    ram_utilization_percent: float = 0.0
-    ram_used_gb: float = 0.0
-    on_cloud: str = "N"
 
-    @property
-    def values(self):
-        return OrderedDict((f.name, getattr(self, f.name)) for f in dataclasses.fields(self))
+# One row of the task CSV (emissions_<experiment>_<run_id>.csv): a task's
+# slice of the run.
+TaskEmissionsData = dataclasses.make_dataclass(
+    "TaskEmissionsData", _task_fields(),
+    namespace={"values": EmissionsData.values, "__doc__": "One row of the task CSV: a task's slice of the run."})
+TaskEmissionsData.__module__ = __name__
 
 
 def from_native(columns, row, wue=0.0):
