@@ -3,12 +3,29 @@
 # each over its committed seed corpus (fuzz/corpus/NAME), then for SECONDS
 # more of new inputs. New inputs go to build-fuzz/corpus/NAME, never into
 # the committed corpus; a finding goes to build-fuzz/findings/ and fails the
-# script. Usage: scripts/fuzz.sh [SECONDS per harness, default 300] [NAME...]
-# (./scripts/test.sh runs it for 20 s each.)
+# script.
+#
+# Usage: scripts/fuzz.sh [SECONDS per harness, default 300] [NAME...]
+#        scripts/fuzz.sh --runs N [NAME...]
+# The first explores: new inputs each time, for as long as it is given. The
+# second is what ./scripts/test.sh runs: N inputs per harness from a fixed
+# seed, the same inputs on every machine, so that the suite fails only when
+# the code changed, never because a run was lucky.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-seconds=${1:-300}
-shift || true
+budget=()
+if [ "${1:-}" = --runs ]; then
+  [[ "${2:-}" =~ ^[0-9]+$ ]] || { echo "fuzz.sh: --runs needs a count" >&2; exit 2; }
+  budget=(-seed=1 -runs="$2")
+  what="$2 inputs from seed 1"
+  shift 2
+else
+  seconds=${1:-300}
+  [[ "$seconds" =~ ^[0-9]+$ ]] || { echo "fuzz.sh: '$seconds' is not a number of seconds" >&2; exit 2; }
+  shift || true
+  budget=(-max_total_time="$seconds")
+  what="$seconds s"
+fi
 if ! command -v clang++ >/dev/null || ! dpkg-query -W -f='${Status}' libclang-rt-14-dev 2>/dev/null | grep -q 'ok installed'; then
   ./scripts/setup-deps.sh
 fi
@@ -23,13 +40,16 @@ fi
 mkdir -p build-fuzz/findings
 failed=()
 for name in "${names[@]}"; do
+  # A fixed-seed run starts from the committed seeds alone, so that what it
+  # tries does not depend on what earlier runs left behind.
+  [ "${budget[0]}" = -seed=1 ] && rm -rf "build-fuzz/corpus/$name"
   mkdir -p "build-fuzz/corpus/$name"
   dict=()
   [ -f "fuzz/dict/$name.dict" ] && dict=(-dict="fuzz/dict/$name.dict")
-  echo "+ $name: the seed corpus, then ${seconds} s" >&2
+  echo "+ $name: the seed corpus, then $what" >&2
   # The seeds alone first: each must pass, whatever the time budget.
   if ! "build-fuzz/fuzz/$name" -runs=0 "${dict[@]}" "fuzz/corpus/$name" >"build-fuzz/$name.log" 2>&1 ||
-     ! ASAN_OPTIONS=detect_leaks=1 "build-fuzz/fuzz/$name" -max_total_time="$seconds" -timeout=10 \
+     ! ASAN_OPTIONS=detect_leaks=1 "build-fuzz/fuzz/$name" "${budget[@]}" -timeout=10 \
          -rss_limit_mb=2048 -max_len=16384 -print_final_stats=1 "${dict[@]}" \
          -artifact_prefix="build-fuzz/findings/$name-" \
          "build-fuzz/corpus/$name" "fuzz/corpus/$name" >>"build-fuzz/$name.log" 2>&1; then

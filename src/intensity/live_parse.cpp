@@ -89,8 +89,8 @@ Result<SystemTime> ParseIsoUtc(std::string_view t) {
     return Status::Corrupt("bad time '" + s + "'");
   }
   // system_clock counts nanoseconds in 64 bits: 1677 to 2262. A grid reading
-  // from outside 1970-2200 is not a reading.
-  if (y < 1970 || y > 2200) return Status::Corrupt("time '" + s + "' is out of range (1970 to 2200)");
+  // from before 1970 or from 2200 on is not a reading.
+  if (y < 1970 || y > 2199) return Status::Corrupt("time '" + s + "' is out of range (1970 to 2199)");
   std::tm tm{};
   tm.tm_year = y - 1900;
   tm.tm_mon = mo - 1;
