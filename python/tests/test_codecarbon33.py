@@ -420,3 +420,65 @@ def test_file_output_by_hand(env):
     rows = read_rows("mine.csv")
     assert len(rows) == 1 and float(rows[0]["energy_consumed"]) == pytest.approx(kwh(3600000), rel=1e-9)
     assert not os.path.exists("emissions.csv")
+
+
+def test_a_second_start_task_is_ignored_as_codecarbon(env, caplog):
+    t = EmissionsTracker()
+    t.start_task("outer")
+    env.add(3600000)
+    t.start_task("inner")  # CodeCarbon: "A task is already under measure"
+    env.add(3600000)
+    outer = t.stop_task()
+    t.stop()
+    assert list(t._tasks) == ["outer"]
+    assert outer.cpu_energy == pytest.approx(kwh(7200000), rel=1e-12)
+    assert any("already under measure" in r.getMessage() for r in caplog.records)
+
+
+def test_task_emissions_tracker_and_track_task_emissions(env):
+    from wattprint import TaskEmissionsTracker, track_task_emissions
+
+    t = EmissionsTracker(experiment_name="exp")
+    t.start()
+    with TaskEmissionsTracker("grid search", tracker=t) as task:
+        assert task.tracker is t and not task.is_default_tracker
+        env.add(3600000)
+
+    @track_task_emissions(tracker=t, task_name="fit")
+    def fit(x):
+        env.add(7200000)
+        return x * 2
+
+    assert fit(21) == 42
+    with pytest.raises(RuntimeError):
+        with TaskEmissionsTracker("fails", tracker=t):
+            env.add(1800000)
+            raise RuntimeError("boom")
+    t.stop()
+    tasks = t._tasks
+    assert list(tasks) == ["grid search", "fit", "fails"]
+    assert tasks["grid search"].emissions_data.cpu_energy == pytest.approx(kwh(3600000), rel=1e-12)
+    assert tasks["fit"].emissions_data.cpu_energy == pytest.approx(kwh(7200000), rel=1e-12)
+    assert tasks["fails"].emissions_data.cpu_energy == pytest.approx(kwh(1800000), rel=1e-12)
+    assert not any(task.is_active for task in tasks.values())
+    rows = read_rows(os.path.join(env.work, f"emissions_exp_{t.run_id}.csv"))
+    assert [r["task_name"] for r in rows] == ["grid search", "fit", "fails"]
+
+
+def test_task_helpers_without_a_tracker_make_and_stop_their_own(env):
+    from wattprint import TaskEmissionsTracker, track_task_emissions
+
+    with TaskEmissionsTracker("alone") as task:
+        assert task.is_default_tracker
+        env.add(3600000)
+    assert task.tracker.final_emissions_data.cpu_energy == pytest.approx(kwh(3600000), rel=1e-12)
+
+    @track_task_emissions
+    def step():
+        env.add(3600000)
+
+    step()
+    rows = read_rows(os.path.join(env.work, "emissions.csv"))
+    assert len(rows) == 2  # each default tracker wrote its row
+    names = [r["task_name"] for r in read_rows(os.path.join(env.work, f"emissions_base_{task.tracker.run_id}.csv"))]
+    assert names == ["alone"]

@@ -13,13 +13,14 @@ wattprint.output; EmissionsData, OutputMethod and the rest load on first
 use, so `import wattprint` stays cheap.
 """
 
-from ._tracker import (BaseEmissionsTracker, EmissionsTracker, OfflineEmissionsTracker,
-                       track_emissions)
+from ._decorators import TaskEmissionsTracker, track_emissions, track_task_emissions
+from ._tracker import BaseEmissionsTracker, EmissionsTracker, OfflineEmissionsTracker
 
 __version__ = "0.1.0"
 __app_name__ = "wattprint"
 __all__ = ["BaseEmissionsTracker", "EmissionsData", "EmissionsTracker", "OfflineEmissionsTracker",
-           "OutputMethod", "TaskEmissionsData", "track_emissions", "__version__"]
+           "OutputMethod", "TaskEmissionsData", "TaskEmissionsTracker", "track_emissions",
+           "track_task_emissions", "__version__"]
 
 _LAZY = {"EmissionsData": "_data", "TaskEmissionsData": "_data", "OutputMethod": "_outputs",
          "BaseOutput": "_outputs", "LoggerOutput": "_outputs", "GoogleCloudLoggerOutput": "_outputs",
