@@ -1,7 +1,11 @@
 // The `wattprint` command: parse the command line, load the layered
 // configuration, and hand over to run, monitor or doctor. Usage and
 // configuration errors print one line on stderr and exit 2.
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
@@ -136,7 +140,24 @@ std::string_view Invoked(int argc, char** argv) {
   return {};
 }
 
-constexpr const char* kCommands[] = {"run", "monitor", "doctor", "intensity", "compare"};
+constexpr const char* kCommands[] = {"run", "monitor", "doctor", "intensity", "compare", "serve", "admin"};
+
+// `serve` and `admin` are wattprint-collector's, installed beside this
+// binary: it links libpq, libsqlite3 and libssl, which `run` must not load.
+int RunCollector(char** argv) {
+  char self[4096];
+  const ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+  std::string path = "wattprint-collector";
+  if (n > 0) {
+    self[n] = '\0';
+    std::string dir(self);
+    path = dir.substr(0, dir.rfind('/') + 1) + "wattprint-collector";
+  }
+  execv(path.c_str(), argv);
+  std::fprintf(stderr, "wattprint: error: cannot run %s: %s (it is installed with wattprint)\n", path.c_str(),
+               std::strerror(errno));
+  return 1;
+}
 
 // Every subcommand, its flags and where CLI11 stores their values. Only the
 // invoked subcommand gets its flags; the others are listed for --help.
@@ -159,6 +180,9 @@ struct Commands {
     compare = app.add_subcommand(
         "compare", "Show what a finished run would have emitted in the lowest-intensity zones and cloud regions");
     if (invoked == "compare") AddCompareFlags();
+    // Listed for --help only: main() hands them to wattprint-collector.
+    app.add_subcommand("serve", "Serve the collector that gathers every run of an organisation (docs/COLLECTOR.md)");
+    app.add_subcommand("admin", "Create and list the collector's organisations, projects and tokens");
   }
 
   // "run " etc. for the parsed subcommand, "" for none.
@@ -263,12 +287,13 @@ int main(int argc, char** argv) {
              "not found, 126 if not executable); 2 means a usage or configuration error.");
 
   const std::string_view invoked = Invoked(argc, argv);
+  if (invoked == "serve" || invoked == "admin") return RunCollector(argv);
   const std::vector<std::string> names(std::begin(kCommands), std::end(kCommands));
   if (!invoked.empty() && std::find(names.begin(), names.end(), invoked) == names.end()) {
     const std::string near = wattprint::ClosestMatch(invoked, names);
     return UsageError("unknown command '" + std::string(invoked) + "'" +
                       (near.empty() ? "" : "; did you mean '" + near + "'?") +
-                      " (commands: run, monitor, doctor, intensity, compare)");
+                      " (commands: run, monitor, doctor, intensity, compare, serve, admin)");
   }
   Commands commands;
   commands.Add(app, invoked);

@@ -24,6 +24,9 @@ class Status {
     kInvalidArgument,
     kIOError,
     kCorrupt,
+    kAlreadyExists,      // a unique name or id is taken
+    kUnavailable,        // a server or database cannot be reached now; retry later
+    kResourceExhausted,  // a disk is full, a limit is reached
   };
 
   Status() = default;
@@ -34,6 +37,9 @@ class Status {
   static Status InvalidArgument(std::string m) { return Status(Code::kInvalidArgument, std::move(m)); }
   static Status IOError(std::string m) { return Status(Code::kIOError, std::move(m)); }
   static Status Corrupt(std::string m) { return Status(Code::kCorrupt, std::move(m)); }
+  static Status AlreadyExists(std::string m) { return Status(Code::kAlreadyExists, std::move(m)); }
+  static Status Unavailable(std::string m) { return Status(Code::kUnavailable, std::move(m)); }
+  static Status ResourceExhausted(std::string m) { return Status(Code::kResourceExhausted, std::move(m)); }
   // Maps an errno value from a failed system call to a Status.
   static Status FromErrno(int err, const std::string& context);
 

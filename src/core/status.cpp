@@ -14,6 +14,9 @@ const char* Status::CodeName(Code c) {
     case Code::kInvalidArgument: return "InvalidArgument";
     case Code::kIOError: return "IOError";
     case Code::kCorrupt: return "Corrupt";
+    case Code::kAlreadyExists: return "AlreadyExists";
+    case Code::kUnavailable: return "Unavailable";
+    case Code::kResourceExhausted: return "ResourceExhausted";
   }
   return "Unknown";
 }
@@ -38,6 +41,9 @@ Status Status::FromErrno(int err, const std::string& context) {
     case EPERM: return PermissionDenied(m);
     case EOPNOTSUPP: return NotSupported(m);
     case EINVAL: return InvalidArgument(m);
+    case EEXIST: return AlreadyExists(m);
+    case ENOSPC:
+    case EDQUOT: return ResourceExhausted(m);
     default: return IOError(m);
   }
 }

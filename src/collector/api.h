@@ -1,0 +1,88 @@
+// What the collector's route files share: replies, reading and checking a
+// JSON body field by field, and the token rules.
+#pragma once
+
+#include <httplib.h>
+
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+
+#include "wattprint/store.h"
+
+namespace wattprint::collector {
+
+using nlohmann::json;
+
+struct Reply {
+  int status = 200;
+  json body;
+};
+
+// {"error": message, "field": field} with the status; field may be empty.
+Reply Error(int status, const std::string& message, const std::string& field = "");
+// The HTTP status for a Store error: NotFound 404, AlreadyExists 409,
+// InvalidArgument 422, PermissionDenied 403, Unavailable 503,
+// ResourceExhausted 507, anything else 500.
+Reply FromStatus(const Status& s);
+
+// A body field that is missing, of the wrong type or out of range: thrown by
+// the readers below, answered 422 naming the field.
+struct BadField {
+  std::string field, message;
+};
+
+const json& Need(const json& body, const char* field);
+std::string NeedText(const json& body, const char* field);
+std::string OptText(const json& body, const char* field);
+// A finite number; with nonnegative, also >= 0.
+double NeedNumber(const json& body, const char* field, bool nonnegative);
+std::optional<double> OptNumber(const json& body, const char* field, bool nonnegative);
+int64_t OptInt(const json& body, const char* field);
+bool OptBool(const json& body, const char* field);
+// An ISO 8601 time ("2026-12-01T08:43:22.799447+00:00", "...Z", or with no
+// zone, taken as UTC), in microseconds since the epoch.
+int64_t NeedTime(const json& body, const char* field);
+Result<int64_t> ParseTime(const std::string& text);
+
+// Who is calling: the token presented (x-api-token, or Authorization:
+// Bearer), checked against the Store.
+struct Caller {
+  bool presented = false;
+  std::optional<store::Token> token;
+  std::string problem;  // why a presented token is not accepted
+};
+
+class Api {
+ public:
+  explicit Api(store::Store& s) : store(s) {}
+  store::Store& store;
+
+  Caller Identify(const httplib::Request& req) const;
+  // Ok, or the reply to send: 401 without a valid token, 403 with one that
+  // does not give this right.
+  std::optional<Reply> MayWrite(const Caller& c, const store::Project& p) const;
+  std::optional<Reply> MayRead(const Caller& c, const store::Project& p) const;
+  std::optional<Reply> MayReadOrganization(const Caller& c, const std::string& organization_id) const;
+  std::optional<Reply> MustBeAdmin(const Caller& c) const;
+  // The project an experiment belongs to.
+  Result<store::Project> ProjectOfExperiment(const std::string& experiment_id) const;
+};
+
+using Handler = std::function<Reply(const httplib::Request&, const json& body, Api& api)>;
+
+// Registers a route: the body is parsed as JSON (for POST), BadField and
+// other failures become JSON errors, and the reply is written.
+void Route(httplib::Server& http, Api& api, const char* method, const std::string& pattern, Handler h);
+
+// A date range from ?start_date=&end_date= (CodeCarbon) or ?from=&to=.
+Result<store::Range> RangeOf(const httplib::Request& req);
+
+json FiguresJson(const store::Figures& f);
+json TotalsJson(const store::Totals& t);
+
+void AddCodeCarbonRoutes(httplib::Server& http, Api& api);
+void AddV1Routes(httplib::Server& http, Api& api);
+
+}  // namespace wattprint::collector

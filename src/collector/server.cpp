@@ -1,0 +1,62 @@
+#include "wattprint/collector.h"
+
+#include "collector/api.h"
+
+namespace wattprint::collector {
+
+struct Server::Impl {
+  Impl(store::Store& s, Options o) : api(s), options(std::move(o)) {}
+  Api api;
+  Options options;
+  httplib::Server http;
+  int port = 0;
+  bool bound = false;
+};
+
+Server::Server(store::Store& store, Options options) : impl_(std::make_unique<Impl>(store, std::move(options))) {
+  httplib::Server& http = impl_->http;
+  const int threads = std::max(1, impl_->options.threads);
+  http.new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };
+  http.set_payload_max_length(impl_->options.max_body_bytes);
+  http.set_read_timeout(10, 0);
+  http.set_write_timeout(10, 0);
+  AddCodeCarbonRoutes(http, impl_->api);
+  AddV1Routes(http, impl_->api);
+  http.set_error_handler([](const httplib::Request&, httplib::Response& res) {
+    if (!res.body.empty()) return;
+    const char* what = res.status == 404   ? "no such route"
+                       : res.status == 413 ? "the body is over the size limit"
+                                           : "bad request";
+    res.set_content(json{{"error", what}}.dump(), "application/json");
+  });
+}
+
+Server::~Server() { Stop(); }
+
+Status Server::Bind() {
+  Impl& i = *impl_;
+  if (i.options.port == 0) {
+    i.port = i.http.bind_to_any_port(i.options.host);
+    if (i.port <= 0) return Status::IOError("cannot listen on " + i.options.host);
+  } else {
+    if (!i.http.bind_to_port(i.options.host, i.options.port)) {
+      return Status::IOError("cannot listen on " + i.options.host + ":" + std::to_string(i.options.port) +
+                             " (taken, or not an address of this machine)");
+    }
+    i.port = i.options.port;
+  }
+  i.bound = true;
+  return Status::Ok();
+}
+
+void Server::Serve() {
+  if (impl_->bound) impl_->http.listen_after_bind();
+}
+
+void Server::Stop() {
+  if (impl_ && impl_->bound) impl_->http.stop();
+}
+
+int Server::port() const { return impl_->port; }
+
+}  // namespace wattprint::collector

@@ -1,0 +1,430 @@
+// The Store over either engine: a pool of connections, transactions with
+// retry, and the model's SQL, written once (db.h says which SQL).
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <optional>
+#include <utility>
+
+#include "store/db.h"
+#include "store/rows.h"
+#include "store/schema.h"
+#include "wattprint/store.h"
+
+namespace wattprint::store {
+
+namespace {
+
+int64_t NowUs() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// Connections, at most `size` open; a broken one is dropped and the next
+// caller opens a fresh one (the database came back, or another node).
+class Pool {
+ public:
+  Pool(std::string url, int size) : url_(std::move(url)), size_(size) {}
+
+  class Lease {
+   public:
+    Lease(Pool* p, std::unique_ptr<Connection> c) : pool_(p), conn_(std::move(c)) {}
+    Lease(Lease&&) = default;
+    ~Lease() {
+      if (conn_) pool_->Return(std::move(conn_));
+    }
+    Connection& operator*() { return *conn_; }
+    Connection* operator->() { return conn_.get(); }
+
+   private:
+    Pool* pool_;
+    std::unique_ptr<Connection> conn_;
+  };
+
+  Result<Lease> Acquire() {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait(lock, [&] { return !idle_.empty() || open_ < size_; });
+    if (!idle_.empty()) {
+      auto c = std::move(idle_.back());
+      idle_.pop_back();
+      return Lease(this, std::move(c));
+    }
+    ++open_;
+    lock.unlock();
+    auto c = OpenConnection(url_);
+    if (!c.ok()) {
+      std::lock_guard<std::mutex> relock(mu_);
+      --open_;
+      cv_.notify_one();
+      return c.status();
+    }
+    return Lease(this, std::move(c.value()));
+  }
+
+ private:
+  void Return(std::unique_ptr<Connection> c) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (c->broken()) {
+      --open_;
+    } else {
+      idle_.push_back(std::move(c));
+    }
+    cv_.notify_one();
+  }
+
+  const std::string url_;
+  const int size_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<std::unique_ptr<Connection>> idle_;
+  int open_ = 0;
+};
+
+class SqlStore final : public Store {
+ public:
+  SqlStore(std::string url, int pool) : pool_(std::move(url), pool) {}
+
+  Status Init() {
+    return Tx(
+        true, [](Connection& c) { return Migrate(c); }, /*own_transaction=*/true);
+  }
+
+  Result<Organization> CreateOrganization(const std::string& name, const std::string& description) override {
+    Organization o{NewId(), name, description, NowUs()};
+    Status s = Tx(true, [&](Connection& c) {
+      return c.Query("INSERT INTO organizations (id, name, description, created_us) VALUES (?, ?, ?, ?)",
+                     {o.id, o.name, o.description, o.created_us})
+          .status();
+    });
+    if (!s.ok()) return Named(s, "organization '" + name + "'");
+    return o;
+  }
+
+  Result<Organization> GetOrganization(const std::string& id) override {
+    return One<Organization>("SELECT " + std::string(kOrgColumns) + " FROM organizations WHERE id = ?", {id},
+                             ReadOrganization, "organization " + id);
+  }
+  Result<Organization> FindOrganization(const std::string& name) override {
+    return One<Organization>("SELECT " + std::string(kOrgColumns) + " FROM organizations WHERE name = ?", {name},
+                             ReadOrganization, "organization '" + name + "'");
+  }
+  Result<std::vector<Organization>> ListOrganizations() override {
+    return Many<Organization>("SELECT " + std::string(kOrgColumns) + " FROM organizations ORDER BY name", {},
+                              ReadOrganization);
+  }
+
+  Result<Project> CreateProject(const Project& in) override {
+    Project p = in;
+    p.id = p.id.empty() ? NewId() : p.id;
+    p.created_us = NowUs();
+    Status s = Tx(true, [&](Connection& c) {
+      return c.Query("INSERT INTO projects (id, organization_id, name, description, is_public, created_us) "
+                     "VALUES (?, ?, ?, ?, ?, ?)",
+                     {p.id, p.organization_id, p.name, p.description, int64_t{p.is_public}, p.created_us})
+          .status();
+    });
+    if (!s.ok()) return Named(s, "project '" + p.name + "'");
+    return p;
+  }
+  Result<Project> GetProject(const std::string& id) override {
+    return One<Project>("SELECT " + std::string(kProjectColumns) + " FROM projects WHERE id = ?", {id}, ReadProject,
+                        "project " + id);
+  }
+  Result<Project> FindProject(const std::string& org, const std::string& name) override {
+    return One<Project>("SELECT " + std::string(kProjectColumns) +
+                            " FROM projects WHERE organization_id = ? AND name = ?",
+                        {org, name}, ReadProject, "project '" + name + "'");
+  }
+  Result<std::vector<Project>> ListProjects(const std::string& org) override {
+    return Many<Project>("SELECT " + std::string(kProjectColumns) +
+                             " FROM projects WHERE organization_id = ? ORDER BY name",
+                         {org}, ReadProject);
+  }
+  Status SetProjectPublic(const std::string& id, bool is_public) override {
+    return Tx(true, [&](Connection& c) -> Status {
+      auto r = c.Query("UPDATE projects SET is_public = ? WHERE id = ? RETURNING id", {int64_t{is_public}, id});
+      if (!r.ok()) return r.status();
+      return r->empty() ? Status::NotFound("no project " + id) : Status::Ok();
+    });
+  }
+
+  Result<Experiment> CreateExperiment(const Experiment& in) override {
+    Experiment e = in;
+    e.id = e.id.empty() ? NewId() : e.id;
+    e.created_us = NowUs();
+    Status s = Tx(true, [&](Connection& c) {
+      return c.Query("INSERT INTO experiments (id, project_id, name, description, created_us, on_cloud, "
+                     "country_name, country_iso_code, region, cloud_provider, cloud_region) "
+                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                     {e.id, e.project_id, e.name, e.description, e.created_us, int64_t{e.on_cloud}, e.country_name,
+                      e.country_iso_code, e.region, e.cloud_provider, e.cloud_region})
+          .status();
+    });
+    if (!s.ok()) return Named(s, "experiment '" + e.name + "'");
+    return e;
+  }
+  Result<Experiment> GetExperiment(const std::string& id) override {
+    return One<Experiment>("SELECT " + std::string(kExperimentColumns) + " FROM experiments WHERE id = ?", {id},
+                           ReadExperiment, "experiment " + id);
+  }
+  Result<std::vector<Experiment>> ListExperiments(const std::string& project) override {
+    return Many<Experiment>("SELECT " + std::string(kExperimentColumns) +
+                                " FROM experiments WHERE project_id = ? ORDER BY created_us",
+                            {project}, ReadExperiment);
+  }
+
+  Status CreateRun(const Run& run) override {
+    return Tx(true, [&](Connection& c) { return InsertRun(c, run); });
+  }
+
+  Status PutRunRecord(const Run& run) override {
+    return Tx(true, [&](Connection& c) -> Status {
+      auto have = c.Query("SELECT complete, record_json FROM runs WHERE id = ?", {run.id});
+      if (!have.ok()) return have.status();
+      if (have->empty()) return InsertRun(c, run);
+      if ((*have)[0].Int(0) != 0) {
+        if ((*have)[0].Text(1) == run.record_json) return Status::Ok();  // sent again: stored once
+        return Status::AlreadyExists("run " + run.id + " already has a different final record");
+      }
+      return CompleteRun(c, run);
+    });
+  }
+
+  Result<int64_t> AddIntervals(const std::string& run_id, const std::vector<Interval>& intervals,
+                               bool add_to_figures) override {
+    int64_t added = 0;
+    Status s = Tx(true, [&](Connection& c) -> Status {
+      added = 0;
+      auto run = c.Query("SELECT project_id, complete FROM runs WHERE id = ?", {run_id});
+      if (!run.ok()) return run.status();
+      if (run->empty()) return Status::NotFound("no run " + run_id);
+      const std::string project = (*run)[0].Text(0);
+      Figures sum;
+      for (const Interval& iv : intervals) {
+        auto r = c.Query(std::string(kInsertInterval) + " ON CONFLICT (run_id, seq) DO NOTHING RETURNING seq",
+                         IntervalValues(run_id, project, iv));
+        if (!r.ok()) return r.status();
+        if (r->empty()) continue;
+        ++added;
+        Add(sum, iv.figures);
+      }
+      const bool figures = add_to_figures && (*run)[0].Int(1) == 0;
+      return AddToRun(c, run_id, figures ? sum : Figures{}, added, intervals);
+    });
+    if (!s.ok()) return s;
+    return added;
+  }
+
+  Status AppendInterval(const std::string& run_id, const Interval& in) override {
+    return Tx(true, [&](Connection& c) -> Status {
+      // The run's row is locked until commit, so that two appends to one
+      // run take turns for the next seq (SQLite's BEGIN IMMEDIATE already
+      // serialises writers).
+      auto run = c.Query(c.dialect() == Dialect::kPostgres
+                             ? "SELECT project_id, complete, interval_count FROM runs WHERE id = ? FOR UPDATE"
+                             : "SELECT project_id, complete, interval_count FROM runs WHERE id = ?",
+                         {run_id});
+      if (!run.ok()) return run.status();
+      if (run->empty()) return Status::NotFound("no run " + run_id);
+      Interval iv = in;
+      auto last = c.Query("SELECT MAX(seq) FROM intervals WHERE run_id = ?", {run_id});
+      if (!last.ok()) return last.status();
+      iv.seq = last->empty() || (*last)[0].IsNull(0) ? 1 : (*last)[0].Int(0) + 1;
+      auto r = c.Query(kInsertInterval, IntervalValues(run_id, (*run)[0].Text(0), iv));
+      if (!r.ok()) return r.status();
+      const bool figures = (*run)[0].Int(1) == 0;
+      return AddToRun(c, run_id, figures ? iv.figures : Figures{}, 1, {iv});
+    });
+  }
+
+  Result<Run> GetRun(const std::string& id) override {
+    return One<Run>("SELECT " + std::string(kRunColumns) + ", record_json FROM runs WHERE id = ?", {id}, ReadRun,
+                    "run " + id);
+  }
+
+  Result<std::vector<Run>> ListRuns(const std::string& experiment, const std::string& project, Range range,
+                                    int64_t limit, int64_t offset) override {
+    const bool by_experiment = !experiment.empty();
+    return Many<Run>("SELECT " + std::string(kRunColumns) + ", '' FROM runs WHERE " +
+                         (by_experiment ? "experiment_id" : "project_id") +
+                         " = ? AND start_us >= ? AND start_us < ? ORDER BY start_us DESC, id LIMIT ? OFFSET ?",
+                     {by_experiment ? experiment : project, range.from_us, range.to_us, limit, offset}, ReadRun);
+  }
+
+  Result<std::vector<Interval>> RunSeries(const std::string& run_id) override {
+    return Many<Interval>("SELECT " + std::string(kIntervalColumns) + " FROM intervals WHERE run_id = ? ORDER BY seq",
+                          {run_id}, ReadInterval);
+  }
+
+  Result<std::vector<SeriesPoint>> ProjectSeries(const std::string& project, int64_t bucket_us,
+                                                 Range range) override {
+    if (bucket_us <= 0) return Status::InvalidArgument("a bucket is longer than 0");
+    // 1970-01-01 was a Thursday: weeks are aligned on Monday 1970-01-05.
+    const int64_t week = int64_t{7} * 86400 * 1000000;
+    const int64_t origin = bucket_us % week == 0 ? int64_t{4} * 86400 * 1000000 : 0;
+    return Many<SeriesPoint>(
+        "SELECT ((start_us - ?) / ?) * ? + ? AS b, SUM(cpu_kwh), SUM(gpu_kwh), SUM(ram_kwh), SUM(energy_kwh), "
+        "SUM(emissions_kg), SUM(duration_s), SUM(water_l), COUNT(*) FROM intervals "
+        "WHERE project_id = ? AND start_us >= ? AND start_us < ? GROUP BY b ORDER BY b",
+        {origin, bucket_us, bucket_us, origin, project, std::max(range.from_us, origin), range.to_us},
+        ReadSeriesPoint);
+  }
+
+  Result<Totals> TotalsOf(Level level, const std::string& id, Range range) override {
+    const char* column = level == Level::kOrganization ? "organization_id"
+                         : level == Level::kProject    ? "project_id"
+                         : level == Level::kExperiment ? "experiment_id"
+                                                       : "id";
+    auto rows = Query("SELECT " + std::string(kTotalsColumns) + " FROM runs WHERE " + column +
+                          " = ? AND start_us >= ? AND start_us < ?",
+                      {id, range.from_us, range.to_us});
+    if (!rows.ok()) return rows.status();
+    return ReadTotals((*rows)[0], 0);
+  }
+
+  Result<std::vector<Job>> ListJobs(const std::string& org, Range range, int64_t limit) override {
+    auto rows = Query("SELECT cluster, job_id, MIN(user_name), MIN(account), " + std::string(kTotalsColumns) +
+                          " FROM runs WHERE organization_id = ? AND job_id <> '' AND start_us >= ? AND start_us < ?"
+                          " GROUP BY cluster, job_id ORDER BY MAX(end_us) DESC LIMIT ?",
+                      {org, range.from_us, range.to_us, limit});
+    if (!rows.ok()) return rows.status();
+    std::vector<Job> jobs;
+    for (const Row& r : *rows) jobs.push_back(Job{r.Text(0), r.Text(1), r.Text(2), r.Text(3), ReadTotals(r, 4), {}});
+    return jobs;
+  }
+
+  Result<Job> GetJob(const std::string& cluster, const std::string& job_id) override {
+    auto rows = Query("SELECT node, MIN(user_name), MIN(account), " + std::string(kTotalsColumns) +
+                          " FROM runs WHERE cluster = ? AND job_id = ? GROUP BY node ORDER BY node",
+                      {cluster, job_id});
+    if (!rows.ok()) return rows.status();
+    if (rows->empty()) return Status::NotFound("no job " + job_id + " on cluster '" + cluster + "'");
+    Job job{cluster, job_id, (*rows)[0].Text(1), (*rows)[0].Text(2), {}, {}};
+    for (const Row& r : *rows) {
+      const Totals t = ReadTotals(r, 3);
+      job.nodes.push_back(JobNode{r.Text(0), t.runs, t.figures, t.first_us, t.last_us});
+      Join(job.totals, t);
+    }
+    return job;
+  }
+
+  Result<std::pair<Token, std::string>> CreateToken(const Token& in) override {
+    Token t = in;
+    t.id = NewId();
+    t.created_us = NowUs();
+    Result<std::string> secret = NewTokenSecret();
+    if (!secret.ok()) return secret.status();
+    Status s = Tx(true, [&](Connection& c) {
+      return c.Query("INSERT INTO tokens (id, secret_sha256, kind, scope_id, can_read, can_write, label, created_us)"
+                     " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                     {t.id, SecretHash(*secret), TokenKindName(t.kind), t.scope_id, int64_t{t.can_read},
+                      int64_t{t.can_write}, t.label, t.created_us})
+          .status();
+    });
+    if (!s.ok()) return s;
+    return std::make_pair(t, *secret);
+  }
+
+  Result<Token> CheckToken(const std::string& secret) override {
+    Result<Token> t = One<Token>("SELECT " + std::string(kTokenColumns) + " FROM tokens WHERE secret_sha256 = ?",
+                                 {SecretHash(secret)}, ReadToken, "token");
+    if (!t.ok()) return Status::NotFound("unknown token");
+    if (t->revoked_us != 0) return Status::PermissionDenied("the token was revoked");
+    return t;
+  }
+
+  Status RevokeToken(const std::string& id) override {
+    return Tx(true, [&](Connection& c) -> Status {
+      auto r = c.Query("UPDATE tokens SET revoked_us = ? WHERE id = ? AND revoked_us = 0 RETURNING id", {NowUs(), id});
+      if (!r.ok()) return r.status();
+      return r->empty() ? Status::NotFound("no token " + id + " in force") : Status::Ok();
+    });
+  }
+
+  Result<std::vector<Token>> ListTokens(const std::string& scope) override {
+    return Many<Token>("SELECT " + std::string(kTokenColumns) + " FROM tokens WHERE scope_id = ? ORDER BY created_us",
+                       {scope}, ReadToken);
+  }
+
+ private:
+  // Runs f in a transaction, retrying twice when the database was busy or
+  // the connection was lost (nothing was committed then).
+  template <typename F>
+  Status Tx(bool write, F&& f, bool own_transaction = false) {
+    Status last;
+    for (int attempt = 0; attempt < 3; ++attempt) {
+      auto lease = pool_.Acquire();
+      if (!lease.ok()) return lease.status();
+      Connection& c = *lease.value();
+      if (own_transaction) {
+        last = f(c);
+      } else {
+        last = c.Begin(write);
+        if (last.ok()) last = f(c);
+        if (last.ok()) last = c.Commit();
+        if (!last.ok()) c.Rollback();
+      }
+      if (last.code() != Status::Code::kUnavailable) return last;
+    }
+    return last;
+  }
+
+  Result<std::vector<Row>> Query(const std::string& sql, const std::vector<Value>& params) {
+    Result<std::vector<Row>> out = std::vector<Row>{};
+    Status s = Tx(false, [&](Connection& c) {
+      out = c.Query(sql, params);
+      return out.status();
+    });
+    if (!s.ok()) return s;
+    return out;
+  }
+
+  template <typename T, typename Read>
+  Result<std::vector<T>> Many(const std::string& sql, const std::vector<Value>& params, Read read) {
+    auto rows = Query(sql, params);
+    if (!rows.ok()) return rows.status();
+    std::vector<T> out;
+    out.reserve(rows->size());
+    for (const Row& r : *rows) out.push_back(read(r));
+    return out;
+  }
+
+  template <typename T, typename Read>
+  Result<T> One(const std::string& sql, const std::vector<Value>& params, Read read, const std::string& what) {
+    auto rows = Many<T>(sql, params, read);
+    if (!rows.ok()) return rows.status();
+    if (rows->empty()) return Status::NotFound("no " + what);
+    return std::move(rows->front());
+  }
+
+  static Status Named(const Status& s, const std::string& what) {
+    if (s.code() == Status::Code::kAlreadyExists) return Status::AlreadyExists(what + " already exists");
+    if (s.code() == Status::Code::kInvalidArgument) return Status::NotFound(what + ": its parent does not exist");
+    return s;
+  }
+
+  Pool pool_;
+};
+
+}  // namespace
+
+const char* TokenKindName(TokenKind k) {
+  switch (k) {
+    case TokenKind::kProject: return "project";
+    case TokenKind::kOrganization: return "organization";
+    case TokenKind::kAdmin: return "admin";
+  }
+  return "project";
+}
+
+Result<std::unique_ptr<Store>> OpenStore(const std::string& url, int pool_size) {
+  // SQLite has one writer at a time: more connections only add waiting.
+  const bool sqlite = url.rfind("sqlite:", 0) == 0;
+  auto store = std::make_unique<SqlStore>(url, sqlite ? std::min(pool_size, 4) : pool_size);
+  if (Status s = store->Init(); !s.ok()) return s;
+  return std::unique_ptr<Store>(std::move(store));
+}
+
+}  // namespace wattprint::store

@@ -1,0 +1,179 @@
+"""`wattprint serve` on SQLite, driven over HTTP on 127.0.0.1: CodeCarbon
+3.3's recorded client requests, a `wattprint run --json` record, tokens and
+bad input."""
+
+import json
+import os
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+
+import pytest
+
+WATTPRINT = os.environ["WP_TEST_WATTPRINT"]
+TRACE = os.path.join(os.environ["WP_TEST_FIXTURES"], "codecarbon", "trace-3.3.0.jsonl")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Collector:
+    def __init__(self, tmp_path):
+        self.db = f"sqlite:{tmp_path}/c.db"
+        out = subprocess.run([WATTPRINT, "admin", "--db", self.db, "create-project", "Acme Lab", "vision"],
+                             check=True, capture_output=True, text=True).stdout
+        self.project = json.loads(out)
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.proc = subprocess.Popen([WATTPRINT, "serve", "--db", self.db, "--listen", f"127.0.0.1:{self.port}"],
+                                     stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
+                return
+            except OSError:
+                time.sleep(0.05)
+        raise AssertionError("the collector did not start")
+
+    def request(self, method, path, body=None, token=None, header="x-api-token", raw=None):
+        data = raw if raw is not None else (None if body is None else json.dumps(body).encode())
+        headers = {"content-type": "application/json"}
+        if token and header == "x-api-token":
+            headers["x-api-token"] = token  # as CodeCarbon's client
+        elif token:
+            headers["Authorization"] = f"Bearer {token}"  # as wattprint's agents
+        req = urllib.request.Request(self.base + path, data=data, method=method, headers=headers)
+        try:
+            with urllib.request.urlopen(req, timeout=10) as r:
+                return r.status, json.loads(r.read())
+        except urllib.error.HTTPError as e:
+            return e.code, json.loads(e.read())
+
+    def stop(self):
+        self.proc.terminate()
+        assert self.proc.wait(timeout=10) == 0
+
+
+@pytest.fixture
+def collector(tmp_path):
+    c = Collector(tmp_path)
+    yield c
+    c.stop()
+
+
+def replay_trace(c, token):
+    run_id, deltas = None, []
+    for line in open(TRACE):
+        r = json.loads(line)
+        body = r["body"]
+        if r["path"] == "/runs":
+            body["experiment_id"] = c.project["experiment_id"]
+        else:
+            body["run_id"] = run_id
+            deltas.append(body)
+        status, out = c.request(r["method"], r["path"], body, token=token)
+        assert status == 201, out
+        if r["path"] == "/runs":
+            run_id = out["id"]
+    return run_id, deltas
+
+
+def test_codecarbon_clients_requests_are_accepted_and_summed(collector):
+    token = collector.project["token"]
+    run_id, deltas = replay_trace(collector, token)
+    status, sums = collector.request("GET", f"/projects/{collector.project['project_id']}/sums", token=token)
+    assert status == 200
+    assert sums["emissions"] == pytest.approx(sum(d["emissions_sum"] for d in deltas), rel=1e-12)
+    assert sums["energy_consumed"] == pytest.approx(sum(d["energy_consumed"] for d in deltas), rel=1e-12)
+    assert sums["cpu_energy"] == pytest.approx(sum(d["cpu_energy"] for d in deltas), rel=1e-12)
+    assert sums["emissions_count"] == 4 and sums["duration"] == sum(d["duration"] for d in deltas)
+    # The recorded run's own README: the four deltas hold 2.283e-06 kg.
+    assert sums["emissions"] == pytest.approx(2.283e-06, rel=1e-3)
+    status, runs = collector.request("GET", f"/experiments/{collector.project['experiment_id']}/runs/sums",
+                                     token=token)
+    assert status == 200 and [r["run_id"] for r in runs] == [run_id]
+    status, org = collector.request("GET", f"/organizations/{collector.project['organization_id']}/sums",
+                                    token=token)
+    assert status == 403  # a project token does not read the organisation
+    status, totals = collector.request("GET", f"/api/v1/runs/{run_id}/totals", token=token, header="bearer")
+    assert status == 200 and totals["intervals"] == 4
+    assert totals["emissions_kg"] == pytest.approx(sums["emissions"], rel=1e-12)
+
+
+def test_tokens_401_403_and_revocation(collector, tmp_path):
+    token = collector.project["token"]
+    exp = collector.project["experiment_id"]
+    run = {"timestamp": "2026-12-01T08:43:22+00:00", "experiment_id": exp}
+    assert collector.request("POST", "/runs", run)[0] == 401
+    assert collector.request("POST", "/runs", run, token="wpt_" + "0" * 64)[0] == 401
+    other = json.loads(subprocess.run([WATTPRINT, "admin", "--db", collector.db, "create-project", "Acme Lab",
+                                       "other"], check=True, capture_output=True, text=True).stdout)
+    status, out = collector.request("POST", "/runs", run, token=other["token"])
+    assert status == 403, out
+    assert collector.request("GET", "/auth/check", token=token)[0] == 200
+    listing = json.loads(subprocess.run([WATTPRINT, "admin", "--db", collector.db, "list"], check=True,
+                                        capture_output=True, text=True).stdout)
+    token_id = listing[0]["projects"][1]["tokens"][0]["id"]
+    assert "token" not in listing[0]["projects"][1]["tokens"][0]  # secrets are never listed
+    subprocess.run([WATTPRINT, "admin", "--db", collector.db, "revoke-token", token_id], check=True)
+    status, out = collector.request("GET", "/auth/check", token=token)
+    assert status == 401 and "revoked" in out["error"]
+
+
+def test_bad_bodies_get_4xx_naming_the_field_and_store_nothing(collector):
+    token = collector.project["token"]
+    exp = collector.project["experiment_id"]
+    status, out = collector.request("POST", "/runs", raw=b"{not json", token=token)
+    assert status == 400 and "JSON" in out["error"]
+    status, out = collector.request("POST", "/runs", {"experiment_id": exp, "timestamp": "yesterday"}, token=token)
+    assert status == 422 and out["field"] == "timestamp"
+    status, out = collector.request("POST", "/runs", {"experiment_id": "nope", "timestamp": "2026-01-01"},
+                                    token=token)
+    assert status == 404 and out["field"] == "experiment_id"
+    status, made = collector.request("POST", "/runs", {"experiment_id": exp, "timestamp": "2026-01-01T00:00:00Z"},
+                                     token=token)
+    assert status == 201
+    good = {"run_id": made["id"], "timestamp": "2026-01-01T00:00:10Z", "duration": 10, "emissions_sum": 1e-6,
+            "emissions_rate": 1e-7, "cpu_power": 1, "gpu_power": 0, "ram_power": 2, "cpu_energy": 1e-6,
+            "gpu_energy": 0, "ram_energy": 2e-6, "energy_consumed": 3e-6}
+    for field, value in [("cpu_energy", -1), ("duration", "ten"), ("emissions_sum", None)]:
+        status, out = collector.request("POST", "/emissions", dict(good, **{field: value}), token=token)
+        assert status == 422 and out["field"] == field, out
+    status, out = collector.request("POST", "/emissions", raw=json.dumps(good).replace("1e-06", "NaN").encode(),
+                                    token=token)
+    assert status == 400  # NaN is not JSON
+    status, out = collector.request("POST", "/emissions", raw=b"x" * (9 << 20), token=token)
+    assert status == 413
+    status, totals = collector.request("GET", f"/api/v1/runs/{made['id']}/totals", token=token)
+    assert totals["intervals"] == 0 and totals["energy_kwh"] == 0  # nothing half-stored
+    assert collector.request("GET", "/no/such/route")[0] == 404
+
+
+def test_a_wattprint_record_lands_once_with_its_exact_totals(collector, tmp_path):
+    token = collector.project["token"]
+    record_path = tmp_path / "run.json"
+    subprocess.run([WATTPRINT, "run", "--no-cloud-metadata", "--json", str(record_path), "--", "sleep", "0.2"],
+                   check=True, capture_output=True, cwd=tmp_path)
+    record = json.loads(record_path.read_text())
+    status, out = collector.request("POST", "/api/v1/runs", record, token=token, header="bearer")
+    assert status == 201 and out["stored"], out
+    # The record named no experiment of this project: it lands in the default one.
+    assert out["experiment_id"] == collector.project["experiment_id"]
+    status, again = collector.request("POST", "/api/v1/runs", record, token=token, header="bearer")
+    assert status == 200 and not again["stored"]
+    status, totals = collector.request("GET", f"/api/v1/projects/{collector.project['project_id']}/totals",
+                                       token=token)
+    assert totals["runs"] == 1
+    assert totals["emissions_kg"] == record["emissions"]["kg"]
+    scope = record["emissions"]["scope"]
+    assert totals["energy_kwh"] == record["emissions"][scope]["energy"]["kwh"]
+    status, run = collector.request("GET", f"/api/v1/runs/{out['id']}", token=token)
+    assert status == 200 and run["record"] == record and run["complete"]
+    changed = dict(record, duration_s=record["duration_s"] + 1)
+    assert collector.request("POST", "/api/v1/runs", changed, token=token, header="bearer")[0] == 409

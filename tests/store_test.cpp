@@ -1,0 +1,359 @@
+// The Store's conformance suite: every test runs against both engines, an
+// SQLite file and a real PostgreSQL 15 (support/pg_server.h), with the same
+// assertions.
+#include "wattprint/store.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <filesystem>
+#include <thread>
+
+#include "store/db.h"
+#include "support/pg_server.h"
+
+namespace wattprint::store {
+namespace {
+
+constexpr int64_t kHourUs = int64_t{3600} * 1000000;
+// 2026-06-01T00:00:00Z
+constexpr int64_t kT0 = int64_t{1780272000} * 1000000;
+
+testing::PgServer* Postgres() {
+  static std::unique_ptr<testing::PgServer> server = [] {
+    std::string why;
+    auto s = testing::PgServer::Start(&why);
+    if (!s) ADD_FAILURE() << "PostgreSQL did not start: " << why;
+    return s;
+  }();
+  return server.get();
+}
+
+class StoreTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    static std::atomic<int> n{0};
+    const int id = n++;
+    if (GetParam() == "sqlite") {
+      dir_ = std::filesystem::temp_directory_path() / ("wp-store-" + std::to_string(getpid()) + "-" + std::to_string(id));
+      std::filesystem::create_directories(dir_);
+      url_ = "sqlite:" + (dir_ / "c.db").string();
+    } else {
+      testing::PgServer* pg = Postgres();
+      ASSERT_NE(pg, nullptr);
+      auto admin = OpenPostgres(pg->conninfo());
+      ASSERT_TRUE(admin.ok()) << admin.status().ToString();
+      const std::string db = "t" + std::to_string(getpid()) + "_" + std::to_string(id);
+      ASSERT_TRUE((*admin)->Exec("CREATE DATABASE " + db).ok());
+      std::string info = pg->conninfo();
+      info.replace(info.find("dbname=wattprint"), 16, "dbname=" + db);
+      url_ = "postgresql:" + info;
+    }
+    auto s = OpenStore(url_);
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    store_ = std::move(s.value());
+  }
+  void TearDown() override {
+    store_.reset();
+    if (!dir_.empty()) std::filesystem::remove_all(dir_);
+  }
+
+  // An organisation, a project and an experiment.
+  Experiment MakeExperiment(const std::string& org_name = "lab") {
+    auto org = store_->CreateOrganization(org_name, "");
+    EXPECT_TRUE(org.ok()) << org.status().ToString();
+    Project p;
+    p.organization_id = org->id;
+    p.name = "vision";
+    auto project = store_->CreateProject(p);
+    EXPECT_TRUE(project.ok()) << project.status().ToString();
+    Experiment e;
+    e.project_id = project->id;
+    e.name = "default";
+    auto exp = store_->CreateExperiment(e);
+    EXPECT_TRUE(exp.ok()) << exp.status().ToString();
+    return *exp;
+  }
+
+  static Interval Delta(int64_t end_us, double kwh, double kg, double seconds) {
+    Interval iv;
+    iv.end_us = end_us;
+    iv.start_us = end_us - static_cast<int64_t>(seconds * 1e6);
+    iv.figures.cpu_kwh = kwh / 4;
+    iv.figures.ram_kwh = kwh * 3 / 4;
+    iv.figures.energy_kwh = kwh;
+    iv.figures.emissions_kg = kg;
+    iv.figures.duration_s = seconds;
+    return iv;
+  }
+
+  static store::Run NewRun(const Experiment& e, int64_t start_us) {
+    store::Run r;
+    r.id = NewId();
+    r.experiment_id = e.id;
+    r.source = "codecarbon";
+    r.start_us = r.end_us = start_us;
+    return r;
+  }
+
+  std::filesystem::path dir_;
+  std::string url_;
+  std::unique_ptr<Store> store_;
+};
+
+TEST_P(StoreTest, HierarchyAndNames) {
+  const Experiment e = MakeExperiment();
+  auto orgs = store_->ListOrganizations();
+  ASSERT_TRUE(orgs.ok());
+  ASSERT_EQ(orgs->size(), 1u);
+  EXPECT_EQ(orgs->front().name, "lab");
+  EXPECT_EQ(store_->CreateOrganization("lab", "").status().code(), Status::Code::kAlreadyExists);
+  EXPECT_EQ(store_->FindOrganization("lab")->id, orgs->front().id);
+  EXPECT_EQ(store_->FindOrganization("nope").status().code(), Status::Code::kNotFound);
+  auto projects = store_->ListProjects(orgs->front().id);
+  ASSERT_EQ(projects->size(), 1u);
+  EXPECT_EQ(store_->GetExperiment(e.id)->project_id, projects->front().id);
+  Project dup;
+  dup.organization_id = orgs->front().id;
+  dup.name = "vision";
+  EXPECT_EQ(store_->CreateProject(dup).status().code(), Status::Code::kAlreadyExists);
+  Project orphan;
+  orphan.organization_id = "no-such-org";
+  orphan.name = "x";
+  EXPECT_EQ(store_->CreateProject(orphan).status().code(), Status::Code::kNotFound);
+  EXPECT_FALSE(projects->front().is_public);
+  ASSERT_TRUE(store_->SetProjectPublic(projects->front().id, true).ok());
+  EXPECT_TRUE(store_->GetProject(projects->front().id)->is_public);
+  EXPECT_EQ(store_->SetProjectPublic("nope", true).code(), Status::Code::kNotFound);
+  // Text round-trips whole.
+  auto odd = store_->CreateOrganization("Lab \"Ω\" 'quoted'; DROP TABLE runs", "d");
+  ASSERT_TRUE(odd.ok());
+  EXPECT_EQ(store_->GetOrganization(odd->id)->name, "Lab \"Ω\" 'quoted'; DROP TABLE runs");
+}
+
+TEST_P(StoreTest, DeltasAddUpExactlyAndKeepTheirOrder) {
+  const Experiment e = MakeExperiment();
+  store::Run run = NewRun(e, kT0);
+  ASSERT_TRUE(store_->CreateRun(run).ok());
+  EXPECT_EQ(store_->CreateRun(run).code(), Status::Code::kAlreadyExists);
+  double kwh = 0, kg = 0;
+  for (int i = 1; i <= 3; ++i) {
+    ASSERT_TRUE(store_->AppendInterval(run.id, Delta(kT0 + i * 1000000, 0.1 * i, 0.01 * i, 1)).ok());
+    kwh += 0.1 * i;
+    kg += 0.01 * i;
+  }
+  auto got = store_->GetRun(run.id);
+  ASSERT_TRUE(got.ok());
+  EXPECT_DOUBLE_EQ(got->figures.energy_kwh, kwh);
+  EXPECT_DOUBLE_EQ(got->figures.emissions_kg, kg);
+  EXPECT_DOUBLE_EQ(got->figures.duration_s, 3);
+  EXPECT_EQ(got->interval_count, 3);
+  EXPECT_EQ(got->end_us, kT0 + 3000000);
+  EXPECT_FALSE(got->complete);
+  auto series = store_->RunSeries(run.id);
+  ASSERT_EQ(series->size(), 3u);
+  for (int i = 0; i < 3; ++i) EXPECT_EQ((*series)[i].seq, i + 1);
+  EXPECT_DOUBLE_EQ((*series)[2].figures.energy_kwh, 0.1 * 3);
+  EXPECT_EQ(store_->AppendInterval("nope", Delta(kT0, 1, 1, 1)).code(), Status::Code::kNotFound);
+  EXPECT_EQ(store_->GetRun("nope").status().code(), Status::Code::kNotFound);
+}
+
+TEST_P(StoreTest, RecordsAndIntervalsAreIdempotent) {
+  const Experiment e = MakeExperiment();
+  store::Run run = NewRun(e, kT0);
+  run.source = "wattprint";
+  ASSERT_TRUE(store_->CreateRun(run).ok());
+  std::vector<Interval> batch = {Delta(kT0 + 1000000, 1, 0.5, 1), Delta(kT0 + 2000000, 2, 1, 1)};
+  batch[0].seq = 1;
+  batch[1].seq = 2;
+  EXPECT_EQ(*store_->AddIntervals(run.id, batch, true), 2);
+  EXPECT_EQ(*store_->AddIntervals(run.id, batch, true), 0);  // sent again
+  EXPECT_DOUBLE_EQ(store_->GetRun(run.id)->figures.energy_kwh, 3);
+  // The final record replaces the streamed sums with the exact total.
+  run.figures = {1, 0, 2.5, 3.5, 1.75, 2.5, 0};
+  run.complete = true;
+  run.record_json = R"({"exact":true})";
+  run.end_us = kT0 + 2500000;
+  ASSERT_TRUE(store_->PutRunRecord(run).ok());
+  ASSERT_TRUE(store_->PutRunRecord(run).ok());  // sent again: once
+  auto got = store_->GetRun(run.id);
+  EXPECT_TRUE(got->complete);
+  EXPECT_DOUBLE_EQ(got->figures.energy_kwh, 3.5);
+  EXPECT_EQ(got->record_json, R"({"exact":true})");
+  EXPECT_EQ(got->interval_count, 2);
+  // A late interval is kept in the series but does not change the total.
+  std::vector<Interval> late = {Delta(kT0 + 2500000, 9, 9, 0.5)};
+  late[0].seq = 3;
+  EXPECT_EQ(*store_->AddIntervals(run.id, late, true), 1);
+  EXPECT_DOUBLE_EQ(store_->GetRun(run.id)->figures.energy_kwh, 3.5);
+  store::Run other = run;
+  other.record_json = R"({"exact":false})";
+  EXPECT_EQ(store_->PutRunRecord(other).code(), Status::Code::kAlreadyExists);
+  // A record with no run before creates it.
+  store::Run fresh = run;
+  fresh.id = NewId();
+  ASSERT_TRUE(store_->PutRunRecord(fresh).ok());
+  EXPECT_DOUBLE_EQ(store_->GetRun(fresh.id)->figures.emissions_kg, 1.75);
+  store::Run lost = NewRun(e, kT0);
+  lost.experiment_id = "no-such-experiment";
+  EXPECT_EQ(store_->PutRunRecord(lost).code(), Status::Code::kNotFound);
+}
+
+TEST_P(StoreTest, TotalsAtEveryLevelAndOverARange) {
+  const Experiment e = MakeExperiment();
+  const std::string project = e.project_id;
+  const std::string org = store_->GetProject(project)->organization_id;
+  for (int i = 0; i < 4; ++i) {
+    store::Run r = NewRun(e, kT0 + i * kHourUs);
+    ASSERT_TRUE(store_->CreateRun(r).ok());
+    ASSERT_TRUE(store_->AppendInterval(r.id, Delta(r.start_us + 1000000, 1.0 + i, 0.1, 1)).ok());
+  }
+  for (auto [level, id] : {std::pair{Store::Level::kOrganization, org}, {Store::Level::kProject, project},
+                           {Store::Level::kExperiment, e.id}}) {
+    auto t = store_->TotalsOf(level, id, {});
+    ASSERT_TRUE(t.ok()) << t.status().ToString();
+    EXPECT_EQ(t->runs, 4);
+    EXPECT_EQ(t->intervals, 4);
+    EXPECT_DOUBLE_EQ(t->figures.energy_kwh, 1 + 2 + 3 + 4);
+    EXPECT_EQ(t->first_us, kT0);
+    EXPECT_EQ(t->last_us, kT0 + 3 * kHourUs + 1000000);
+  }
+  auto middle = store_->TotalsOf(Store::Level::kProject, project, {kT0 + kHourUs, kT0 + 3 * kHourUs});
+  EXPECT_EQ(middle->runs, 2);
+  EXPECT_DOUBLE_EQ(middle->figures.energy_kwh, 2 + 3);
+  auto none = store_->TotalsOf(Store::Level::kProject, "nope", {});
+  EXPECT_EQ(none->runs, 0);
+  EXPECT_EQ(none->figures.energy_kwh, 0);
+  auto hourly = store_->ProjectSeries(project, kHourUs, {});
+  ASSERT_TRUE(hourly.ok()) << hourly.status().ToString();
+  ASSERT_EQ(hourly->size(), 4u);
+  EXPECT_EQ((*hourly)[1].bucket_start_us, kT0 + kHourUs);
+  EXPECT_DOUBLE_EQ((*hourly)[1].figures.energy_kwh, 2);
+  auto daily = store_->ProjectSeries(project, 24 * kHourUs, {});
+  ASSERT_EQ(daily->size(), 1u);
+  EXPECT_DOUBLE_EQ(daily->front().figures.energy_kwh, 10);
+  // 2026-06-01 is a Monday: its week starts that day.
+  auto weekly = store_->ProjectSeries(project, 7 * 24 * kHourUs, {});
+  ASSERT_EQ(weekly->size(), 1u);
+  EXPECT_EQ(weekly->front().bucket_start_us, kT0);
+  auto runs = store_->ListRuns("", project, {}, 2, 0);
+  ASSERT_EQ(runs->size(), 2u);
+  EXPECT_EQ(runs->front().start_us, kT0 + 3 * kHourUs);  // newest first
+  EXPECT_EQ(store_->ListRuns(e.id, "", {}, 10, 3)->size(), 1u);
+}
+
+TEST_P(StoreTest, ClusterJobsJoinAcrossNodes) {
+  const Experiment e = MakeExperiment();
+  const std::string org = store_->GetProject(e.project_id)->organization_id;
+  const char* nodes[] = {"n01", "n02", "n01"};
+  for (int i = 0; i < 3; ++i) {
+    store::Run r = NewRun(e, kT0 + i * 1000000);
+    r.job = {"hpc", "4242", std::to_string(i), nodes[i], "ada", "physics"};
+    r.figures = {0, 0, 0, 1.5, 0.25, 10, 0};
+    r.end_us = r.start_us + 10000000;
+    r.complete = true;
+    r.record_json = "{}";
+    ASSERT_TRUE(store_->PutRunRecord(r).ok());
+  }
+  store::Run alone = NewRun(e, kT0);
+  ASSERT_TRUE(store_->CreateRun(alone).ok());
+  auto job = store_->GetJob("hpc", "4242");
+  ASSERT_TRUE(job.ok()) << job.status().ToString();
+  EXPECT_EQ(job->totals.runs, 3);
+  EXPECT_DOUBLE_EQ(job->totals.figures.energy_kwh, 4.5);
+  EXPECT_DOUBLE_EQ(job->totals.figures.emissions_kg, 0.75);
+  EXPECT_DOUBLE_EQ(job->totals.figures.duration_s, 12);  // the span, not the sum
+  EXPECT_EQ(job->user, "ada");
+  ASSERT_EQ(job->nodes.size(), 2u);
+  EXPECT_EQ(job->nodes[0].node, "n01");
+  EXPECT_EQ(job->nodes[0].runs, 2);
+  EXPECT_DOUBLE_EQ(job->nodes[1].figures.energy_kwh, 1.5);
+  auto jobs = store_->ListJobs(org, {}, 10);
+  ASSERT_EQ(jobs->size(), 1u);
+  EXPECT_EQ(jobs->front().job_id, "4242");
+  EXPECT_EQ(store_->GetJob("hpc", "1").status().code(), Status::Code::kNotFound);
+}
+
+TEST_P(StoreTest, TokensAreCheckedByHashAndRevoked) {
+  const Experiment e = MakeExperiment();
+  Token t;
+  t.kind = TokenKind::kProject;
+  t.scope_id = e.project_id;
+  t.can_write = true;
+  auto made = store_->CreateToken(t);
+  ASSERT_TRUE(made.ok());
+  const std::string secret = made->second;
+  EXPECT_EQ(secret.rfind("wpt_", 0), 0u);
+  EXPECT_EQ(secret.size(), 4u + 64u);  // 256 bits
+  auto checked = store_->CheckToken(secret);
+  ASSERT_TRUE(checked.ok());
+  EXPECT_EQ(checked->id, made->first.id);
+  EXPECT_TRUE(checked->can_write);
+  EXPECT_FALSE(checked->can_read);
+  EXPECT_EQ(store_->CheckToken(secret + "x").status().code(), Status::Code::kNotFound);
+  EXPECT_NE(store_->CreateToken(t)->second, secret);
+  // Only the hash is stored: the secret appears in no column.
+  auto conn = OpenConnection(url_);
+  ASSERT_TRUE(conn.ok());
+  auto rows = (*conn)->Query("SELECT COUNT(*) FROM tokens WHERE secret_sha256 = ? OR id = ?", {secret, secret});
+  EXPECT_EQ((*rows)[0].Int(0), 0);
+  ASSERT_TRUE(store_->RevokeToken(made->first.id).ok());
+  EXPECT_EQ(store_->CheckToken(secret).status().code(), Status::Code::kPermissionDenied);
+  EXPECT_EQ(store_->RevokeToken(made->first.id).code(), Status::Code::kNotFound);
+  EXPECT_EQ(store_->ListTokens(e.project_id)->size(), 2u);
+}
+
+TEST_P(StoreTest, SchemaIsMigratedOnceAndANewerOneIsRefused) {
+  MakeExperiment();
+  store_.reset();
+  auto again = OpenStore(url_);
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ((*again)->ListOrganizations()->size(), 1u);  // nothing lost, nothing redone
+  again.value().reset();
+  auto conn = OpenConnection(url_);
+  ASSERT_TRUE(conn.ok());
+  ASSERT_TRUE((*conn)->Query("UPDATE wattprint_schema SET version = ?", {int64_t{SchemaVersion() + 1}}).ok());
+  conn.value().reset();
+  auto refused = OpenStore(url_);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), Status::Code::kNotSupported);
+  EXPECT_NE(refused.status().message().find("newer wattprint"), std::string::npos) << refused.status().message();
+}
+
+TEST_P(StoreTest, ConcurrentWritersLoseNothing) {
+  const Experiment e = MakeExperiment();
+  store::Run run = NewRun(e, kT0);
+  ASSERT_TRUE(store_->CreateRun(run).ok());
+  std::vector<std::thread> threads;
+  std::atomic<int> failures{0};
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 25; ++i) {
+        if (!store_->AppendInterval(run.id, Delta(kT0 + (t * 25 + i) * 1000, 0.5, 0.25, 1)).ok()) ++failures;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(failures, 0);
+  auto got = store_->GetRun(run.id);
+  EXPECT_EQ(got->interval_count, 100);
+  EXPECT_DOUBLE_EQ(got->figures.energy_kwh, 50);
+  EXPECT_EQ(store_->RunSeries(run.id)->size(), 100u);
+}
+
+INSTANTIATE_TEST_SUITE_P(Engines, StoreTest, ::testing::Values("sqlite", "postgres"),
+                         [](const auto& info) { return info.param; });
+
+TEST(OpenStore, BadUrlsSayWhat) {
+  auto s = OpenStore("mysql://x");
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.status().code(), Status::Code::kInvalidArgument);
+  EXPECT_EQ(s.status().message().find("mysql"), std::string::npos);  // a URL may hold a password
+  EXPECT_FALSE(OpenStore("sqlite:").ok());
+  EXPECT_FALSE(OpenStore("sqlite:/nonexistent-dir/x/c.db").ok());
+}
+
+}  // namespace
+}  // namespace wattprint::store
