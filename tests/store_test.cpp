@@ -196,6 +196,11 @@ TEST_P(StoreTest, RecordsAndIntervalsAreIdempotent) {
   fresh.id = NewId();
   ASSERT_TRUE(store_->PutRunRecord(fresh).ok());
   EXPECT_DOUBLE_EQ(store_->GetRun(fresh.id)->figures.emissions_kg, 1.75);
+  // It streamed nothing: one interval spans it, so series hold it.
+  auto whole = store_->RunSeries(fresh.id);
+  ASSERT_EQ(whole->size(), 1u);
+  EXPECT_EQ(whole->front().seq, 0);
+  EXPECT_DOUBLE_EQ(whole->front().figures.energy_kwh, 3.5);
   store::Run lost = NewRun(e, kT0);
   lost.experiment_id = "no-such-experiment";
   EXPECT_EQ(store_->PutRunRecord(lost).code(), Status::Code::kNotFound);

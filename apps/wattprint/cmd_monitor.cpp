@@ -16,6 +16,8 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <optional>
+#include <nlohmann/json.hpp>
 #include <cstdio>
 
 #include "commands.h"
@@ -55,7 +57,18 @@ constexpr size_t kMaxRowIntervals = 4096;
 // Appends a row every period until a stop signal, coalescing each written
 // row's polls so memory and the cost of each Flush stay bounded however
 // long the monitor runs. Returns the first poll not yet written.
-size_t WriteRowsUntilStopped(const Config& cfg, int sigfd, Tracker& tracker, RunResult* run) {
+// With a collector, each row is also an interval of the run there; a batch
+// it does not take goes again with the next (IntervalStream).
+void StreamInterval(const RunResult& run, size_t from, size_t to, IntervalStream* stream, int64_t* seq) {
+  if (stream == nullptr) return;
+  const SystemTime now = std::chrono::system_clock::now();
+  const std::string metadata = RunToJson(run)["metadata"].dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  stream->Add(metadata, IntervalText(MakeCsvRecord(run, from, to, now), ++*seq, now));
+  (void)stream->Flush();
+}
+
+size_t WriteRowsUntilStopped(const Config& cfg, int sigfd, Tracker& tracker, RunResult* run,
+                             IntervalStream* stream, int64_t* seq) {
   const auto period = std::chrono::duration_cast<Duration>(Seconds(cfg.save_interval_s));
   SteadyTime next = SteadyClock::now() + period;
   size_t last = 0;
@@ -66,6 +79,7 @@ size_t WriteRowsUntilStopped(const Config& cfg, int sigfd, Tracker& tracker, Run
     if (end <= last) continue;
     run->wall_start = run->snapshot.wall_start;
     SaveOutputs(cfg, *run, last, end, false);
+    StreamInterval(*run, last, end, stream, seq);
     (void)tracker.Coalesce(last, end);
     last = tracker.Thin(last + 1, kMaxRowIntervals).value_or(last + 1);
   }
@@ -73,13 +87,18 @@ size_t WriteRowsUntilStopped(const Config& cfg, int sigfd, Tracker& tracker, Run
 }
 
 // The last partial row, the JSON record of the whole run and the summary.
-void FinishMonitor(const Config& cfg, const Tracker& tracker, size_t last, RunResult* run) {
+void FinishMonitor(const Config& cfg, const Tracker& tracker, size_t last, RunResult* run, IntervalStream* stream,
+                   int64_t* seq) {
   run->snapshot = tracker.Snapshot();
   run->wall_start = run->snapshot.wall_start;
   run->self_cost = MeasureSelfCost();
   const size_t points = run->snapshot.ledger->num_points();
   const size_t end = points == 0 ? 0 : points - 1;
-  if (end > last) SaveOutputs(cfg, *run, last, end, false);
+  if (end > last) {
+    SaveOutputs(cfg, *run, last, end, false);
+    StreamInterval(*run, last, end, stream, seq);
+  }
+  SendToCollector(cfg, *run);
   if (!cfg.json.empty()) {
     Config json_only = cfg;
     json_only.save_to_file = false;
@@ -132,11 +151,19 @@ int MonitorCommand(const Config& input) {
     std::fprintf(stderr, "wattprint: error: cannot start tracking: %s\n", st.ToString().c_str());
     return 1;
   }
-  const size_t last = WriteRowsUntilStopped(cfg, sigfd, tracker, &run);
+  std::optional<BackgroundReplay> replay;
+  std::optional<IntervalStream> stream;
+  if (!cfg.collector_url.empty()) {
+    replay.emplace(UploadOptionsFor(cfg));
+    stream.emplace(UploadOptionsFor(cfg), run.meta.run_id);
+  }
+  int64_t seq = 0;
+  const size_t last = WriteRowsUntilStopped(cfg, sigfd, tracker, &run, stream ? &*stream : nullptr, &seq);
   (void)tracker.Stop();
   close(sigfd);
   live.Clear();
-  FinishMonitor(cfg, tracker, last, &run);
+  if (replay) replay->Finish();
+  FinishMonitor(cfg, tracker, last, &run, stream ? &*stream : nullptr, &seq);
   return 0;
 }
 

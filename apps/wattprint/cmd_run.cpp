@@ -37,6 +37,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <optional>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -297,6 +298,9 @@ int RunCommand(const Config& cfg, const std::vector<std::string>& command, const
   }
   // After BlockSignals: its threads must inherit the blocked mask.
   BackgroundIntensity background(cfg, *given);
+  // What earlier runs could not send goes while this one measures.
+  std::optional<BackgroundReplay> replay;
+  if (!cfg.collector_url.empty()) replay.emplace(UploadOptionsFor(cfg));
   // The wait loop below samples; a thread only if there is no signalfd.
   topts.sampler_thread = sigfd < 0;
   Tracker tracker(std::move(topts), std::move(found.sources));
@@ -325,6 +329,8 @@ int RunCommand(const Config& cfg, const std::vector<std::string>& command, const
   live.Clear();
   FinishRun(background, tracker, exit, &run);
   Report(cfg, run);
+  if (replay) replay->Finish();
+  SendToCollector(cfg, run);
   return exit.code;
 }
 

@@ -58,6 +58,11 @@ struct CompareOptions {
 };
 int CompareCommand(const Config& cfg, const CompareOptions& opt);
 
+// `wattprint upload [RECORD.json...]`: sends the spool, then each record
+// (spooled first, so nothing is lost); 0 when everything is stored, 1 when
+// something stays spooled or was refused.
+int UploadCommand(const Config& cfg, const std::vector<std::string>& records);
+
 
 SourceOptions MakeSourceOptions(const Config& cfg);
 TrackerOptions MakeTrackerOptions(const Config& cfg);
@@ -124,5 +129,8 @@ class LiveStatus {
 // the JSON record (if --json). Failures are printed on stderr; returns
 // false if any output could not be written.
 bool SaveOutputs(const Config& cfg, const RunResult& run, size_t from, size_t to, bool with_json);
+// Sends the run's record to the collector when one is configured, within
+// collector_wait; says (even with --quiet) where it went when not stored.
+void SendToCollector(const Config& cfg, const RunResult& run);
 
 }  // namespace wattprint::cli

@@ -140,7 +140,8 @@ std::string_view Invoked(int argc, char** argv) {
   return {};
 }
 
-constexpr const char* kCommands[] = {"run", "monitor", "doctor", "intensity", "compare", "serve", "admin"};
+constexpr const char* kCommands[] = {"run",    "monitor", "doctor", "intensity",
+                                     "compare", "upload", "serve",  "admin"};
 
 // `serve` and `admin` are wattprint-collector's, installed beside this
 // binary: it links libpq, libsqlite3 and libssl, which `run` must not load.
@@ -180,6 +181,8 @@ struct Commands {
     compare = app.add_subcommand(
         "compare", "Show what a finished run would have emitted in the lowest-intensity zones and cloud regions");
     if (invoked == "compare") AddCompareFlags();
+    upload = app.add_subcommand("upload", "Send the spooled records, and these JSON records, to the collector");
+    if (invoked == "upload") AddUploadFlags();
     // Listed for --help only: main() hands them to wattprint-collector.
     app.add_subcommand("serve", "Serve the collector that gathers every run of an organisation (docs/COLLECTOR.md)");
     app.add_subcommand("admin", "Create and list the collector's organisations, projects and tokens");
@@ -187,7 +190,7 @@ struct Commands {
 
   // "run " etc. for the parsed subcommand, "" for none.
   std::string ParsedName() const {
-    for (CLI::App* s : {run, monitor, doctor, intensity, compare}) {
+    for (CLI::App* s : {run, monitor, doctor, intensity, compare, upload}) {
       if (s->parsed()) return s->get_name() + " ";
     }
     return "";
@@ -198,6 +201,7 @@ struct Commands {
            : monitor->parsed()   ? monitor_flags
            : intensity->parsed() ? intensity_flags
            : compare->parsed()   ? compare_flags
+           : upload->parsed()    ? upload_flags
                                  : doctor_flags;
   }
 
@@ -220,6 +224,7 @@ struct Commands {
     if (monitor->parsed()) return wattprint::cli::MonitorCommand(cfg);
     if (intensity->parsed()) return wattprint::cli::IntensityCommand(cfg, intensity_opt);
     if (compare->parsed()) return wattprint::cli::CompareCommand(cfg, compare_opt);
+    if (upload->parsed()) return wattprint::cli::UploadCommand(cfg, upload_files);
     return wattprint::cli::DoctorCommand(cfg, files);
   }
 
@@ -263,12 +268,20 @@ struct Commands {
     compare->add_flag("--json", compare_opt.json, "Print JSON instead of text");
   }
 
+  void AddUploadFlags() {
+    static constexpr std::string_view kKeys[] = {"collector_url", "collector_token", "spool_dir", "collector_wait"};
+    upload_flags.RegisterKeys(upload, kKeys);
+    upload->add_option("records", upload_files, "Also send these JSON records (what --json wrote)");
+  }
+
   CLI::App* run = nullptr;
   CLI::App* monitor = nullptr;
   CLI::App* doctor = nullptr;
   CLI::App* intensity = nullptr;
   CLI::App* compare = nullptr;
-  SharedFlags run_flags, monitor_flags, doctor_flags, intensity_flags, compare_flags;
+  CLI::App* upload = nullptr;
+  SharedFlags run_flags, monitor_flags, doctor_flags, intensity_flags, compare_flags, upload_flags;
+  std::vector<std::string> upload_files;
   std::vector<std::string> command;
   double wait_below = 0;
   std::string max_wait;
@@ -293,7 +306,7 @@ int main(int argc, char** argv) {
     const std::string near = wattprint::ClosestMatch(invoked, names);
     return UsageError("unknown command '" + std::string(invoked) + "'" +
                       (near.empty() ? "" : "; did you mean '" + near + "'?") +
-                      " (commands: run, monitor, doctor, intensity, compare, serve, admin)");
+                      " (commands: run, monitor, doctor, intensity, compare, upload, serve, admin)");
   }
   Commands commands;
   commands.Add(app, invoked);

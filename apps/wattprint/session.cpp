@@ -8,6 +8,7 @@
 #include <string>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include "commands.h"
 #include "output/sysinfo.h"
@@ -101,6 +102,18 @@ void LiveStatus::Clear() {
   if (rows <= now) out += fmt::format("\x1b[{};1H\x1b[K", rows);
   out += fmt::format("\x1b[1;{}r\x1b" "8", now);
   if (write(STDERR_FILENO, out.data(), out.size()) < 0) return;
+}
+
+void SendToCollector(const Config& cfg, const RunResult& run) {
+  if (cfg.collector_url.empty()) return;
+  const std::string record = RunToJson(run).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  Result<std::string> note = DeliverRecord(UploadOptionsFor(cfg), run.meta.run_id, record);
+  if (!note.ok()) {
+    std::fprintf(stderr, "wattprint: error: the record was neither sent nor spooled: %s\n",
+                 note.status().message().c_str());
+  } else if (!note->empty()) {  // said even with --quiet: the record is not where the user sent it
+    std::fprintf(stderr, "wattprint: note: %s\n", note->c_str());
+  }
 }
 
 bool SaveOutputs(const Config& cfg, const RunResult& run, size_t from, size_t to, bool with_json) {

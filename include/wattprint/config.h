@@ -31,6 +31,7 @@
 #include "wattprint/gpu_ids.h"
 #include "wattprint/ledger.h"
 #include "wattprint/place.h"
+#include "wattprint/record.h"
 #include "wattprint/status.h"
 
 namespace wattprint {
@@ -116,6 +117,18 @@ struct Config {
   // default) or the marginal (the plant that answers extra demand). The JSON
   // reports both where both are known.
   IntensityBasis intensity_basis = IntensityBasis::kAverage;
+
+  // The collector (docs/COLLECTOR.md). With a URL, `run` sends its record
+  // when the command ends, waiting at most collector_wait_s; what is not
+  // sent by then goes to the spool (empty: DefaultSpoolDir()).
+  std::string collector_url;
+  std::string collector_token;  // never printed; doctor shows "(set)"
+  std::string spool_dir;
+  double collector_wait_s = 1.0;
+  // The cluster job a run belongs to. Empty: from the job's SLURM_*
+  // variables (SLURM_CLUSTER_NAME, SLURM_JOB_ID, SLURM_STEP_ID,
+  // SLURMD_NODENAME, SLURM_JOB_USER, SLURM_JOB_ACCOUNT) when set.
+  ClusterJob cluster_job;
 
   // Where each key's value came from: key -> origin. Keys missing here
   // hold their default.

@@ -35,6 +35,14 @@ struct TrackerSnapshot {
   bool running = false;
 };
 
+// Where a run belongs on a cluster: from the SLURM_* variables of the job
+// it ran in, or given (config keys cluster, job_id, ...). Empty job_id: not
+// in a cluster job.
+struct ClusterJob {
+  std::string cluster, job_id, step, node, user, account;
+  bool operator==(const ClusterJob&) const = default;
+};
+
 struct RunMetadata {
   std::string run_id;          // UUID v4
   std::string project_name = "codecarbon";
@@ -62,6 +70,8 @@ struct RunMetadata {
   std::string tree_cpu_source;
   std::optional<int> exit_code;  // for `run`
   std::optional<int> signal;     // for `run`, when the command was killed
+  std::string host;              // the machine's host name
+  ClusterJob cluster_job;
 };
 
 // gpu_count and gpu_model from the GPU channels the sources contribute:

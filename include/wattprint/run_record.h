@@ -196,6 +196,8 @@ struct MetadataRecord {
   std::optional<double> longitude, latitude;
   double pue = 1.0, wue = 0.0;
   SystemTime start;
+  std::optional<std::string> host;
+  std::optional<ClusterJob> cluster_job;  // only inside a cluster job
   bool operator==(const MetadataRecord&) const = default;
 };
 

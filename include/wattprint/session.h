@@ -18,6 +18,7 @@
 #include "wattprint/sources.h"
 #include "wattprint/status.h"
 #include "wattprint/tracker.h"
+#include "wattprint/upload.h"
 
 namespace wattprint {
 
@@ -38,8 +39,15 @@ Result<std::optional<IntensityTimeline>> ExplicitIntensity(const Config& cfg);
 // ExplicitIntensity, else the world average labelled as the default. (The
 // CLI adds cloud metadata and time-zone detection between the two.)
 Result<IntensityTimeline> ConfiguredIntensity(const Config& cfg);
-// System facts (run id, OS, CPU, RAM) plus the config's names and PUE.
+// System facts (run id, OS, CPU, RAM, host name) plus the config's names,
+// PUE and cluster job.
 RunMetadata MetadataFor(const Config& cfg);
+// The cluster job: each field as given, else from the job's SLURM_*
+// variable; empty when there is no job id.
+ClusterJob ClusterJobFor(const ClusterJob& given);
+// The collector settings as upload.h takes them (the spool's default
+// directory when none is set).
+UploadOptions UploadOptionsFor(const Config& cfg);
 
 // The process environment the location steps read; the front end fills it
 // (the CLI from getenv, Python from os.environ), so this stays testable.

@@ -156,7 +156,8 @@ class Store {
   // Stores a run's final record: creates the run, or completes one made by
   // AddIntervals/CreateRun, with its exact figures. Idempotent: the same
   // record twice is stored once; a different record for a complete run is
-  // AlreadyExists.
+  // AlreadyExists. A run with no interval yet gets one (seq 0) spanning it,
+  // so that series hold every run.
   virtual Status PutRunRecord(const Run& run) = 0;
   // Adds intervals to a run, each once by its seq; returns how many were
   // new. With add_to_figures, the new ones are added to the run's figures

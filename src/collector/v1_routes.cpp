@@ -19,15 +19,13 @@ double Kwh(const json& record, std::initializer_list<const char*> path) {
 
 // A run from a JSON record: its chosen scope's energies, the emissions, the
 // intensity and the metadata. The record itself is kept whole.
-store::Run RunFromRecord(const json& r) {
-  const json& m = Need(r, "metadata");
+// The run's identity and host from a record's metadata object.
+store::Run RunFromMetadata(const json& m) {
   store::Run run;
   run.id = NeedText(m, "run_id");
   run.experiment_id = OptText(m, "experiment_id");
   run.source = "wattprint";
-  run.start_us = NeedTime(m, "start");
-  const double duration = NeedNumber(r, "duration_s", true);
-  run.end_us = run.start_us + static_cast<int64_t>(std::llround(duration * 1e6));
+  run.start_us = run.end_us = NeedTime(m, "start");
   run.os = OptText(m, "os");
   run.python_version = OptText(m, "python_version");
   run.tool_version = OptText(m, "wattprint_version");
@@ -41,6 +39,18 @@ store::Run RunFromRecord(const json& r) {
   run.region = OptText(m, "cloud_region");
   run.provider = OptText(m, "cloud_provider");
   run.host = OptText(m, "host");
+  if (m.contains("cluster_job") && m["cluster_job"].is_object()) {
+    const json& j = m["cluster_job"];
+    run.job = {OptText(j, "cluster"), OptText(j, "job_id"), OptText(j, "step"),
+               OptText(j, "node"),    OptText(j, "user"),   OptText(j, "account")};
+  }
+  return run;
+}
+
+store::Run RunFromRecord(const json& r) {
+  store::Run run = RunFromMetadata(Need(r, "metadata"));
+  const double duration = NeedNumber(r, "duration_s", true);
+  run.end_us = run.start_us + static_cast<int64_t>(std::llround(duration * 1e6));
   const json& e = Need(r, "emissions");
   const std::string scope = NeedText(e, "scope");
   if (scope != "machine" && scope != "process") throw BadField{"emissions.scope", "must be machine or process"};
@@ -54,11 +64,6 @@ store::Run RunFromRecord(const json& r) {
     run.intensity_g_per_kwh = OptNumber(in, "g_per_kwh", true);
     run.intensity_source = OptText(in, "source");
     run.intensity_basis = OptText(in, "basis");
-  }
-  if (r.contains("cluster_job") && r["cluster_job"].is_object()) {
-    const json& j = r["cluster_job"];
-    run.job = {OptText(j, "cluster"), OptText(j, "job_id"), OptText(j, "step"),
-               OptText(j, "node"),    OptText(j, "user"),   OptText(j, "account")};
   }
   run.complete = true;
   run.record_json = r.dump();
@@ -95,13 +100,66 @@ Reply PostRecord(const httplib::Request& req, const json& body, Api& api) {
   Result<store::Run> before = api.store.GetRun(run.id);
   const bool again = before.ok() && before->complete;
   if (Status s = api.store.PutRunRecord(run); !s.ok()) return FromStatus(s);
-  // A run that streamed no intervals gets one for its whole span, so the
-  // project's series holds it.
-  if (!before.ok() || before->interval_count == 0) {
-    store::Interval whole{0, run.start_us, run.end_us, run.figures, 0, 0, 0, {}, {}, {}};
-    if (auto added = api.store.AddIntervals(run.id, {whole}, false); !added.ok()) return FromStatus(added.status());
-  }
   return {again ? 200 : 201, {{"id", run.id}, {"experiment_id", run.experiment_id}, {"stored", !again}}};
+}
+
+store::Interval IntervalFrom(const json& j) {
+  if (!j.is_object()) throw BadField{"intervals", "each interval is an object"};
+  store::Interval iv;
+  const double seq = NeedNumber(j, "seq", true);
+  if (seq != std::floor(seq) || seq > 9e15) throw BadField{"seq", "'seq' must be a whole number"};
+  iv.seq = static_cast<int64_t>(seq);
+  iv.start_us = NeedTime(j, "start");
+  iv.end_us = NeedTime(j, "end");
+  if (iv.end_us < iv.start_us) throw BadField{"end", "'end' is before 'start'"};
+  iv.figures.cpu_kwh = NeedNumber(j, "cpu_energy_kwh", true);
+  iv.figures.gpu_kwh = NeedNumber(j, "gpu_energy_kwh", true);
+  iv.figures.ram_kwh = NeedNumber(j, "ram_energy_kwh", true);
+  iv.figures.energy_kwh = NeedNumber(j, "energy_kwh", true);
+  iv.figures.emissions_kg = NeedNumber(j, "emissions_kg", true);
+  iv.figures.duration_s = NeedNumber(j, "duration_s", true);
+  iv.figures.water_l = OptNumber(j, "water_l", true).value_or(0);
+  iv.cpu_power_w = OptNumber(j, "cpu_power_w", true).value_or(0);
+  iv.gpu_power_w = OptNumber(j, "gpu_power_w", true).value_or(0);
+  iv.ram_power_w = OptNumber(j, "ram_power_w", true).value_or(0);
+  iv.cpu_utilization = OptNumber(j, "cpu_utilization", true);
+  iv.gpu_utilization = OptNumber(j, "gpu_utilization", true);
+  iv.ram_utilization = OptNumber(j, "ram_utilization", true);
+  return iv;
+}
+
+// A batch of a live run's intervals, idempotent by seq. The first batch of
+// a run carries its metadata and creates it; the final record completes it.
+Reply PostIntervals(const httplib::Request& req, const json& body, Api& api) {
+  Caller c = api.Identify(req);
+  if (!c.token) return Error(401, c.presented ? c.problem : "a token is required");
+  const std::string run_id = req.matches[1];
+  const json& list = Need(body, "intervals");
+  if (!list.is_array()) throw BadField{"intervals", "'intervals' must be an array"};
+  if (list.size() > 100000) throw BadField{"intervals", "at most 100000 intervals per request"};
+  std::vector<store::Interval> intervals;
+  intervals.reserve(list.size());
+  for (const json& j : list) intervals.push_back(IntervalFrom(j));
+  Result<store::Run> run = api.store.GetRun(run_id);
+  if (!run.ok()) {
+    if (run.status().code() != Status::Code::kNotFound) return FromStatus(run.status());
+    if (!body.contains("metadata")) return Error(404, "no run " + run_id + " (send its metadata to create it)");
+    store::Run made = RunFromMetadata(body["metadata"]);
+    if (made.id != run_id) return Error(422, "metadata.run_id is not the run of the URL", "metadata.run_id");
+    Result<std::string> exp = ExperimentFor(api, c, made.experiment_id);
+    if (!exp.ok()) return Error(404, exp.status().message(), "metadata.experiment_id");
+    made.experiment_id = *exp;
+    Status s = api.store.CreateRun(made);
+    if (!s.ok() && s.code() != Status::Code::kAlreadyExists) return FromStatus(s);  // a racing first batch
+    run = api.store.GetRun(run_id);
+    if (!run.ok()) return FromStatus(run.status());
+  }
+  Result<store::Project> p = api.ProjectOfExperiment(run->experiment_id);
+  if (!p.ok()) return FromStatus(p.status());
+  if (auto deny = api.MayWrite(c, *p)) return *deny;
+  Result<int64_t> added = api.store.AddIntervals(run_id, intervals, true);
+  if (!added.ok()) return FromStatus(added.status());
+  return {200, {{"id", run_id}, {"added", *added}, {"received", intervals.size()}}};
 }
 
 json RunJson(const store::Run& r) {
@@ -167,6 +225,7 @@ Reply Totals(const httplib::Request& req, Api& api, store::Store::Level level) {
 
 void AddV1Routes(httplib::Server& http, Api& api) {
   Route(http, api, "POST", "/api/v1/runs", PostRecord);
+  Route(http, api, "POST", R"(/api/v1/runs/([^/]+)/intervals)", PostIntervals);
   Route(http, api, "GET", R"(/api/v1/runs/([^/]+))", [](const httplib::Request& req, const json&, Api& a) -> Reply {
     Result<std::string> project = ProjectOf(a, store::Store::Level::kRun, req.matches[1]);
     if (!project.ok()) return FromStatus(project.status());

@@ -24,7 +24,7 @@ namespace {
 using Type = ConfigKey::Type;
 
 // The one list of keys. Order = the order `doctor` and --help show them.
-constexpr std::array<ConfigKey, 34> kKeys = {{
+constexpr std::array<ConfigKey, 44> kKeys = {{
     {"country", "WATTPRINT_COUNTRY", "--country",
      "Use this country's grid intensity (ISO3, ISO2 or English name)", Type::kString},
     {"region", "WATTPRINT_REGION", "--region",
@@ -92,6 +92,27 @@ constexpr std::array<ConfigKey, 34> kKeys = {{
      "Reuse a live reading for SECONDS before asking again", Type::kNumber},
     {"intensity_basis", "WATTPRINT_INTENSITY_BASIS", "--intensity-basis",
      "Feed emissions with the average or the marginal intensity", Type::kString},
+    {"collector_url", "WATTPRINT_COLLECTOR_URL", "--collector",
+     "Send the run's record to the wattprint collector at URL", Type::kString},
+    {"collector_token", "WATTPRINT_COLLECTOR_TOKEN", "--collector-token",
+     "Authenticate to the collector with this project TOKEN", Type::kString},
+    {"spool_dir", "WATTPRINT_SPOOL_DIR", "--spool-dir",
+     "Keep records the collector did not take in DIR (default: $XDG_STATE_HOME/wattprint/spool)",
+     Type::kString},
+    {"collector_wait", "WATTPRINT_COLLECTOR_WAIT", "--collector-wait",
+     "Wait at most SECONDS for the collector when the command ends", Type::kNumber},
+    {"cluster", "WATTPRINT_CLUSTER", "--cluster", "Record this cluster name (default: SLURM_CLUSTER_NAME)",
+     Type::kString},
+    {"job_id", "WATTPRINT_JOB_ID", "--job-id", "Record this cluster job id (default: SLURM_JOB_ID)",
+     Type::kString},
+    {"job_step", "WATTPRINT_JOB_STEP", "--job-step", "Record this job step (default: SLURM_STEP_ID)",
+     Type::kString},
+    {"job_node", "WATTPRINT_JOB_NODE", "--job-node", "Record this node name (default: SLURMD_NODENAME)",
+     Type::kString},
+    {"job_user", "WATTPRINT_JOB_USER", "--job-user", "Record this job user (default: SLURM_JOB_USER)",
+     Type::kString},
+    {"job_account", "WATTPRINT_JOB_ACCOUNT", "--job-account",
+     "Record this job account (default: SLURM_JOB_ACCOUNT)", Type::kString},
 }};
 
 // Read by other modules; not config keys. (The GPU library paths,
@@ -142,6 +163,7 @@ std::string CheckNumber(std::string_view key, double v) {
     return "must be a whole number from 0 (Great Britain) to 17";
   }
   if (key == "live_cache_ttl" && (v < 0 || v > kOneYearS)) return "must be from 0 seconds to a year";
+  if (key == "collector_wait" && (v < 0 || v > 3600)) return "must be from 0 to 3600 seconds";
   return "";
 }
 
@@ -158,6 +180,7 @@ Status SetNumber(Config* cfg, std::string_view key, double v) {
   if (key == "intensity_year") cfg->intensity_year = static_cast<int>(v);
   if (key == "uk_region") cfg->uk_region = static_cast<int>(v);
   if (key == "live_cache_ttl") cfg->live_cache_ttl_s = v;
+  if (key == "collector_wait") cfg->collector_wait_s = v;
   return Status::Ok();
 }
 
@@ -187,7 +210,8 @@ Status SetString(Config* cfg, std::string_view key, std::string_view v, const st
     if (s == "marginal") { cfg->intensity_basis = IntensityBasis::kMarginal; return Status::Ok(); }
     return Bad(where, "intensity_basis must be 'average' or 'marginal'");
   }
-  if ((key == "metadata_endpoint" || key == "electricitymaps_url" || key == "uk_intensity_url") &&
+  if ((key == "metadata_endpoint" || key == "electricitymaps_url" || key == "uk_intensity_url" ||
+       (key == "collector_url" && !s.empty())) &&
       s.rfind("http://", 0) != 0 && s.rfind("https://", 0) != 0) {
     return Bad(where, "must be an http:// or https:// URL");
   }
@@ -214,14 +238,23 @@ Status SetString(Config* cfg, std::string_view key, std::string_view v, const st
   }
   // Location resolution and live intensity (wattprint/location.h,
   // wattprint/live_intensity.h); URLs lose a trailing '/'.
-  while ((key == "metadata_endpoint" || key == "electricitymaps_url" || key == "uk_intensity_url") &&
+  while ((key == "metadata_endpoint" || key == "electricitymaps_url" || key == "uk_intensity_url" ||
+          key == "collector_url") &&
          !s.empty() && s.back() == '/') {
     s.pop_back();
   }
-  std::string* live_fields[] = {&cfg->metadata_endpoint, &cfg->electricitymaps_token,
-                                &cfg->electricitymaps_url, &cfg->uk_intensity_url};
+  std::string* live_fields[] = {&cfg->metadata_endpoint,    &cfg->electricitymaps_token,
+                                &cfg->electricitymaps_url,   &cfg->uk_intensity_url,
+                                &cfg->collector_url,         &cfg->collector_token,
+                                &cfg->spool_dir,             &cfg->cluster_job.cluster,
+                                &cfg->cluster_job.job_id,    &cfg->cluster_job.step,
+                                &cfg->cluster_job.node,      &cfg->cluster_job.user,
+                                &cfg->cluster_job.account};
   const char* live_names[] = {"metadata_endpoint", "electricitymaps_token", "electricitymaps_url",
-                              "uk_intensity_url"};
+                              "uk_intensity_url",  "collector_url",         "collector_token",
+                              "spool_dir",         "cluster",               "job_id",
+                              "job_step",          "job_node",              "job_user",
+                              "job_account"};
   for (size_t i = 0; i < std::size(live_names); ++i) {
     if (key == live_names[i]) *live_fields[i] = s;
   }
@@ -313,6 +346,16 @@ std::string ConfigValueText(const Config& c, std::string_view key) {
       {"uk_region", fmt::format("{}", c.uk_region)},
       {"live_cache_ttl", fmt::format("{}", c.live_cache_ttl_s)},
       {"intensity_basis", ToString(c.intensity_basis)},
+      {"collector_url", c.collector_url},
+      {"collector_token", c.collector_token.empty() ? "" : "(set)"},
+      {"spool_dir", c.spool_dir},
+      {"collector_wait", fmt::format("{}", c.collector_wait_s)},
+      {"cluster", c.cluster_job.cluster},
+      {"job_id", c.cluster_job.job_id},
+      {"job_step", c.cluster_job.step},
+      {"job_node", c.cluster_job.node},
+      {"job_user", c.cluster_job.user},
+      {"job_account", c.cluster_job.account},
   };
   for (const auto& [k, v] : values) {
     if (k == key) return v;

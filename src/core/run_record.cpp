@@ -44,6 +44,8 @@ MetadataRecord MetadataOf(const RunResult& run) {
   r.pue = m.pue;
   r.wue = m.wue;
   r.start = run.wall_start;
+  r.host = NonEmpty(m.host);
+  if (!m.cluster_job.job_id.empty()) r.cluster_job = m.cluster_job;
   return r;
 }
 

@@ -112,7 +112,10 @@ Result<HttpResponse> HttpFetch(const HttpRequest& req) {
   std::unique_ptr<CURL, void (*)(CURL*)> h(api.easy_init(), api.easy_cleanup);
   if (!h) return Status::IOError("curl_easy_init failed");
   curl_slist* headers = nullptr;
-  for (const auto& [k, v] : req.headers) headers = api.slist_append(headers, (k + ": " + v).c_str());
+  // An empty value removes a header curl would add ("Expect:").
+  for (const auto& [k, v] : req.headers) {
+    headers = api.slist_append(headers, (v.empty() ? k + ":" : k + ": " + v).c_str());
+  }
   std::unique_ptr<curl_slist, void (*)(curl_slist*)> hold(headers, api.slist_free_all);
   HttpResponse resp;
   CURL* c = h.get();
@@ -124,9 +127,10 @@ Result<HttpResponse> HttpFetch(const HttpRequest& req) {
   api.easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
   api.easy_setopt(c, CURLOPT_USERAGENT, "wattprint/" WATTPRINT_VERSION);
   if (req.no_proxy) api.easy_setopt(c, CURLOPT_NOPROXY, "*");
-  if (req.method == "PUT") {
-    api.easy_setopt(c, CURLOPT_CUSTOMREQUEST, "PUT");
-    api.easy_setopt(c, CURLOPT_POSTFIELDS, "");
+  if (req.method == "PUT" || req.method == "POST") {
+    if (req.method == "PUT") api.easy_setopt(c, CURLOPT_CUSTOMREQUEST, "PUT");
+    api.easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(req.body.size()));
+    api.easy_setopt(c, CURLOPT_POSTFIELDS, req.body.data());
   }
   api.easy_setopt(c, CURLOPT_HTTPHEADER, headers);
   api.easy_setopt(c, CURLOPT_WRITEFUNCTION, &AppendBody);

@@ -17,9 +17,10 @@
 namespace wattprint::net {
 
 struct HttpRequest {
-  std::string method = "GET";  // "GET" or "PUT" (AWS IMDSv2 token)
+  std::string method = "GET";  // "GET", "PUT" (AWS IMDSv2 token) or "POST"
   std::string url;
-  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;  // sent with PUT and POST
+  std::vector<std::pair<std::string, std::string>> headers;  // an empty value removes curl's own
   // Time to establish the connection, and for the whole transfer (DNS,
   // connect, request, response), in milliseconds.
   std::chrono::milliseconds connect_timeout{1000};

@@ -64,6 +64,12 @@ json StatusJson(const StatusRecord& s) {
   return {{"ok", false}, {"code", s.code}, {"message", s.message}};
 }
 
+json ClusterJobJson(const std::optional<ClusterJob>& j) {
+  if (!j) return nullptr;
+  return {{"cluster", j->cluster}, {"job_id", j->job_id}, {"step", j->step},
+          {"node", j->node},       {"user", j->user},     {"account", j->account}};
+}
+
 json MetadataJson(const MetadataRecord& m) {
   return {{"run_id", m.run_id},
           {"project_name", m.project_name},
@@ -84,7 +90,9 @@ json MetadataJson(const MetadataRecord& m) {
           {"latitude", Opt(m.latitude)},
           {"pue", m.pue},
           {"wue", m.wue},
-          {"start", Time(m.start)}};
+          {"start", Time(m.start)},
+          {"host", Opt(m.host)},
+          {"cluster_job", ClusterJobJson(m.cluster_job)}};
 }
 
 json SourcesJson(const std::vector<SourceRecord>& sources) {
@@ -442,6 +450,15 @@ MetadataRecord MetadataOf(const json& v, const std::string& p) {
   m.pue = Get<double>(v, "pue", p);
   m.wue = Get<double>(v, "wue", p);
   m.start = GetTime(v, "start", p);
+  // Added without a schema change: absent in older records.
+  if (v.contains("host")) m.host = GetOpt<std::string>(v, "host", p);
+  if (v.contains("cluster_job") && !v["cluster_job"].is_null()) {
+    const json& j = v["cluster_job"];
+    const std::string q = p + ".cluster_job";
+    m.cluster_job = ClusterJob{Get<std::string>(j, "cluster", q), Get<std::string>(j, "job_id", q),
+                               Get<std::string>(j, "step", q),    Get<std::string>(j, "node", q),
+                               Get<std::string>(j, "user", q),    Get<std::string>(j, "account", q)};
+  }
   return m;
 }
 

@@ -2,6 +2,9 @@
 #include "wattprint/session.h"
 
 #include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
 
 #include <fmt/format.h>
 
@@ -93,6 +96,30 @@ Result<IntensityTimeline> ConfiguredIntensity(const Config& cfg) {
   return WorldAverageIntensity();  // stated as such, never a specific place
 }
 
+ClusterJob ClusterJobFor(const ClusterJob& given) {
+  // The agent runs inside the job, so the job's own variables describe it;
+  // a given value wins.
+  auto pick = [](const std::string& v, const char* env) {
+    if (!v.empty()) return v;
+    const char* e = std::getenv(env);
+    return std::string(e != nullptr ? e : "");
+  };
+  ClusterJob j{pick(given.cluster, "SLURM_CLUSTER_NAME"), pick(given.job_id, "SLURM_JOB_ID"),
+               pick(given.step, "SLURM_STEP_ID"),         pick(given.node, "SLURMD_NODENAME"),
+               pick(given.user, "SLURM_JOB_USER"),        pick(given.account, "SLURM_JOB_ACCOUNT")};
+  if (j.job_id.empty()) return {};
+  return j;
+}
+
+UploadOptions UploadOptionsFor(const Config& cfg) {
+  UploadOptions o;
+  o.url = cfg.collector_url;
+  o.token = cfg.collector_token;
+  o.spool_dir = cfg.spool_dir.empty() ? DefaultSpoolDir() : cfg.spool_dir;
+  o.wait = std::chrono::milliseconds(static_cast<int64_t>(cfg.collector_wait_s * 1000));
+  return o;
+}
+
 RunMetadata MetadataFor(const Config& cfg) {
   SystemRoots roots;
   roots.sysfs = cfg.sysfs_root;
@@ -102,6 +129,9 @@ RunMetadata MetadataFor(const Config& cfg) {
   m.experiment_id = cfg.experiment_id;
   m.experiment_name = cfg.experiment_name;
   m.pue = cfg.pue;
+  char host[256] = {};
+  if (gethostname(host, sizeof host - 1) == 0) m.host = host;
+  m.cluster_job = ClusterJobFor(cfg.cluster_job);
   return m;
 }
 

@@ -181,14 +181,22 @@ class SqlStore final : public Store {
 
   Status PutRunRecord(const Run& run) override {
     return Tx(true, [&](Connection& c) -> Status {
-      auto have = c.Query("SELECT complete, record_json FROM runs WHERE id = ?", {run.id});
+      auto have = c.Query("SELECT complete, record_json, interval_count FROM runs WHERE id = ?", {run.id});
       if (!have.ok()) return have.status();
-      if (have->empty()) return InsertRun(c, run);
-      if ((*have)[0].Int(0) != 0) {
+      if (!have->empty() && (*have)[0].Int(0) != 0) {
         if ((*have)[0].Text(1) == run.record_json) return Status::Ok();  // sent again: stored once
         return Status::AlreadyExists("run " + run.id + " already has a different final record");
       }
-      return CompleteRun(c, run);
+      Status s = have->empty() ? InsertRun(c, run) : CompleteRun(c, run);
+      if (!s.ok() || (!have->empty() && (*have)[0].Int(2) > 0)) return s;
+      // A run that streamed no intervals gets one for its whole span, in the
+      // same transaction, so the project's series holds it.
+      Interval whole{0, run.start_us, run.end_us, run.figures, 0, 0, 0, {}, {}, {}};
+      auto project = c.Query("SELECT project_id FROM runs WHERE id = ?", {run.id});
+      if (!project.ok()) return project.status();
+      auto r = c.Query(kInsertInterval, IntervalValues(run.id, (*project)[0].Text(0), whole));
+      if (!r.ok()) return r.status();
+      return c.Query("UPDATE runs SET interval_count = 1 WHERE id = ?", {run.id}).status();
     });
   }
 

@@ -24,6 +24,7 @@ def free_port():
 
 class Collector:
     def __init__(self, tmp_path):
+        os.makedirs(tmp_path, exist_ok=True)
         self.db = f"sqlite:{tmp_path}/c.db"
         out = subprocess.run([WATTPRINT, "admin", "--db", self.db, "create-project", "Acme Lab", "vision"],
                              check=True, capture_output=True, text=True).stdout
