@@ -24,6 +24,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -172,15 +173,18 @@ void ManyAgents(const Server& s, const Project& p, const char* engine) {
   const int agents = 1000, parallel = 64;
   std::atomic<int> next{0}, errors{0};
   std::vector<double> latencies;
+  std::map<std::string, int> error_kinds;
   std::mutex mu;
   const auto start = Clock::now();
   std::vector<std::thread> threads;
   for (int w = 0; w < parallel; ++w) {
     threads.emplace_back([&] {
-      httplib::Client c("127.0.0.1", s.port);
-      c.set_read_timeout(60, 0);
       std::vector<double> mine;
       for (int a = next++; a < agents; a = next++) {
+        // Each agent is its own process with its own connection, as
+        // `wattprint run` is.
+        httplib::Client c("127.0.0.1", s.port);
+        c.set_read_timeout(60, 0);
         const std::string run = wattprint::store::NewId();
         json body = {{"metadata", Metadata(run)}, {"intervals", json::array()}};
         for (int i = 0; i < 60; ++i) body["intervals"].push_back(Interval(i + 1, 1780272000 + i));
@@ -189,7 +193,13 @@ void ManyAgents(const Server& s, const Project& p, const char* engine) {
           const auto t0 = Clock::now();
           auto r = c.Post(path, Auth(p.token), text, "application/json");
           mine.push_back(Ms(Clock::now() - t0));
-          if (!r || (r->status != 200 && r->status != 201)) ++errors;
+          if (!r || (r->status != 200 && r->status != 201)) {
+            ++errors;
+            std::lock_guard<std::mutex> lock(mu);
+            const std::string why = r ? "HTTP " + std::to_string(r->status) + " " + r->body.substr(0, 120)
+                                      : "transport: " + httplib::to_string(r.error());
+            ++error_kinds[why];
+          }
         }
       }
       std::lock_guard<std::mutex> lock(mu);
@@ -208,6 +218,7 @@ void ManyAgents(const Server& s, const Project& p, const char* engine) {
   std::printf("%-10s 1000 agents x (60 intervals + record), 64 at a time: %.1f s, %d errors, %lld lost, "
               "latency p50 %.1f ms p99 %.1f ms max %.1f ms\n",
               engine, elapsed, errors.load(), static_cast<long long>(lost), pct(0.5), pct(0.99), latencies.back());
+  for (const auto& [why, n] : error_kinds) std::printf("           %d x %s\n", n, why.c_str());
 }
 
 // Totals of an organisation holding 10^6 interval rows (stored through the

@@ -1,5 +1,7 @@
 #include "wattprint/collector.h"
 
+#include <sys/socket.h>
+
 #include "collector/api.h"
 
 namespace wattprint::collector {
@@ -11,6 +13,7 @@ struct Server::Impl {
   httplib::Server http;
   int port = 0;
   bool bound = false;
+  int listen_fd = -1;
 };
 
 Server::Server(store::Store& store, Options options) : impl_(std::make_unique<Impl>(store, std::move(options))) {
@@ -18,6 +21,12 @@ Server::Server(store::Store& store, Options options) : impl_(std::make_unique<Im
   const int threads = std::max(1, impl_->options.threads);
   http.new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };
   http.set_payload_max_length(impl_->options.max_body_bytes);
+  // httplib listens with a backlog of 5: a burst of agents at the end of a
+  // cluster job would overflow it. Keep the socket to listen again, longer.
+  http.set_socket_options([this](int fd) {
+    httplib::default_socket_options(fd);
+    impl_->listen_fd = fd;
+  });
   http.set_read_timeout(10, 0);
   http.set_write_timeout(10, 0);
   AddCodeCarbonRoutes(http, impl_->api);
@@ -45,6 +54,7 @@ Status Server::Bind() {
     }
     i.port = i.options.port;
   }
+  if (i.listen_fd >= 0) ::listen(i.listen_fd, SOMAXCONN);
   i.bound = true;
   return Status::Ok();
 }

@@ -6,6 +6,7 @@ import json
 import os
 import socket
 import subprocess
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -178,3 +179,24 @@ def test_a_wattprint_record_lands_once_with_its_exact_totals(collector, tmp_path
     assert status == 200 and run["record"] == record and run["complete"]
     changed = dict(record, duration_s=record["duration_s"] + 1)
     assert collector.request("POST", "/api/v1/runs", changed, token=token, header="bearer")[0] == 409
+
+
+def test_a_burst_of_agents_at_once_is_served_without_errors(collector):
+    """The end of a cluster job: many agents connect in the same instant.
+    (httplib's own listen backlog of 5 once dropped some of them.)"""
+    token = collector.project["token"]
+    results = []
+    barrier = threading.Barrier(96)
+
+    def agent():
+        barrier.wait()
+        status, _ = collector.request("POST", "/runs", {"experiment_id": collector.project["experiment_id"],
+                                                        "timestamp": "2026-12-01T00:00:00Z"}, token=token)
+        results.append(status)
+
+    threads = [threading.Thread(target=agent) for _ in range(96)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results.count(201) == 96, results
