@@ -31,6 +31,7 @@
 #include "wattprint/session.h"
 #include "wattprint/sources.h"
 #include "wattprint/tracker.h"
+#include "wattprint/upload.h"
 
 namespace py = pybind11;
 
@@ -312,6 +313,28 @@ PYBIND11_MODULE(_native, m) {
     Status st = ApplyConfigValue(&c, key, value, where, "check");
     return st.ok() ? std::string() : st.message();
   });
+
+  // save_to_api to wattprint's collector: the run's record, spooled first
+  // and sent within wait_s (wattprint/upload.h). Returns "" when stored, else
+  // a note saying where it is; raises when it could not even be spooled.
+  m.def(
+      "deliver_record",
+      [](const std::string& url, const std::string& token, const std::string& spool_dir, double wait_s,
+         const std::string& record) {
+        const nlohmann::json j = nlohmann::json::parse(record, nullptr, false);
+        if (j.is_discarded() || !j.contains("metadata") || !j["metadata"].contains("run_id")) {
+          throw std::invalid_argument("not a wattprint record");
+        }
+        UploadOptions o;
+        o.url = url;
+        o.token = token;
+        o.spool_dir = spool_dir.empty() ? DefaultSpoolDir() : spool_dir;
+        o.wait = std::chrono::milliseconds(static_cast<int64_t>(wait_s * 1000));
+        Result<std::string> note = DeliverRecord(o, j["metadata"]["run_id"].get<std::string>(), record);
+        if (!note.ok()) throw std::runtime_error(note.status().message());
+        return *note;
+      },
+      py::call_guard<py::gil_scoped_release>());
 
   py::class_<Inputs>(m, "Inputs")
       .def(py::init<>())

@@ -121,9 +121,12 @@ class HTTPOutput(BaseOutput):
 
 
 class CodeCarbonAPIOutput(BaseOutput):
-    """save_to_api: CodeCarbon's API protocol (POST /runs once, then
-    POST /emissions with the deltas), accepted by wattprint's collector and
-    by CodeCarbon's server.
+    """save_to_api. Against wattprint's collector (it answers
+    GET /api/v1/info), the deltas go as the run's intervals and stop() sends
+    the run's full record: exact totals, idempotent, and spooled on disk
+    when the collector cannot take it (docs/COLLECTOR.md). Against any other
+    server, CodeCarbon's protocol: POST /runs once, then POST /emissions
+    with the deltas.
 
     Unlike CodeCarbon's client it sends every delta, the last one shorter
     than a second included, so the sums on the server equal the run's
@@ -138,6 +141,70 @@ class CodeCarbonAPIOutput(BaseOutput):
         self.run_id = None
         self._sent_seconds = 0
         self._failed = False
+        self._wattprint = None  # unknown until the first send
+        self._seq = 0
+        self._sent_duration = 0.0
+
+    def _is_wattprint(self):
+        """True or False once the server has answered; None while it cannot
+        be reached (asked again at the next send)."""
+        if self._wattprint is None:
+            try:
+                status, text = _request("GET", self.endpoint_url + "/api/v1/info", timeout=2.0)
+            except Exception:  # noqa: BLE001 - down, or not reachable yet
+                return None
+            import json
+
+            try:
+                self._wattprint = status == 200 and json.loads(text).get("server") == "wattprint"
+            except ValueError:
+                self._wattprint = False
+        return self._wattprint
+
+    def _send_interval(self, total, delta):
+        import datetime
+        import time
+
+        now = time.time()
+        start = now - (total.duration or 0.0)
+
+        def iso(t):
+            return datetime.datetime.fromtimestamp(t, datetime.timezone.utc).isoformat()
+
+        self._seq += 1
+        interval = {
+            "seq": self._seq, "start": iso(start + self._sent_duration), "end": iso(now),
+            "duration_s": delta.duration or 0.0, "cpu_energy_kwh": delta.cpu_energy or 0.0,
+            "gpu_energy_kwh": delta.gpu_energy or 0.0, "ram_energy_kwh": delta.ram_energy or 0.0,
+            "energy_kwh": delta.energy_consumed or 0.0, "emissions_kg": delta.emissions or 0.0,
+            "cpu_power_w": delta.cpu_power or 0.0, "gpu_power_w": delta.gpu_power or 0.0,
+            "ram_power_w": delta.ram_power or 0.0, "cpu_utilization": delta.cpu_utilization_percent,
+            "gpu_utilization": delta.gpu_utilization_percent, "ram_utilization": delta.ram_utilization_percent,
+        }
+        self._sent_duration = total.duration or 0.0
+        body = {"metadata": {"run_id": total.run_id, "experiment_id": self.experiment_id, "start": iso(start)},
+                "intervals": [interval]}
+        status, text = _request("POST", f"{self.endpoint_url}/api/v1/runs/{total.run_id}/intervals", body,
+                                {"Authorization": f"Bearer {self.api_key}"}, timeout=2.0)
+        if status != 200:
+            raise RuntimeError(f"POST /api/v1/runs/.../intervals answered HTTP {status}: {text[:200]}")
+
+    def _final_record(self, record_json):
+        """Called by stop() with the run's full JSON record (wattprint only)."""
+        # A server that answered and is not wattprint's gets CodeCarbon's
+        # protocol only. One never reached may be a collector that is down:
+        # the record goes to the spool, for the next agent or `wattprint upload`.
+        if self._is_wattprint() is False:
+            return
+        from . import _native
+
+        try:
+            note = _native.deliver_record(self.endpoint_url, str(self.api_key), "", 1.0, record_json)
+        except Exception as e:  # noqa: BLE001
+            log("error", "save_to_api: the record was neither sent nor spooled: %s", e)
+            return
+        if note:
+            log("warning", "save_to_api: %s", note)
 
     def _headers(self):
         return {"x-api-token": str(self.api_key)}
@@ -169,6 +236,9 @@ class CodeCarbonAPIOutput(BaseOutput):
         import datetime
 
         try:
+            if self._is_wattprint():
+                self._send_interval(total, delta)
+                return True
             self._ensure_run(total)
             seconds = int(round(total.duration or 0.0))
             body = {

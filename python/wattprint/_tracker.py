@@ -451,6 +451,8 @@ class BaseEmissionsTracker:
             self._emit("out", data)
             self._emit_tasks(self._experiment_name)
             for h in self._handlers:
+                if hasattr(h, "_final_record"):  # save_to_api to wattprint's collector: the exact record
+                    self._call(h, "_final_record", self._native.json())
                 self._call(h, "exit")
             self.final_emissions_data = data
             self.final_emissions = data.emissions

@@ -224,6 +224,12 @@ Reply Totals(const httplib::Request& req, Api& api, store::Store::Level level) {
 }  // namespace
 
 void AddV1Routes(httplib::Server& http, Api& api) {
+  // Unauthenticated: lets a client tell wattprint's collector from another
+  // CodeCarbon-compatible server.
+  Route(http, api, "GET", "/api/v1/info", [](const httplib::Request&, const json&, Api&) -> Reply {
+    return {200, {{"server", "wattprint"}, {"version", WATTPRINT_VERSION}, {"schema_version", store::SchemaVersion()},
+                  {"api", "v1"}}};
+  });
   Route(http, api, "POST", "/api/v1/runs", PostRecord);
   Route(http, api, "POST", R"(/api/v1/runs/([^/]+)/intervals)", PostIntervals);
   Route(http, api, "GET", R"(/api/v1/runs/([^/]+))", [](const httplib::Request& req, const json&, Api& a) -> Reply {
