@@ -80,9 +80,11 @@ void Route(httplib::Server& http, Api& api, const char* method, const std::strin
 Result<store::Range> RangeOf(const httplib::Request& req);
 
 json FiguresJson(const store::Figures& f);
+json RunJson(const store::Run& r);  // without the record
 json TotalsJson(const store::Totals& t);
 
 void AddCodeCarbonRoutes(httplib::Server& http, Api& api);
 void AddV1Routes(httplib::Server& http, Api& api);
+void AddV1ListRoutes(httplib::Server& http, Api& api);
 
 }  // namespace wattprint::collector

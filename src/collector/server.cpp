@@ -31,6 +31,7 @@ Server::Server(store::Store& store, Options options) : impl_(std::make_unique<Im
   http.set_write_timeout(10, 0);
   AddCodeCarbonRoutes(http, impl_->api);
   AddV1Routes(http, impl_->api);
+  AddV1ListRoutes(http, impl_->api);
   http.set_error_handler([](const httplib::Request&, httplib::Response& res) {
     if (!res.body.empty()) return;
     const char* what = res.status == 404   ? "no such route"

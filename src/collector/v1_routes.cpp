@@ -162,26 +162,6 @@ Reply PostIntervals(const httplib::Request& req, const json& body, Api& api) {
   return {200, {{"id", run_id}, {"added", *added}, {"received", intervals.size()}}};
 }
 
-json RunJson(const store::Run& r) {
-  json j = {{"id", r.id},
-            {"experiment_id", r.experiment_id},
-            {"source", r.source},
-            {"start_us", r.start_us},
-            {"end_us", r.end_us},
-            {"complete", r.complete},
-            {"intervals", r.interval_count},
-            {"figures", FiguresJson(r.figures)},
-            {"intensity_g_per_kwh", r.intensity_g_per_kwh ? json(*r.intensity_g_per_kwh) : json()},
-            {"intensity_source", r.intensity_source},
-            {"cpu_model", r.cpu_model},
-            {"gpu_model", r.gpu_model}};
-  if (!r.job.job_id.empty()) {
-    j["cluster_job"] = {{"cluster", r.job.cluster}, {"job_id", r.job.job_id}, {"step", r.job.step},
-                        {"node", r.job.node},       {"user", r.job.user},     {"account", r.job.account}};
-  }
-  return j;
-}
-
 // The project a level's id belongs to, for the read check.
 Result<std::string> ProjectOf(Api& api, store::Store::Level level, const std::string& id) {
   switch (level) {
@@ -222,6 +202,26 @@ Reply Totals(const httplib::Request& req, Api& api, store::Store::Level level) {
 }
 
 }  // namespace
+
+json RunJson(const store::Run& r) {
+  json j = {{"id", r.id},
+            {"experiment_id", r.experiment_id},
+            {"source", r.source},
+            {"start_us", r.start_us},
+            {"end_us", r.end_us},
+            {"complete", r.complete},
+            {"intervals", r.interval_count},
+            {"figures", FiguresJson(r.figures)},
+            {"intensity_g_per_kwh", r.intensity_g_per_kwh ? json(*r.intensity_g_per_kwh) : json()},
+            {"intensity_source", r.intensity_source},
+            {"cpu_model", r.cpu_model},
+            {"gpu_model", r.gpu_model}};
+  if (!r.job.job_id.empty()) {
+    j["cluster_job"] = {{"cluster", r.job.cluster}, {"job_id", r.job.job_id}, {"step", r.job.step},
+                        {"node", r.job.node},       {"user", r.job.user},     {"account", r.job.account}};
+  }
+  return j;
+}
 
 void AddV1Routes(httplib::Server& http, Api& api) {
   // Unauthenticated: lets a client tell wattprint's collector from another

@@ -200,3 +200,47 @@ def test_a_burst_of_agents_at_once_is_served_without_errors(collector):
     for t in threads:
         t.join()
     assert results.count(201) == 96, results
+
+
+def test_listings_series_and_paging(collector, tmp_path):
+    token = collector.project["token"]
+    pid, eid, oid = (collector.project[k] for k in ("project_id", "experiment_id", "organization_id"))
+    run_id, deltas = replay_trace(collector, token)
+    status, runs = collector.request("GET", f"/api/v1/projects/{pid}/runs?limit=1", token=token)
+    assert status == 200 and [r["id"] for r in runs["runs"]] == [run_id] and runs["limit"] == 1
+    assert collector.request("GET", f"/api/v1/experiments/{eid}/runs", token=token)[1]["runs"][0]["id"] == run_id
+    assert collector.request("GET", f"/api/v1/projects/{pid}/runs?limit=0", token=token)[0] == 422
+    assert collector.request("GET", f"/api/v1/projects/{pid}/runs?offset=-1", token=token)[0] == 422
+    status, series = collector.request("GET", f"/api/v1/runs/{run_id}/series", token=token)
+    assert status == 200 and [i["seq"] for i in series["intervals"]] == [1, 2, 3, 4]
+    assert sum(i["emissions_kg"] for i in series["intervals"]) == pytest.approx(
+        sum(d["emissions_sum"] for d in deltas), rel=1e-12)
+    status, hourly = collector.request("GET", f"/api/v1/projects/{pid}/series?bucket=hour", token=token)
+    assert status == 200 and hourly["bucket"] == "hour"
+    assert sum(p["intervals"] for p in hourly["points"]) == 4
+    assert all(p["bucket_start_us"] % 3600_000_000 == 0 for p in hourly["points"])
+    status, out = collector.request("GET", f"/api/v1/projects/{pid}/series?bucket=minute", token=token)
+    assert status == 422 and out["field"] == "bucket"
+    status, exps = collector.request("GET", f"/api/v1/projects/{pid}/experiments", token=token)
+    assert [e["id"] for e in exps] == [eid]
+    # Organisation listings need an organisation or admin token.
+    assert collector.request("GET", f"/api/v1/organizations/{oid}/projects", token=token)[0] == 403
+    org_token = json.loads(subprocess.run([WATTPRINT, "admin", "--db", collector.db, "create-token", "--kind",
+                                           "organization", "--scope", oid], check=True, capture_output=True,
+                                          text=True).stdout)["token"]
+    status, orgs = collector.request("GET", "/api/v1/organizations", token=org_token)
+    assert status == 200 and [o["id"] for o in orgs] == [oid]
+    status, projects = collector.request("GET", f"/api/v1/organizations/{oid}/projects", token=org_token)
+    assert [p["id"] for p in projects] == [pid]
+    assert collector.request("GET", f"/api/v1/organizations/{oid}/jobs", token=org_token) == (200, [])
+    # An organisation token reads, never writes.
+    status, _ = collector.request("POST", "/runs", {"experiment_id": eid, "timestamp": "2026-12-01T00:00:00Z"},
+                                  token=org_token)
+    assert status == 403
+    # Another project's token reads nothing here; a public project is read by anyone.
+    other = json.loads(subprocess.run([WATTPRINT, "admin", "--db", collector.db, "create-project", "Acme Lab",
+                                       "other"], check=True, capture_output=True, text=True).stdout)
+    assert collector.request("GET", f"/api/v1/runs/{run_id}/series", token=other["token"])[0] == 403
+    assert collector.request("GET", f"/api/v1/projects/{pid}/totals")[0] == 401
+    subprocess.run([WATTPRINT, "admin", "--db", collector.db, "set-public", pid, "true"], check=True)
+    assert collector.request("GET", f"/api/v1/projects/{pid}/totals")[0] == 200
