@@ -1,12 +1,18 @@
 // `wattprint upload [RECORD.json...]`: replays the spool on demand and
 // imports JSON records written earlier (--json), for history.
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
+#include <ctime>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "commands.h"
+#include "compare_input.h"
 #include "options.h"
+#include "wattprint/live_intensity.h"
 
 namespace wattprint::cli {
 
@@ -21,6 +27,88 @@ Result<std::string> RecordRunId(const std::string& text) {
     return Status::InvalidArgument("not a wattprint record (no metadata.run_id)");
   }
   return j["metadata"]["run_id"].get<std::string>();
+}
+
+std::string IsoUtc(SystemTime t) {
+  const auto us = std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
+  const std::time_t s = static_cast<std::time_t>(us / 1000000);
+  std::tm tm{};
+  gmtime_r(&s, &tm);
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+                tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(us % 1000000));
+  return buf;
+}
+
+double Number(const std::string& s) {
+  try {
+    size_t used = 0;
+    const double d = std::stod(s, &used);
+    return used == s.size() && std::isfinite(d) && d >= 0 ? d : -1;
+  } catch (const std::exception&) {
+    return -1;
+  }
+}
+
+// The runs of an emissions.csv (wattprint's or CodeCarbon's) as records:
+// a run's last row (rows of one run are cumulative), its energies by kind,
+// emissions and times. A timestamp without a zone is taken as UTC.
+Result<std::vector<std::pair<std::string, std::string>>> CsvRuns(const std::string& text) {
+  const auto rows = CsvRecords(text);
+  if (rows.size() < 2) return Status::InvalidArgument("no data row");
+  const auto& header = rows[0];
+  auto col = [&](const std::vector<std::string>& row, const char* name) -> std::string {
+    const size_t i = static_cast<size_t>(std::find(header.begin(), header.end(), name) - header.begin());
+    return i < row.size() ? row[i] : "";
+  };
+  for (const char* needed : {"timestamp", "run_id", "duration", "emissions", "energy_consumed"}) {
+    if (std::find(header.begin(), header.end(), needed) == header.end()) {
+      return Status::InvalidArgument(std::string("not an emissions CSV (no '") + needed + "' column)");
+    }
+  }
+  std::map<std::string, size_t> last;  // run id -> its last row
+  std::vector<std::string> order;
+  for (size_t r = 1; r < rows.size(); ++r) {
+    const std::string id = col(rows[r], "run_id");
+    if (id.empty()) return Status::InvalidArgument("row " + std::to_string(r) + " has no run_id");
+    if (!last.count(id)) order.push_back(id);
+    last[id] = r;
+  }
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const std::string& id : order) {
+    const auto& row = rows[last[id]];
+    const std::string where = "row " + std::to_string(last[id]);
+    std::string ts = col(row, "timestamp");
+    if (ts.find('Z') == std::string::npos && ts.find('+') == std::string::npos) ts += "Z";
+    Result<SystemTime> end = ParseIsoUtc(ts);
+    const double duration = Number(col(row, "duration")), kg = Number(col(row, "emissions")),
+                 kwh = Number(col(row, "energy_consumed"));
+    if (!end.ok() || duration < 0 || kg < 0 || kwh < 0) {
+      return Status::InvalidArgument(where + ": timestamp, duration, emissions or energy_consumed is not valid");
+    }
+    const SystemTime start = *end - std::chrono::duration_cast<SystemTime::duration>(Seconds(duration));
+    nlohmann::json kinds = nlohmann::json::object();
+    for (auto [column, kind] : {std::pair{"cpu_energy", "cpu"}, {"gpu_energy", "gpu"}, {"ram_energy", "dram"}}) {
+      const double v = Number(col(row, column));
+      if (v >= 0) kinds[kind] = {{"machine", {{"kwh", v}}}};
+    }
+    nlohmann::json record = {
+        {"metadata",
+         {{"run_id", id}, {"experiment_id", col(row, "experiment_id")}, {"start", IsoUtc(start)},
+          {"os", col(row, "os")}, {"cpu_model", col(row, "cpu_model")}, {"gpu_model", col(row, "gpu_model")},
+          {"python_version", col(row, "python_version")}, {"cloud_provider", col(row, "cloud_provider")},
+          {"cloud_region", col(row, "cloud_region")}}},
+        {"duration_s", duration},
+        {"emissions", {{"scope", "machine"}, {"kg", kg}, {"machine", {{"energy", {{"kwh", kwh}}}}}}},
+        {"kinds", kinds},
+        {"intensity",
+         {{"g_per_kwh", kwh > 0 ? kg * 1000 / kwh : 0.0},
+          {"source", "imported from emissions.csv (emissions / energy_consumed)"},
+          {"basis", "average"}}},
+        {"imported_from", "emissions.csv"}};
+    out.emplace_back(id, record.dump());
+  }
+  return out;
 }
 
 }  // namespace
@@ -42,17 +130,31 @@ int UploadCommand(const Config& cfg, const std::vector<std::string>& records) {
     }
     std::ostringstream text;
     text << in.rdbuf();
-    Result<std::string> id = RecordRunId(text.str());
-    if (!id.ok()) {
-      std::fprintf(stderr, "wattprint: error: %s: %s\n", path.c_str(), id.status().message().c_str());
-      ++failed;
-      continue;
+    std::vector<std::pair<std::string, std::string>> runs;  // run id, record
+    const std::string s = text.str();
+    const size_t first = s.find_first_not_of(" \t\r\n");
+    if (first != std::string::npos && s[first] == '{') {
+      Result<std::string> id = RecordRunId(s);
+      if (id.ok()) runs.emplace_back(*id, s);
+      if (!id.ok()) {
+        std::fprintf(stderr, "wattprint: error: %s: %s\n", path.c_str(), id.status().message().c_str());
+        ++failed;
+      }
+    } else {
+      Result<std::vector<std::pair<std::string, std::string>>> csv = CsvRuns(s);
+      if (csv.ok()) runs = std::move(*csv);
+      if (!csv.ok()) {
+        std::fprintf(stderr, "wattprint: error: %s: %s\n", path.c_str(), csv.status().message().c_str());
+        ++failed;
+      }
     }
-    Result<std::string> note = DeliverRecord(o, *id, text.str());
-    if (!note.ok() || !note->empty()) {
-      std::fprintf(stderr, "wattprint: %s: %s\n", path.c_str(),
-                   note.ok() ? note->c_str() : note.status().message().c_str());
-      ++failed;
+    for (const auto& [id, record] : runs) {
+      Result<std::string> note = DeliverRecord(o, id, record);
+      if (!note.ok() || !note->empty()) {
+        std::fprintf(stderr, "wattprint: %s: %s\n", path.c_str(),
+                     note.ok() ? note->c_str() : note.status().message().c_str());
+        ++failed;
+      }
     }
   }
   const ReplayCounts c = ReplaySpool(o, std::chrono::steady_clock::now() + std::chrono::minutes(10));

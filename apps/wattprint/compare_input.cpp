@@ -16,31 +16,6 @@ namespace {
 
 using nlohmann::json;
 
-// RFC 4180 records: quoted fields may hold commas, quotes ("") and newlines.
-std::vector<std::vector<std::string>> CsvRecords(const std::string& text) {
-  std::vector<std::vector<std::string>> out(1, std::vector<std::string>(1));
-  bool quoted = false;
-  for (size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i];
-    std::string& field = out.back().back();
-    if (quoted) {
-      if (c != '"') field += c;
-      else if (i + 1 < text.size() && text[i + 1] == '"') field += text[++i];
-      else quoted = false;
-    } else if (c == '"') {
-      quoted = true;
-    } else if (c == ',') {
-      out.back().emplace_back();
-    } else if (c == '\n') {
-      out.emplace_back(1);
-    } else if (c != '\r') {
-      field += c;
-    }
-  }
-  while (!out.empty() && out.back().size() == 1 && out.back()[0].empty()) out.pop_back();
-  return out;
-}
-
 Result<double> Number(const std::string& text, const std::string& what) {
   try {
     size_t used = 0;
@@ -117,6 +92,31 @@ Result<Baseline> FromJson(const std::string& path, const std::string& text) {
 }
 
 }  // namespace
+
+// RFC 4180 records: quoted fields may hold commas, quotes ("") and newlines.
+std::vector<std::vector<std::string>> CsvRecords(const std::string& text) {
+  std::vector<std::vector<std::string>> out(1, std::vector<std::string>(1));
+  bool quoted = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    std::string& field = out.back().back();
+    if (quoted) {
+      if (c != '"') field += c;
+      else if (i + 1 < text.size() && text[i + 1] == '"') field += text[++i];
+      else quoted = false;
+    } else if (c == '"') {
+      quoted = true;
+    } else if (c == ',') {
+      out.back().emplace_back();
+    } else if (c == '\n') {
+      out.emplace_back(1);
+    } else if (c != '\r') {
+      field += c;
+    }
+  }
+  while (!out.empty() && out.back().size() == 1 && out.back()[0].empty()) out.pop_back();
+  return out;
+}
 
 Result<Baseline> ParseRun(const std::string& path, std::string s, int row) {
   // A UTF-8 byte order mark (spreadsheets write one) is not part of the data.

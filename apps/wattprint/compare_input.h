@@ -5,6 +5,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "commands.h"
 #include "wattprint/status.h"
@@ -21,5 +22,9 @@ struct Baseline {
 // emissions CSV (CodeCarbon columns; data row `row`, 1-based, or the last
 // with kLastRow). A one-line InvalidArgument names what is wrong.
 Result<Baseline> ParseRun(const std::string& path, std::string text, int row);
+
+// RFC 4180 records: quoted fields may hold commas, quotes ("") and
+// newlines. Blank trailing lines are dropped.
+std::vector<std::vector<std::string>> CsvRecords(const std::string& text);
 
 }  // namespace wattprint::cli

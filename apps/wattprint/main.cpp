@@ -181,7 +181,8 @@ struct Commands {
     compare = app.add_subcommand(
         "compare", "Show what a finished run would have emitted in the lowest-intensity zones and cloud regions");
     if (invoked == "compare") AddCompareFlags();
-    upload = app.add_subcommand("upload", "Send the spooled records, and these JSON records, to the collector");
+    upload = app.add_subcommand(
+        "upload", "Send the spooled records, and these JSON records or emissions.csv files, to the collector");
     if (invoked == "upload") AddUploadFlags();
     // Listed for --help only: main() hands them to wattprint-collector.
     app.add_subcommand("serve", "Serve the collector that gathers every run of an organisation (docs/COLLECTOR.md)");
@@ -271,7 +272,7 @@ struct Commands {
   void AddUploadFlags() {
     static constexpr std::string_view kKeys[] = {"collector_url", "collector_token", "spool_dir", "collector_wait"};
     upload_flags.RegisterKeys(upload, kKeys);
-    upload->add_option("records", upload_files, "Also send these JSON records (what --json wrote)");
+    upload->add_option("files", upload_files, "Also send these JSON records (what --json wrote) and the runs of these emissions.csv files");
   }
 
   CLI::App* run = nullptr;

@@ -296,3 +296,35 @@ def test_a_full_disk_answers_507_the_agent_spools_and_nothing_is_lost(tmp_path):
         if c is not None and c.proc.poll() is None:
             c.stop()
         subprocess.run(["umount", "-l", str(small)], check=False)
+
+
+def test_upload_imports_the_runs_of_an_emissions_csv_once(collector, tmp_path):
+    token = collector.project["token"]
+    csv_path = tmp_path / "emissions.csv"
+    src = os.path.join(os.path.dirname(__file__), "..", "..", "python", "tests", "data",
+                       "codecarbon-3.3-emissions.csv")
+    lines = open(src).read().splitlines()
+    # A flush() row before the final one of the first run: rows of one run are cumulative.
+    first = lines[1].split(",")
+    early = list(first)
+    early[5] = "1e-07"
+    csv_path.write_text("\n".join([lines[0], ",".join(early)] + lines[1:]) + "\n")
+    args = ["upload", "--collector", collector.base, "--collector-token", token, "--spool-dir",
+            str(tmp_path / "spool"), str(csv_path)]
+    for _ in range(2):  # twice: stored once
+        r = run_wattprint(args)
+        assert r.returncode == 0, r.stderr
+    status, totals = collector.request("GET", f"/api/v1/projects/{collector.project['project_id']}/totals",
+                                       token=token)
+    rows = [l.split(",") for l in lines[1:]]
+    assert totals["runs"] == 2
+    assert totals["emissions_kg"] == pytest.approx(sum(float(r[5]) for r in rows), rel=1e-12)
+    assert totals["energy_kwh"] == pytest.approx(sum(float(r[13]) for r in rows), rel=1e-12)
+    status, run = collector.request("GET", f"/api/v1/runs/{rows[0][2]}", token=token)
+    assert run["record"]["imported_from"] == "emissions.csv"
+    assert run["figures"]["duration_s"] == float(rows[0][4])
+    bad = tmp_path / "bad.csv"
+    bad.write_text("a,b\n1,2\n")
+    r = run_wattprint(["upload", "--collector", collector.base, "--collector-token", token, "--spool-dir",
+                       str(tmp_path / "spool"), str(bad)])
+    assert r.returncode == 1 and "not an emissions CSV" in r.stderr
