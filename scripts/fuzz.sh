@@ -9,8 +9,10 @@
 #        scripts/fuzz.sh --runs N [NAME...]
 # The first explores: new inputs each time, for as long as it is given. The
 # second is what ./scripts/test.sh runs: N inputs per harness from a fixed
-# seed, the same inputs on every machine, so that the suite fails only when
-# the code changed, never because a run was lucky.
+# seed and the committed corpus alone. The same binary tries the same
+# inputs; a binary built elsewhere (another checkout path, another commit)
+# may take other paths, so a new finding can still appear: it is a real bug,
+# fixed and its input added to the corpus.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 budget=()

@@ -11,7 +11,10 @@
 #include <thread>
 
 #include "wattprint/collector.h"
+#include "wattprint/config.h"
 #include "wattprint/store.h"
+
+extern char** environ;
 
 namespace {
 
@@ -23,9 +26,21 @@ int Fail(int code, const std::string& message) {
   return code;
 }
 
-std::string EnvOr(const char* name, const char* fallback) {
+std::string Env(const char* name) {
   const char* v = std::getenv(name);
-  return v != nullptr && *v != '\0' ? v : fallback;
+  return v != nullptr ? v : "";
+}
+
+// The layered settings as `wattprint run` reads them (flags, WATTPRINT_*
+// variables, ./wattprint.toml, the user's config file): db and listen.
+Result<Config> Settings(const std::vector<std::pair<std::string, std::string>>& flags) {
+  ConfigInputs in;
+  for (char** e = environ; e != nullptr && *e != nullptr; ++e) in.environment.emplace_back(*e);
+  in.cwd = std::string(".");
+  in.xdg_config_home = Env("XDG_CONFIG_HOME");
+  in.home = Env("HOME");
+  in.flags = flags;
+  return LoadConfig(in);
 }
 
 // "HOST:PORT" or ":PORT" or "PORT".
@@ -156,17 +171,18 @@ int List(store::Store& s) {
 int main(int argc, char** argv) {
   CLI::App app{"The wattprint collector: store every run of an organisation.", "wattprint"};
   app.require_subcommand(1);
-  std::string db = EnvOr("WATTPRINT_DB", "sqlite:./wattprint.db");
-  std::string listen = EnvOr("WATTPRINT_LISTEN", "127.0.0.1:8000");
+  std::string db, listen;
   int threads = 8;
   auto* serve = app.add_subcommand("serve", "Serve the collector's HTTP API");
-  serve->add_option("--db", db, "Store runs in this database: sqlite:PATH or postgresql://USER@HOST/DB")
-      ->capture_default_str();
-  serve->add_option("--listen", listen, "Listen on HOST:PORT")->capture_default_str();
+  CLI::Option* db_flag =
+      serve->add_option("--db", db, "Store runs in this database: sqlite:PATH or postgresql://USER@HOST/DB "
+                                    "(default sqlite:./wattprint.db; WATTPRINT_DB, db in wattprint.toml)");
+  CLI::Option* listen_flag =
+      serve->add_option("--listen", listen, "Listen on HOST:PORT (default 127.0.0.1:8000; WATTPRINT_LISTEN)");
   serve->add_option("--threads", threads, "Serve this many requests at once")->check(CLI::Range(1, 256));
 
   auto* admin = app.add_subcommand("admin", "Create and list organisations, projects and tokens");
-  admin->add_option("--db", db, "The collector's database")->capture_default_str();
+  CLI::Option* admin_db_flag = admin->add_option("--db", db, "The collector's database (as serve)");
   admin->require_subcommand(1);
   std::string org, project, scope, kind = "project", id;
   bool is_public = false, read = false, write = false;
@@ -194,8 +210,13 @@ int main(int argc, char** argv) {
     return Fail(2, std::string(e.what()) + "; run 'wattprint " + (admin->parsed() ? "admin" : "serve") +
                        " --help' for usage");
   }
-  if (serve->parsed()) return Serve(db, listen, threads);
-  auto store = store::OpenStore(db, 2);
+  std::vector<std::pair<std::string, std::string>> given;
+  if (db_flag->count() > 0 || admin_db_flag->count() > 0) given.emplace_back("db", db);
+  if (listen_flag->count() > 0) given.emplace_back("listen", listen);
+  Result<Config> cfg = Settings(given);
+  if (!cfg.ok()) return Fail(2, cfg.status().message());
+  if (serve->parsed()) return Serve(cfg->db, cfg->listen, threads);
+  auto store = store::OpenStore(cfg->db, 2);
   if (!store.ok()) return Fail(1, "cannot open the database: " + store.status().message());
   if (cp->parsed()) return CreateProject(**store, org, project, is_public);
   if (ct->parsed()) {

@@ -74,6 +74,10 @@ Result<Baseline> FromJson(const std::string& path, const std::string& text) {
       i += n;
     }
     return Status::InvalidArgument(fmt::format("{}: not JSON (syntax error at byte {})", path, e.byte));
+  } catch (const json::out_of_range&) {
+    // A number too large for a double (1e99999) is not a syntax error to
+    // the parser: it throws out_of_range.406, found by fuzz_compare.
+    return Status::InvalidArgument(path + ": not JSON that can be read (a number is out of range)");
   }
   Result<RunRecord> r = RunRecordFromJson(j);
   if (!r.ok()) return Status::InvalidArgument(path + ": not a wattprint JSON record: " + r.status().message());

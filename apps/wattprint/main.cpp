@@ -86,6 +86,8 @@ void SharedFlags::Add(CLI::App* cmd, const ConfigKey& k) {
 void SharedFlags::Register(CLI::App* cmd, bool with_save_interval) {
   for (const ConfigKey& k : ConfigKeys()) {
     if (std::string_view(k.key) == "save_interval" && !with_save_interval) continue;
+    // The collector server's keys: its own binary's flags (apps/collector).
+    if (std::string_view(k.key) == "db" || std::string_view(k.key) == "listen") continue;
     Add(cmd, k);
   }
 }

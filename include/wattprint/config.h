@@ -125,6 +125,10 @@ struct Config {
   std::string collector_token;  // never printed; doctor shows "(set)"
   std::string spool_dir;
   double collector_wait_s = 1.0;
+  // The collector server's own (`wattprint serve`, `wattprint admin`; not
+  // flags of the other commands): its database and its address.
+  std::string db = "sqlite:./wattprint.db";
+  std::string listen = "127.0.0.1:8000";
   // The cluster job a run belongs to. Empty: from the job's SLURM_*
   // variables (SLURM_CLUSTER_NAME, SLURM_JOB_ID, SLURM_STEP_ID,
   // SLURMD_NODENAME, SLURM_JOB_USER, SLURM_JOB_ACCOUNT) when set.

@@ -135,3 +135,20 @@ def test_a_server_that_is_not_wattprints_gets_codecarbons_protocol_only(env, mon
     assert ("POST", "/runs") in seen and ("POST", "/emissions") in seen
     assert not any(p.startswith("/api/v1/runs") for _, p in seen)
     assert not os.path.isdir(os.path.join(env.home, "wattprint", "spool"))
+
+
+def test_save_to_api_from_codecarbon_variables_and_config_file(env, collector, monkeypatch):
+    """As CodeCarbon reads them: CODECARBON_* variables, and .codecarbon.config."""
+    monkeypatch.setenv("XDG_STATE_HOME", env.home)
+    monkeypatch.setenv("CODECARBON_SAVE_TO_API", "true")
+    monkeypatch.setenv("CODECARBON_API_ENDPOINT", collector["base"])
+    monkeypatch.setenv("CODECARBON_API_KEY", collector["token"])
+    with open(".codecarbon.config", "w") as f:
+        f.write(f"[codecarbon]\nexperiment_id = {collector['experiment_id']}\nsave_to_file = false\n")
+    t = EmissionsTracker()
+    t.start()
+    env.add(3600000)
+    t.stop()
+    run = get(collector, f"/api/v1/runs/{t.run_id}")
+    assert run["complete"] and run["experiment_id"] == collector["experiment_id"]
+    assert run["figures"]["emissions_kg"] == t.final_emissions_data.emissions

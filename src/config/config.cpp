@@ -24,7 +24,7 @@ namespace {
 using Type = ConfigKey::Type;
 
 // The one list of keys. Order = the order `doctor` and --help show them.
-constexpr std::array<ConfigKey, 44> kKeys = {{
+constexpr std::array<ConfigKey, 46> kKeys = {{
     {"country", "WATTPRINT_COUNTRY", "--country",
      "Use this country's grid intensity (ISO3, ISO2 or English name)", Type::kString},
     {"region", "WATTPRINT_REGION", "--region",
@@ -101,6 +101,9 @@ constexpr std::array<ConfigKey, 44> kKeys = {{
      Type::kString},
     {"collector_wait", "WATTPRINT_COLLECTOR_WAIT", "--collector-wait",
      "Wait at most SECONDS for the collector when the command ends", Type::kNumber},
+    {"db", "WATTPRINT_DB", "--db", "Store runs in this database: sqlite:PATH or postgresql://USER@HOST/DB",
+     Type::kString},
+    {"listen", "WATTPRINT_LISTEN", "--listen", "Listen on HOST:PORT", Type::kString},
     {"cluster", "WATTPRINT_CLUSTER", "--cluster", "Record this cluster name (default: SLURM_CLUSTER_NAME)",
      Type::kString},
     {"job_id", "WATTPRINT_JOB_ID", "--job-id", "Record this cluster job id (default: SLURM_JOB_ID)",
@@ -216,7 +219,7 @@ Status SetString(Config* cfg, std::string_view key, std::string_view v, const st
     return Bad(where, "must be an http:// or https:// URL");
   }
   if ((key == "output_file" || key == "output_dir" || key == "sysfs_root" || key == "procfs_root" ||
-       key == "json") &&
+       key == "json" || key == "db" || key == "listen") &&
       s.empty()) {
     return Bad(where, "must not be empty");
   }
@@ -249,12 +252,13 @@ Status SetString(Config* cfg, std::string_view key, std::string_view v, const st
                                 &cfg->spool_dir,             &cfg->cluster_job.cluster,
                                 &cfg->cluster_job.job_id,    &cfg->cluster_job.step,
                                 &cfg->cluster_job.node,      &cfg->cluster_job.user,
-                                &cfg->cluster_job.account};
+                                &cfg->cluster_job.account,   &cfg->db,
+                                &cfg->listen};
   const char* live_names[] = {"metadata_endpoint", "electricitymaps_token", "electricitymaps_url",
                               "uk_intensity_url",  "collector_url",         "collector_token",
                               "spool_dir",         "cluster",               "job_id",
                               "job_step",          "job_node",              "job_user",
-                              "job_account"};
+                              "job_account",       "db",                    "listen"};
   for (size_t i = 0; i < std::size(live_names); ++i) {
     if (key == live_names[i]) *live_fields[i] = s;
   }
@@ -356,6 +360,9 @@ std::string ConfigValueText(const Config& c, std::string_view key) {
       {"job_node", c.cluster_job.node},
       {"job_user", c.cluster_job.user},
       {"job_account", c.cluster_job.account},
+      // A database URL may hold a password.
+      {"db", c.db.find('@') == std::string::npos ? c.db : "(set)"},
+      {"listen", c.listen},
   };
   for (const auto& [k, v] : values) {
     if (k == key) return v;

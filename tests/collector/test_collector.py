@@ -244,3 +244,41 @@ def test_listings_series_and_paging(collector, tmp_path):
     assert collector.request("GET", f"/api/v1/projects/{pid}/totals")[0] == 401
     subprocess.run([WATTPRINT, "admin", "--db", collector.db, "set-public", pid, "true"], check=True)
     assert collector.request("GET", f"/api/v1/projects/{pid}/totals")[0] == 200
+
+
+def test_serve_takes_its_settings_from_the_environment_and_wattprint_toml(tmp_path):
+    work = tmp_path / "work"
+    work.mkdir()
+    (work / "wattprint.toml").write_text(f'db = "sqlite:{tmp_path}/from-toml.db"\n')
+    port = free_port()
+    env = dict(os.environ, WATTPRINT_LISTEN=f"127.0.0.1:{port}")
+    made = subprocess.run([WATTPRINT, "admin", "create-project", "Lab", "p"], cwd=work, env=env,
+                          capture_output=True, text=True)
+    assert made.returncode == 0, made.stderr
+    assert (tmp_path / "from-toml.db").exists()  # admin read db from wattprint.toml
+    proc = subprocess.Popen([WATTPRINT, "serve"], cwd=work, env=env, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                assert time.monotonic() < deadline and proc.poll() is None
+                time.sleep(0.05)
+        token = json.loads(made.stdout)["token"]
+        req = urllib.request.Request(f"http://127.0.0.1:{port}/auth/check", headers={"x-api-token": token})
+        with urllib.request.urlopen(req, timeout=5) as r:
+            assert r.status == 200
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+    # Bad settings: one line, exit 2.
+    for args, extra_env in ((["serve", "--listen", "nowhere"], {}), (["serve"], {"WATTPRINT_LISTEN": ""}),
+                            (["admin", "--db", "mysql://x", "list"], {})):
+        r = subprocess.run([WATTPRINT] + args, cwd=work, env=dict(os.environ, **extra_env), capture_output=True,
+                           text=True, timeout=10)
+        assert r.returncode in (1, 2) and r.stderr.count("\n") == 1 and "error" in r.stderr, (args, r.stderr)
+    (work / "wattprint.toml").write_text('dbb = "x"\n')
+    r = subprocess.run([WATTPRINT, "serve"], cwd=work, capture_output=True, text=True, timeout=10)
+    assert r.returncode == 2 and "did you mean 'db'" in r.stderr, r.stderr
