@@ -204,6 +204,27 @@ TEST_P(StoreTest, RecordsAndIntervalsAreIdempotent) {
   store::Run lost = NewRun(e, kT0);
   lost.experiment_id = "no-such-experiment";
   EXPECT_EQ(store_->PutRunRecord(lost).code(), Status::Code::kNotFound);
+  // A record naming another project's open run does not touch it.
+  Project other_project;
+  other_project.organization_id = store_->GetProject(e.project_id)->organization_id;
+  other_project.name = "other";
+  Experiment oe;
+  oe.project_id = store_->CreateProject(other_project)->id;
+  oe.name = "x";
+  store::Run open = NewRun(*store_->CreateExperiment(oe), kT0);
+  ASSERT_TRUE(store_->CreateRun(open).ok());
+  store::Run hijack = fresh;
+  hijack.id = open.id;
+  EXPECT_EQ(store_->PutRunRecord(hijack).code(), Status::Code::kPermissionDenied);
+  EXPECT_FALSE(store_->GetRun(open.id)->complete);
+  // A batch that creates its run does it in the same transaction.
+  store::Run streamed = NewRun(e, kT0);
+  std::vector<Interval> first = {Delta(kT0 + 1000000, 1, 0.5, 1)};
+  first[0].seq = 1;
+  EXPECT_EQ(store_->AddIntervals(streamed.id, first, true).status().code(), Status::Code::kNotFound);
+  EXPECT_EQ(*store_->AddIntervals(streamed.id, first, true, &streamed), 1);
+  EXPECT_EQ(*store_->AddIntervals(streamed.id, first, true, &streamed), 0);
+  EXPECT_DOUBLE_EQ(store_->GetRun(streamed.id)->figures.energy_kwh, 1);
 }
 
 TEST_P(StoreTest, TotalsAtEveryLevelAndOverARange) {
@@ -278,6 +299,8 @@ TEST_P(StoreTest, ClusterJobsJoinAcrossNodes) {
   auto jobs = store_->ListJobs(org, {}, 10);
   ASSERT_EQ(jobs->size(), 1u);
   EXPECT_EQ(jobs->front().job_id, "4242");
+  EXPECT_DOUBLE_EQ(jobs->front().totals.figures.duration_s, 12);  // the span there too
+  EXPECT_TRUE(store_->ListJobs(org, {}, 10, 1)->empty());
   EXPECT_EQ(store_->GetJob("hpc", "1").status().code(), Status::Code::kNotFound);
 }
 

@@ -114,6 +114,15 @@ TEST_F(UploadTest, ANameFromARecordCannotLeaveTheSpool) {
   EXPECT_EQ(names[0].find(".."), std::string::npos) << names[0];
 }
 
+TEST_F(UploadTest, DistinctIdsNeverShareASpoolFile) {
+  status_ = 503;
+  const std::string long_a(300, 'a'), long_b = std::string(299, 'a') + "b";
+  for (const std::string& id : {std::string("a.b"), std::string("a_b"), long_a, long_b, std::string()}) {
+    ASSERT_TRUE(DeliverRecord(options_, id, "{}").ok()) << id;
+  }
+  EXPECT_EQ(SpooledRecords(options_.spool_dir).size(), 5u);
+}
+
 TEST_F(UploadTest, AClaimLeftByACrashedSenderComesBack) {
   fs::create_directories(options_.spool_dir + "/sending");
   const std::string stale = options_.spool_dir + "/sending/old.json";

@@ -79,7 +79,10 @@ Result<std::vector<std::pair<std::string, std::string>>> CsvRuns(const std::stri
     const auto& row = rows[last[id]];
     const std::string where = "row " + std::to_string(last[id]);
     std::string ts = col(row, "timestamp");
-    if (ts.find('Z') == std::string::npos && ts.find('+') == std::string::npos) ts += "Z";
+    // A zone is Z or +HH:MM / -HH:MM at the end; none means UTC.
+    const bool zoned = (!ts.empty() && ts.back() == 'Z') ||
+                       (ts.size() > 6 && (ts[ts.size() - 6] == '+' || ts[ts.size() - 6] == '-') && ts[ts.size() - 3] == ':');
+    if (!zoned) ts += "Z";
     Result<SystemTime> end = ParseIsoUtc(ts);
     const double duration = Number(col(row, "duration")), kg = Number(col(row, "emissions")),
                  kwh = Number(col(row, "energy_consumed"));

@@ -156,14 +156,16 @@ class Store {
   // Stores a run's final record: creates the run, or completes one made by
   // AddIntervals/CreateRun, with its exact figures. Idempotent: the same
   // record twice is stored once; a different record for a complete run is
-  // AlreadyExists. A run with no interval yet gets one (seq 0) spanning it,
+  // AlreadyExists; a run of another project (by its experiment) is
+  // PermissionDenied. A run with no interval yet gets one (seq 0) spanning it,
   // so that series hold every run.
   virtual Status PutRunRecord(const Run& run) = 0;
   // Adds intervals to a run, each once by its seq; returns how many were
   // new. With add_to_figures, the new ones are added to the run's figures
-  // unless the run is complete. NotFound for an unknown run.
+  // unless the run is complete. An unknown run is created from `create`, in
+  // the same transaction, or is NotFound when create is null.
   virtual Result<int64_t> AddIntervals(const std::string& run_id, const std::vector<Interval>& intervals,
-                                       bool add_to_figures) = 0;
+                                       bool add_to_figures, const Run* create = nullptr) = 0;
   // Appends one interval after the run's last (CodeCarbon's POST /emissions,
   // which carries no sequence number) and adds it to the run's figures.
   virtual Status AppendInterval(const std::string& run_id, const Interval& interval) = 0;
@@ -181,7 +183,8 @@ class Store {
   // -- totals and jobs -------------------------------------------------------
   enum class Level { kOrganization, kProject, kExperiment, kRun };
   virtual Result<Totals> TotalsOf(Level level, const std::string& id, Range range) = 0;
-  virtual Result<std::vector<Job>> ListJobs(const std::string& organization_id, Range range, int64_t limit) = 0;
+  virtual Result<std::vector<Job>> ListJobs(const std::string& organization_id, Range range, int64_t limit,
+                                            int64_t offset = 0) = 0;
   virtual Result<Job> GetJob(const std::string& cluster, const std::string& job_id) = 0;
 
   // -- tokens ----------------------------------------------------------------

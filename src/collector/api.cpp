@@ -50,6 +50,17 @@ double NeedNumber(const json& body, const char* field, bool nonnegative) {
   return d;
 }
 
+double NeedDuration(const json& body, const char* field) {
+  const double d = NeedNumber(body, field, true);
+  if (d > 1e9) throw BadField{field, std::string("'") + field + "' is over 10^9 seconds"};
+  return d;
+}
+
+Reply Missing(const Status& s, const std::string& field) {
+  if (s.code() == Status::Code::kNotFound) return Error(404, s.message(), field);
+  return FromStatus(s);
+}
+
 std::optional<double> OptNumber(const json& body, const char* field, bool nonnegative) {
   if (!body.is_object() || !body.contains(field) || body[field].is_null()) return std::nullopt;
   return NeedNumber(body, field, nonnegative);
@@ -77,16 +88,18 @@ Result<int64_t> ParseTime(const std::string& t) {
       return Status::InvalidArgument("'" + t + "' is not an ISO 8601 time");
     }
   }
-  if (y < 1970 || y > 2199 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || !(sec >= 0) ||
-      sec >= 61) {
+  if (y < 1970 || y > 2199 || mo < 1 || mo > 12 || d < 1 || d > 31 || h < 0 || h > 23 || mi < 0 || mi > 59 ||
+      !(sec >= 0) || sec >= 61 || t[0] == '-' || t.find("T-") != std::string::npos ||
+      t.find(":-") != std::string::npos) {
     return Status::InvalidArgument("'" + t + "' is not a time between 1970 and 2199");
   }
   const std::string zone = t.substr(static_cast<size_t>(n));
   int64_t offset_s = 0;
   if (!zone.empty() && zone != "Z") {
-    int zh = 0, zm = 0;
+    int zh = 0, zm = 0, used = 0;
     char sign = 0;
-    if (std::sscanf(zone.c_str(), "%c%2d:%2d", &sign, &zh, &zm) != 3 || (sign != '+' && sign != '-')) {
+    if (std::sscanf(zone.c_str(), "%c%2d:%2d%n", &sign, &zh, &zm, &used) != 3 || (sign != '+' && sign != '-') ||
+        static_cast<size_t>(used) != zone.size() || zone.size() != 6 || zh < 0 || zh > 23 || zm < 0 || zm > 59) {
       return Status::InvalidArgument("'" + t + "' has a time zone that is not +HH:MM or Z");
     }
     offset_s = (sign == '+' ? 1 : -1) * (zh * 3600 + zm * 60);
@@ -97,7 +110,11 @@ Result<int64_t> ParseTime(const std::string& t) {
   tm.tm_mday = d;
   tm.tm_hour = h;
   tm.tm_min = mi;
+  const std::tm asked = tm;
   const int64_t epoch = timegm(&tm) - offset_s;
+  if (tm.tm_mday != asked.tm_mday || tm.tm_mon != asked.tm_mon) {  // February 31 normalised to March
+    return Status::InvalidArgument("'" + t + "' is not a day of that month");
+  }
   return epoch * 1000000 + static_cast<int64_t>(std::llround(sec * 1e6));
 }
 
@@ -117,8 +134,11 @@ Caller Api::Identify(const httplib::Request& req) const {
   Result<store::Token> t = store.CheckToken(secret);
   if (t.ok()) {
     c.token = *t;
+  } else if (t.status().code() == Status::Code::kNotFound || t.status().code() == Status::Code::kPermissionDenied) {
+    c.problem = t.status().message();
   } else {
     c.problem = t.status().message();
+    c.failure = t.status();
   }
   return c;
 }
@@ -126,6 +146,7 @@ Caller Api::Identify(const httplib::Request& req) const {
 namespace {
 
 std::optional<Reply> NoToken(const Caller& c) {
+  if (!c.failure.ok()) return FromStatus(c.failure);
   if (!c.presented) return Error(401, "a token is required (x-api-token or Authorization: Bearer)");
   if (!c.token) return Error(401, c.problem);
   return std::nullopt;

@@ -38,6 +38,12 @@ std::string NeedText(const json& body, const char* field);
 std::string OptText(const json& body, const char* field);
 // A finite number; with nonnegative, also >= 0.
 double NeedNumber(const json& body, const char* field, bool nonnegative);
+// A duration in seconds: finite, from 0 to 10^9 (32 years), so that times
+// computed from it stay far inside int64 microseconds.
+double NeedDuration(const json& body, const char* field);
+// A 404 naming the field when the Store said NotFound; any other error as
+// FromStatus says (503 for an unavailable database).
+Reply Missing(const Status& s, const std::string& field);
 std::optional<double> OptNumber(const json& body, const char* field, bool nonnegative);
 int64_t OptInt(const json& body, const char* field);
 bool OptBool(const json& body, const char* field);
@@ -52,6 +58,7 @@ struct Caller {
   bool presented = false;
   std::optional<store::Token> token;
   std::string problem;  // why a presented token is not accepted
+  Status failure;       // the token could not be checked (the database): 503, not 401
 };
 
 class Api {

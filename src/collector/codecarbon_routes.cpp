@@ -72,7 +72,7 @@ json ReportJson(const store::Figures& f, int64_t count) {
 Reply PostRun(const httplib::Request& req, const json& b, Api& api) {
   const std::string experiment = NeedText(b, "experiment_id");
   Result<store::Project> p = api.ProjectOfExperiment(experiment);
-  if (!p.ok()) return Error(404, p.status().message(), "experiment_id");
+  if (!p.ok()) return Missing(p.status(), "experiment_id");
   if (auto deny = api.MayWrite(api.Identify(req), *p)) return *deny;
   store::Run run;
   run.id = store::NewId();
@@ -101,13 +101,13 @@ Reply PostRun(const httplib::Request& req, const json& b, Api& api) {
 Reply PostEmission(const httplib::Request& req, const json& b, Api& api) {
   const std::string run_id = NeedText(b, "run_id");
   Result<store::Run> run = api.store.GetRun(run_id);
-  if (!run.ok()) return Error(404, run.status().message(), "run_id");
+  if (!run.ok()) return Missing(run.status(), "run_id");
   Result<store::Project> p = api.ProjectOfExperiment(run->experiment_id);
   if (!p.ok()) return FromStatus(p.status());
   if (auto deny = api.MayWrite(api.Identify(req), *p)) return *deny;
   store::Interval iv;
   iv.end_us = NeedTime(b, "timestamp");
-  iv.figures.duration_s = NeedNumber(b, "duration", true);
+  iv.figures.duration_s = NeedDuration(b, "duration");
   iv.start_us = iv.end_us - static_cast<int64_t>(std::llround(iv.figures.duration_s * 1e6));
   iv.figures.emissions_kg = NeedNumber(b, "emissions_sum", true);
   iv.figures.cpu_kwh = NeedNumber(b, "cpu_energy", true);
@@ -147,7 +147,7 @@ Reply PostExperiment(const httplib::Request& req, const json& b, Api& api) {
   store::Experiment e;
   e.project_id = NeedText(b, "project_id");
   Result<store::Project> p = api.store.GetProject(e.project_id);
-  if (!p.ok()) return Error(404, p.status().message(), "project_id");
+  if (!p.ok()) return Missing(p.status(), "project_id");
   if (auto deny = api.MayWrite(api.Identify(req), *p)) return *deny;
   e.name = NeedText(b, "name");
   e.description = OptText(b, "description");

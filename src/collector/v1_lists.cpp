@@ -110,7 +110,7 @@ void AddV1ListRoutes(httplib::Server& http, Api& api) {
           if (!Paging(req, &limit, &offset, &bad)) return bad;
           auto range = RangeOf(req);
           if (!range.ok()) return Error(422, range.status().message());
-          auto jobs = a.store.ListJobs(req.matches[1], *range, limit);
+          auto jobs = a.store.ListJobs(req.matches[1], *range, limit, offset);
           if (!jobs.ok()) return FromStatus(jobs.status());
           json out = json::array();
           for (const auto& j : *jobs) {

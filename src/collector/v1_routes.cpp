@@ -49,7 +49,7 @@ store::Run RunFromMetadata(const json& m) {
 
 store::Run RunFromRecord(const json& r) {
   store::Run run = RunFromMetadata(Need(r, "metadata"));
-  const double duration = NeedNumber(r, "duration_s", true);
+  const double duration = NeedDuration(r, "duration_s");
   run.end_us = run.start_us + static_cast<int64_t>(std::llround(duration * 1e6));
   const json& e = Need(r, "emissions");
   const std::string scope = NeedText(e, "scope");
@@ -92,7 +92,7 @@ Reply PostRecord(const httplib::Request& req, const json& body, Api& api) {
   if (!c.token) return Error(401, c.presented ? c.problem : "a token is required");
   store::Run run = RunFromRecord(body);
   Result<std::string> exp = ExperimentFor(api, c, run.experiment_id);
-  if (!exp.ok()) return Error(404, exp.status().message(), "metadata.experiment_id");
+  if (!exp.ok()) return Missing(exp.status(), "metadata.experiment_id");
   run.experiment_id = *exp;
   Result<store::Project> p = api.ProjectOfExperiment(run.experiment_id);
   if (!p.ok()) return FromStatus(p.status());
@@ -117,7 +117,7 @@ store::Interval IntervalFrom(const json& j) {
   iv.figures.ram_kwh = NeedNumber(j, "ram_energy_kwh", true);
   iv.figures.energy_kwh = NeedNumber(j, "energy_kwh", true);
   iv.figures.emissions_kg = NeedNumber(j, "emissions_kg", true);
-  iv.figures.duration_s = NeedNumber(j, "duration_s", true);
+  iv.figures.duration_s = NeedDuration(j, "duration_s");
   iv.figures.water_l = OptNumber(j, "water_l", true).value_or(0);
   iv.cpu_power_w = OptNumber(j, "cpu_power_w", true).value_or(0);
   iv.gpu_power_w = OptNumber(j, "gpu_power_w", true).value_or(0);
@@ -141,23 +141,25 @@ Reply PostIntervals(const httplib::Request& req, const json& body, Api& api) {
   intervals.reserve(list.size());
   for (const json& j : list) intervals.push_back(IntervalFrom(j));
   Result<store::Run> run = api.store.GetRun(run_id);
-  if (!run.ok()) {
+  std::optional<store::Run> made;
+  std::string experiment;
+  if (run.ok()) {
+    experiment = run->experiment_id;
+  } else {
     if (run.status().code() != Status::Code::kNotFound) return FromStatus(run.status());
     if (!body.contains("metadata")) return Error(404, "no run " + run_id + " (send its metadata to create it)");
-    store::Run made = RunFromMetadata(body["metadata"]);
-    if (made.id != run_id) return Error(422, "metadata.run_id is not the run of the URL", "metadata.run_id");
-    Result<std::string> exp = ExperimentFor(api, c, made.experiment_id);
-    if (!exp.ok()) return Error(404, exp.status().message(), "metadata.experiment_id");
-    made.experiment_id = *exp;
-    Status s = api.store.CreateRun(made);
-    if (!s.ok() && s.code() != Status::Code::kAlreadyExists) return FromStatus(s);  // a racing first batch
-    run = api.store.GetRun(run_id);
-    if (!run.ok()) return FromStatus(run.status());
+    made = RunFromMetadata(body["metadata"]);
+    if (made->id != run_id) return Error(422, "metadata.run_id is not the run of the URL", "metadata.run_id");
+    Result<std::string> exp = ExperimentFor(api, c, made->experiment_id);
+    if (!exp.ok()) return Missing(exp.status(), "metadata.experiment_id");
+    made->experiment_id = experiment = *exp;
   }
-  Result<store::Project> p = api.ProjectOfExperiment(run->experiment_id);
+  Result<store::Project> p = api.ProjectOfExperiment(experiment);
   if (!p.ok()) return FromStatus(p.status());
   if (auto deny = api.MayWrite(c, *p)) return *deny;
-  Result<int64_t> added = api.store.AddIntervals(run_id, intervals, true);
+  // The run and its first intervals in one transaction; a racing first
+  // batch of the same run finds it created.
+  Result<int64_t> added = api.store.AddIntervals(run_id, intervals, true, made ? &*made : nullptr);
   if (!added.ok()) return FromStatus(added.status());
   return {200, {{"id", run_id}, {"added", *added}, {"received", intervals.size()}}};
 }

@@ -264,12 +264,19 @@ bool IsUri(std::string_view s) { return s.starts_with("postgresql://") || s.star
 Result<std::unique_ptr<Connection>> OpenPostgres(const std::string& conninfo) {
   std::string info = conninfo;
   // libpq waits forever for an unreachable host unless told otherwise.
-  if (!IsUri(info) && info.find("connect_timeout") == std::string::npos) info += " connect_timeout=5";
+  if (info.find("connect_timeout") == std::string::npos) {
+    info += IsUri(info) ? (info.find('?') == std::string::npos ? "?connect_timeout=5" : "&connect_timeout=5")
+                        : " connect_timeout=5";
+  }
   PGconn* conn = PQconnectdb(info.c_str());
   if (conn == nullptr) return Status::Unavailable("PostgreSQL: cannot connect: out of memory");
   if (PQstatus(conn) != CONNECTION_OK) {
     std::string why = ConnectionMessage(conn);
     PQfinish(conn);
+    // libpq quotes a URI it cannot parse, password and all.
+    if (why.find(conninfo) != std::string::npos || why.find('@') != std::string::npos) {
+      why = "the connection URL could not be used (check its form: postgresql://USER@HOST:PORT/DB)";
+    }
     return Status::Unavailable("PostgreSQL: cannot connect: " + why);
   }
   // Notices (e.g. "relation already exists, skipping") must not reach the

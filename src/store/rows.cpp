@@ -151,7 +151,7 @@ std::vector<Value> IntervalValues(const std::string& run_id, const std::string& 
           Opt(iv.ram_utilization)};
 }
 
-Status InsertRun(Connection& c, const Run& run) {
+Result<bool> InsertRun(Connection& c, const Run& run, bool if_absent) {
   auto parent = c.Query("SELECT e.project_id, p.organization_id FROM experiments e "
                         "JOIN projects p ON p.id = e.project_id WHERE e.id = ?",
                         {run.experiment_id});
@@ -165,11 +165,13 @@ Status InsertRun(Connection& c, const Run& run) {
     marks += ", ?";
   }
   sql += ") VALUES (" + marks + ")";
+  if (if_absent) sql += " ON CONFLICT (id) DO NOTHING RETURNING id";
   std::vector<Value> values = {run.id, run.experiment_id, (*parent)[0].Text(0), (*parent)[0].Text(1), NowUs()};
   for (Value& v : RunValues(run)) values.push_back(std::move(v));
-  Status s = c.Query(sql, values).status();
-  if (s.code() == Status::Code::kAlreadyExists) return Status::AlreadyExists("run " + run.id + " already exists");
-  return s;
+  auto r = c.Query(sql, values);
+  if (r.status().code() == Status::Code::kAlreadyExists) return Status::AlreadyExists("run " + run.id + " already exists");
+  if (!r.ok()) return r.status();
+  return !if_absent || !r->empty();
 }
 
 Status CompleteRun(Connection& c, const Run& run) {

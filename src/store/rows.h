@@ -47,8 +47,9 @@ Token ReadToken(const Row& r);
 std::vector<Value> IntervalValues(const std::string& run_id, const std::string& project_id, const Interval& iv);
 
 // A new run row, under its experiment's project and organisation. NotFound
-// when the experiment does not exist; AlreadyExists for a taken id.
-Status InsertRun(Connection& c, const Run& run);
+// when the experiment does not exist. A taken id is AlreadyExists; with
+// if_absent, nothing is inserted and false is returned instead.
+Result<bool> InsertRun(Connection& c, const Run& run, bool if_absent);
 // Gives an existing run its final record: every figure and field from run.
 Status CompleteRun(Connection& c, const Run& run);
 // Adds to a run's figures and interval count, and moves its end to the last

@@ -176,37 +176,56 @@ class SqlStore final : public Store {
   }
 
   Status CreateRun(const Run& run) override {
-    return Tx(true, [&](Connection& c) { return InsertRun(c, run); });
+    return Tx(true, [&](Connection& c) { return InsertRun(c, run, /*if_absent=*/false).status(); });
   }
 
   Status PutRunRecord(const Run& run) override {
     return Tx(true, [&](Connection& c) -> Status {
-      auto have = c.Query("SELECT complete, record_json, interval_count FROM runs WHERE id = ?", {run.id});
+      auto project = ProjectOf(c, run.experiment_id);
+      if (!project.ok()) return project.status();
+      auto have = LockRun(c, run.id, "complete, record_json, interval_count, project_id");
       if (!have.ok()) return have.status();
-      if (!have->empty() && (*have)[0].Int(0) != 0) {
+      if (have->empty()) {
+        // Two first sends of one record at once: the second waits for the
+        // first, then finds its row.
+        Result<bool> inserted = InsertRun(c, run, /*if_absent=*/true);
+        if (!inserted.ok()) return inserted.status();
+        if (!*inserted) have = LockRun(c, run.id, "complete, record_json, interval_count, project_id");
+        if (!have.ok()) return have.status();
+      }
+      const bool existed = !have->empty();
+      if (existed && (*have)[0].Text(3) != *project) {
+        return Status::PermissionDenied("run " + run.id + " belongs to another project");
+      }
+      if (existed && (*have)[0].Int(0) != 0) {
         if ((*have)[0].Text(1) == run.record_json) return Status::Ok();  // sent again: stored once
         return Status::AlreadyExists("run " + run.id + " already has a different final record");
       }
-      Status s = have->empty() ? InsertRun(c, run) : CompleteRun(c, run);
-      if (!s.ok() || (!have->empty() && (*have)[0].Int(2) > 0)) return s;
+      Status s = existed ? CompleteRun(c, run) : Status::Ok();
+      if (!s.ok() || (existed && (*have)[0].Int(2) > 0)) return s;
       // A run that streamed no intervals gets one for its whole span, in the
       // same transaction, so the project's series holds it.
       Interval whole{0, run.start_us, run.end_us, run.figures, 0, 0, 0, {}, {}, {}};
-      auto project = c.Query("SELECT project_id FROM runs WHERE id = ?", {run.id});
-      if (!project.ok()) return project.status();
-      auto r = c.Query(kInsertInterval, IntervalValues(run.id, (*project)[0].Text(0), whole));
+      auto r = c.Query(kInsertInterval, IntervalValues(run.id, *project, whole));
       if (!r.ok()) return r.status();
       return c.Query("UPDATE runs SET interval_count = 1 WHERE id = ?", {run.id}).status();
     });
   }
 
   Result<int64_t> AddIntervals(const std::string& run_id, const std::vector<Interval>& intervals,
-                               bool add_to_figures) override {
+                               bool add_to_figures, const Run* create) override {
     int64_t added = 0;
     Status s = Tx(true, [&](Connection& c) -> Status {
       added = 0;
-      auto run = c.Query("SELECT project_id, complete FROM runs WHERE id = ?", {run_id});
+      auto run = LockRun(c, run_id, "project_id, complete");
       if (!run.ok()) return run.status();
+      if (run->empty() && create != nullptr) {
+        // The first batch creates the run, in the same transaction.
+        Result<bool> inserted = InsertRun(c, *create, /*if_absent=*/true);
+        if (!inserted.ok()) return inserted.status();
+        run = LockRun(c, run_id, "project_id, complete");
+        if (!run.ok()) return run.status();
+      }
       if (run->empty()) return Status::NotFound("no run " + run_id);
       const std::string project = (*run)[0].Text(0);
       Figures sum;
@@ -227,13 +246,7 @@ class SqlStore final : public Store {
 
   Status AppendInterval(const std::string& run_id, const Interval& in) override {
     return Tx(true, [&](Connection& c) -> Status {
-      // The run's row is locked until commit, so that two appends to one
-      // run take turns for the next seq (SQLite's BEGIN IMMEDIATE already
-      // serialises writers).
-      auto run = c.Query(c.dialect() == Dialect::kPostgres
-                             ? "SELECT project_id, complete, interval_count FROM runs WHERE id = ? FOR UPDATE"
-                             : "SELECT project_id, complete, interval_count FROM runs WHERE id = ?",
-                         {run_id});
+      auto run = LockRun(c, run_id, "project_id, complete, interval_count");
       if (!run.ok()) return run.status();
       if (run->empty()) return Status::NotFound("no run " + run_id);
       Interval iv = in;
@@ -292,14 +305,18 @@ class SqlStore final : public Store {
     return ReadTotals((*rows)[0], 0);
   }
 
-  Result<std::vector<Job>> ListJobs(const std::string& org, Range range, int64_t limit) override {
+  Result<std::vector<Job>> ListJobs(const std::string& org, Range range, int64_t limit, int64_t offset) override {
     auto rows = Query("SELECT cluster, job_id, MIN(user_name), MIN(account), " + std::string(kTotalsColumns) +
                           " FROM runs WHERE organization_id = ? AND job_id <> '' AND start_us >= ? AND start_us < ?"
-                          " GROUP BY cluster, job_id ORDER BY MAX(end_us) DESC LIMIT ?",
-                      {org, range.from_us, range.to_us, limit});
+                          " GROUP BY cluster, job_id ORDER BY MAX(end_us) DESC, cluster, job_id LIMIT ? OFFSET ?",
+                      {org, range.from_us, range.to_us, limit, offset});
     if (!rows.ok()) return rows.status();
     std::vector<Job> jobs;
-    for (const Row& r : *rows) jobs.push_back(Job{r.Text(0), r.Text(1), r.Text(2), r.Text(3), ReadTotals(r, 4), {}});
+    for (const Row& r : *rows) {
+      Job j{r.Text(0), r.Text(1), r.Text(2), r.Text(3), ReadTotals(r, 4), {}};
+      j.totals.figures.duration_s = static_cast<double>(j.totals.last_us - j.totals.first_us) / 1e6;  // the span
+      jobs.push_back(std::move(j));
+    }
     return jobs;
   }
 
@@ -338,7 +355,8 @@ class SqlStore final : public Store {
   Result<Token> CheckToken(const std::string& secret) override {
     Result<Token> t = One<Token>("SELECT " + std::string(kTokenColumns) + " FROM tokens WHERE secret_sha256 = ?",
                                  {SecretHash(secret)}, ReadToken, "token");
-    if (!t.ok()) return Status::NotFound("unknown token");
+    if (!t.ok() && t.status().code() == Status::Code::kNotFound) return Status::NotFound("unknown token");
+    if (!t.ok()) return t.status();  // the database, not the token: 503, never 401
     if (t->revoked_us != 0) return Status::PermissionDenied("the token was revoked");
     return t;
   }
@@ -366,15 +384,22 @@ class SqlStore final : public Store {
       auto lease = pool_.Acquire();
       if (!lease.ok()) return lease.status();
       Connection& c = *lease.value();
+      bool committing = false;
       if (own_transaction) {
         last = f(c);
       } else {
         last = c.Begin(write);
         if (last.ok()) last = f(c);
-        if (last.ok()) last = c.Commit();
+        if (last.ok()) {
+          committing = true;
+          last = c.Commit();
+        }
         if (!last.ok()) c.Rollback();
       }
-      if (last.code() != Status::Code::kUnavailable) return last;
+      // A commit that failed may have been applied (the connection went
+      // away after the server committed): running f again could store it
+      // twice. The caller answers 503, and idempotent senders resend.
+      if (committing || last.code() != Status::Code::kUnavailable) return last;
     }
     return last;
   }
@@ -405,6 +430,22 @@ class SqlStore final : public Store {
     if (!rows.ok()) return rows.status();
     if (rows->empty()) return Status::NotFound("no " + what);
     return std::move(rows->front());
+  }
+
+  // The run's row, locked until commit on PostgreSQL (SQLite's BEGIN
+  // IMMEDIATE already serialises writers), so that a record and a batch of
+  // intervals for one run take turns.
+  static Result<std::vector<Row>> LockRun(Connection& c, const std::string& run_id, const std::string& columns) {
+    return c.Query("SELECT " + columns + " FROM runs WHERE id = ?" +
+                       (c.dialect() == Dialect::kPostgres ? " FOR UPDATE" : ""),
+                   {run_id});
+  }
+
+  static Result<std::string> ProjectOf(Connection& c, const std::string& experiment_id) {
+    auto rows = c.Query("SELECT project_id FROM experiments WHERE id = ?", {experiment_id});
+    if (!rows.ok()) return rows.status();
+    if (rows->empty()) return Status::NotFound("no experiment " + experiment_id);
+    return (*rows)[0].Text(0);
   }
 
   static Status Named(const Status& s, const std::string& what) {

@@ -13,6 +13,8 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <ctime>
 #include <fstream>
@@ -88,10 +90,28 @@ Result<std::string> ReadAll(const std::string& path) {
 
 // Names safe as a file name: a run id is a UUID, but the record comes from
 // a file anyone may have edited.
+// One name per id: letters, digits and '-' as they are, any other byte as
+// _XX; a long id is cut and keeps a hash of the whole (FNV-1a, stable across
+// builds) so two long ids never share a file.
 std::string FileName(const std::string& run_id) {
+  static const char* kHex = "0123456789abcdef";
   std::string out;
-  for (char c : run_id) out += (std::isalnum(static_cast<unsigned char>(c)) || c == '-') ? c : '_';
-  if (out.empty() || out.size() > 100) out = "record";
+  for (unsigned char c : run_id) {
+    if (std::isalnum(c) || c == '-') {
+      out += static_cast<char>(c);
+    } else {
+      out += '_';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  if (out.empty() || out.size() > 100) {
+    uint64_t h = 1469598103934665603ULL;
+    for (unsigned char c : run_id) h = (h ^ c) * 1099511628211ULL;
+    char tail[24];
+    std::snprintf(tail, sizeof tail, "%016llx", static_cast<unsigned long long>(h));
+    out = out.substr(0, 64) + "_" + tail;
+  }
   return out + ".json";
 }
 
@@ -241,16 +261,23 @@ void IntervalStream::Add(const std::string& metadata, std::string interval) {
 }
 
 SendResult IntervalStream::Flush() {
-  if (pending_.empty()) return {SendOutcome::kStored, "nothing to send"};
-  std::string body = "{\"metadata\":" + metadata_ + ",\"intervals\":[";
-  for (size_t i = 0; i < pending_.size(); ++i) {
-    if (i > 0) body += ',';
-    body += pending_[i];
+  // Batches of at most kBatch intervals (about 2 MB), far under the
+  // collector's 8 MiB limit, however many piled up while it was away.
+  constexpr size_t kBatch = 5000;
+  SendResult r{SendOutcome::kStored, "nothing to send"};
+  while (!pending_.empty()) {
+    const size_t n = std::min(kBatch, pending_.size());
+    std::string body = "{\"metadata\":" + metadata_ + ",\"intervals\":[";
+    for (size_t i = 0; i < n; ++i) {
+      if (i > 0) body += ',';
+      body += pending_[i];
+    }
+    body += "]}";
+    r = Post(options_, "/api/v1/runs/" + run_id_ + "/intervals", std::move(body), options_.wait);
+    if (r.outcome == SendOutcome::kRetryLater || r.detail.rfind("HTTP 413", 0) == 0) break;  // kept
+    // Stored, or refused for good: either way these are not sent again.
+    pending_.erase(pending_.begin(), pending_.begin() + static_cast<std::ptrdiff_t>(n));
   }
-  body += "]}";
-  SendResult r = Post(options_, "/api/v1/runs/" + run_id_ + "/intervals", std::move(body), options_.wait);
-  // Stored, or refused for good: either way these are not sent again.
-  if (r.outcome != SendOutcome::kRetryLater) pending_.clear();
   return r;
 }
 

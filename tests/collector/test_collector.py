@@ -155,6 +155,13 @@ def test_bad_bodies_get_4xx_naming_the_field_and_store_nothing(collector):
     status, totals = collector.request("GET", f"/api/v1/runs/{made['id']}/totals", token=token)
     assert totals["intervals"] == 0 and totals["energy_kwh"] == 0  # nothing half-stored
     assert collector.request("GET", "/no/such/route")[0] == 404
+    # Times and durations that are not: one 422 each, naming the field.
+    for ts in ("2026-02-31T00:00:00Z", "2026-01-01T00:00:00+99:99", "2026-01-01T00:00:00+00:00junk",
+               "2026-01-01T-1:-1:00Z", "1969-12-31T23:59:59Z"):
+        status, out = collector.request("POST", "/runs", {"experiment_id": exp, "timestamp": ts}, token=token)
+        assert status == 422 and out["field"] == "timestamp", (ts, out)
+    status, out = collector.request("POST", "/emissions", dict(good, duration=1e13), token=token)
+    assert status == 422 and out["field"] == "duration"
 
 
 def test_a_wattprint_record_lands_once_with_its_exact_totals(collector, tmp_path):
@@ -179,6 +186,20 @@ def test_a_wattprint_record_lands_once_with_its_exact_totals(collector, tmp_path
     assert status == 200 and run["record"] == record and run["complete"]
     changed = dict(record, duration_s=record["duration_s"] + 1)
     assert collector.request("POST", "/api/v1/runs", changed, token=token, header="bearer")[0] == 409
+    # Another project's token cannot complete (overwrite) this project's open runs.
+    status, cc_run = collector.request("POST", "/runs", {"experiment_id": collector.project["experiment_id"],
+                                                         "timestamp": "2026-12-01T00:00:00Z"}, token=token)
+    other = json.loads(subprocess.run([WATTPRINT, "admin", "--db", collector.db, "create-project", "Acme Lab",
+                                       "other"], check=True, capture_output=True, text=True).stdout)
+    hijack = json.loads(json.dumps(record))
+    hijack["metadata"]["run_id"] = cc_run["id"]
+    hijack["metadata"]["experiment_id"] = other["experiment_id"]
+    status, out = collector.request("POST", "/api/v1/runs", hijack, token=other["token"], header="bearer")
+    assert status == 403, out
+    status, out = collector.request("POST", f"/api/v1/runs/{cc_run['id']}/intervals",
+                                    {"intervals": []}, token=other["token"], header="bearer")
+    assert status == 403, out
+    assert not collector.request("GET", f"/api/v1/runs/{cc_run['id']}", token=token)[1]["complete"]
 
 
 def test_a_burst_of_agents_at_once_is_served_without_errors(collector):
