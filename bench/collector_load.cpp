@@ -31,6 +31,7 @@
 #include <thread>
 #include <vector>
 
+#include "support/free_port.h"
 #include "support/pg_server.h"
 #include "wattprint/store.h"
 
@@ -45,24 +46,6 @@ std::string g_wattprint;
 
 double Ms(Clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
 
-// A port nothing listens on now: bound to 0, read, closed. (An
-// httplib::Server bound and never served keeps its socket listening, with
-// SO_REUSEPORT, and would take half the connections meant for the server.)
-int FreePort() {
-  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  int port = 0;
-  if (bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
-      getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0) {
-    port = ntohs(a.sin_port);
-  }
-  close(fd);
-  return port;
-}
-
 std::string Capture(const std::vector<std::string>& args) {
   std::string cmd;
   for (const auto& a : args) cmd += "'" + a + "' ";
@@ -76,7 +59,7 @@ std::string Capture(const std::vector<std::string>& args) {
 
 struct Server {
   pid_t pid = 0;
-  int port = FreePort();
+  int port = wattprint::testing::FreePort();
   explicit Server(const std::string& db) {
     std::vector<std::string> args = {g_wattprint, "serve", "--db", db, "--listen", "127.0.0.1:" + std::to_string(port),
                                      "--threads", "16"};

@@ -29,17 +29,6 @@ Result<std::string> RecordRunId(const std::string& text) {
   return j["metadata"]["run_id"].get<std::string>();
 }
 
-std::string IsoUtc(SystemTime t) {
-  const auto us = std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
-  const std::time_t s = static_cast<std::time_t>(us / 1000000);
-  std::tm tm{};
-  gmtime_r(&s, &tm);
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-                tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(us % 1000000));
-  return buf;
-}
-
 double Number(const std::string& s) {
   try {
     size_t used = 0;
@@ -97,7 +86,7 @@ Result<std::vector<std::pair<std::string, std::string>>> CsvRuns(const std::stri
     }
     nlohmann::json record = {
         {"metadata",
-         {{"run_id", id}, {"experiment_id", col(row, "experiment_id")}, {"start", IsoUtc(start)},
+         {{"run_id", id}, {"experiment_id", col(row, "experiment_id")}, {"start", FormatIsoUtc(start)},
           {"os", col(row, "os")}, {"cpu_model", col(row, "cpu_model")}, {"gpu_model", col(row, "gpu_model")},
           {"python_version", col(row, "python_version")}, {"cloud_provider", col(row, "cloud_provider")},
           {"cloud_region", col(row, "cloud_region")}}},

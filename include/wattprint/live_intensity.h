@@ -59,6 +59,10 @@ Result<LiveReading> ParseUkIntensity(std::string_view body, bool regional);
 Result<LiveReading> ParseElectricityMapsLatest(std::string_view body);
 // ISO 8601 UTC: "2018-01-20T12:00Z", "2019-05-21T00:00:00.000Z", "+00:00".
 Result<SystemTime> ParseIsoUtc(std::string_view text);
+// The inverse, to the microsecond: "2026-12-01T08:43:22.799447Z"
+// (what ParseIsoUtc and the collector read back exactly).
+std::string FormatIsoUtc(SystemTime t);
+std::string FormatIsoUtcMicros(int64_t us_since_epoch);
 
 // A disk cache file's text (as LiveIntensity writes it: url, fetched_at,
 // body): the reading it holds, and when it was fetched, if it is for `url`,

@@ -5,20 +5,11 @@
 #include <cmath>
 
 #include "collector/api.h"
+#include "wattprint/live_intensity.h"
 
 namespace wattprint::collector {
 
 namespace {
-
-std::string IsoUtc(int64_t us) {
-  const std::time_t s = static_cast<std::time_t>(us / 1000000);
-  std::tm tm{};
-  gmtime_r(&s, &tm);
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-                tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(us % 1000000));
-  return buf;
-}
 
 json OrganizationJson(const store::Organization& o) {
   return {{"id", o.id}, {"name", o.name}, {"description", o.description}};
@@ -35,7 +26,7 @@ json ProjectJson(const store::Project& p) {
 json ExperimentJson(const store::Experiment& e) {
   auto opt = [](const std::string& s) { return s.empty() ? json() : json(s); };
   return {{"id", e.id},
-          {"timestamp", IsoUtc(e.created_us)},
+          {"timestamp", FormatIsoUtcMicros(e.created_us)},
           {"name", e.name},
           {"description", e.description},
           {"on_cloud", e.on_cloud},
@@ -299,7 +290,7 @@ void AddCodeCarbonRoutes(httplib::Server& http, Api& api) {
       json out = json::array();
       for (const auto& r : *runs) {
         json j = ReportJson(r.figures, r.interval_count);
-        j.update({{"run_id", r.id}, {"timestamp", IsoUtc(r.start_us)}, {"experiment_id", r.experiment_id}});
+        j.update({{"run_id", r.id}, {"timestamp", FormatIsoUtcMicros(r.start_us)}, {"experiment_id", r.experiment_id}});
         out.push_back(j);
       }
       return {200, out};

@@ -102,6 +102,23 @@ Result<SystemTime> ParseIsoUtc(std::string_view t) {
          std::chrono::duration_cast<SystemTime::duration>(Seconds(sec));
 }
 
+std::string FormatIsoUtcMicros(int64_t us) {
+  int64_t secs = us / 1000000, frac = us % 1000000;
+  if (frac < 0) {
+    frac += 1000000;
+    --secs;
+  }
+  const std::time_t s = static_cast<std::time_t>(secs);
+  std::tm tm{};
+  gmtime_r(&s, &tm);
+  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}Z", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                     tm.tm_hour, tm.tm_min, tm.tm_sec, frac);
+}
+
+std::string FormatIsoUtc(SystemTime t) {
+  return FormatIsoUtcMicros(std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count());
+}
+
 Result<LiveReading> ParseUkIntensity(std::string_view body, bool regional) {
   Result<json> j = ParseJson(body);
   if (!j.ok()) return j.status();

@@ -22,6 +22,7 @@
 #include <sstream>
 
 #include "net/http.h"
+#include "wattprint/live_intensity.h"
 
 namespace wattprint {
 
@@ -219,19 +220,9 @@ std::string IntervalText(const CsvRecord& row, int64_t seq, SystemTime end) {
   };
   const double duration = number("duration");
   const auto start = end - std::chrono::duration_cast<SystemTime::duration>(std::chrono::duration<double>(duration));
-  auto iso = [](SystemTime t) {
-    const auto us = std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
-    const std::time_t s = static_cast<std::time_t>(us / 1000000);
-    std::tm tm{};
-    gmtime_r(&s, &tm);
-    char buf[64];
-    std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-                  tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(us % 1000000));
-    return std::string(buf);
-  };
   nlohmann::json j = {{"seq", seq},
-                      {"start", iso(start)},
-                      {"end", iso(end)},
+                      {"start", FormatIsoUtc(start)},
+                      {"end", FormatIsoUtc(end)},
                       {"duration_s", duration},
                       {"cpu_energy_kwh", number("cpu_energy")},
                       {"gpu_energy_kwh", number("gpu_energy")},

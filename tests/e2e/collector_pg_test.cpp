@@ -18,6 +18,7 @@
 #include <thread>
 
 #include "e2e/run_binary.h"
+#include "support/free_port.h"
 #include "support/pg_server.h"
 #include "wattprint/store.h"
 
@@ -27,24 +28,6 @@ namespace wattprint::testing {
 namespace {
 
 using nlohmann::json;
-
-// A port nothing listens on now: bound to 0, read, closed. (An
-// httplib::Server bound and never served keeps its socket listening, with
-// SO_REUSEPORT, and would take half the connections meant for the server.)
-int FreePort() {
-  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  int port = 0;
-  if (bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
-      getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0) {
-    port = ntohs(a.sin_port);
-  }
-  close(fd);
-  return port;
-}
 
 struct ServeProcess {
   pid_t pid = 0;
