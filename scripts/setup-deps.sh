@@ -10,6 +10,7 @@ pkgs=(
   python3 python3-pytest python3-dev python3-pybind11 python3-pip python3-setuptools python3-wheel python3-pyte python3-pandas prometheus-pushgateway
   clang libclang-rt-14-dev
   iso-codes tzdata
+  chromium fonts-dejavu-core
 )
 missing=()
 for p in "${pkgs[@]}"; do
@@ -27,3 +28,7 @@ if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends nodejs npm
 fi
+# The dashboard's chart library (built into the collector) and the browser
+# driver its tests use, at the versions and integrity hashes that
+# web/package-lock.json pins.
+npm ci --prefix "$(dirname "$0")/../web" --no-audit --no-fund --loglevel=error

@@ -6,9 +6,11 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdlib>
 #include <filesystem>
+#include <set>
 #include <thread>
 
 #include "store/db.h"
@@ -252,22 +254,115 @@ TEST_P(StoreTest, TotalsAtEveryLevelAndOverARange) {
   auto none = store_->TotalsOf(Store::Level::kProject, "nope", {});
   EXPECT_EQ(none->runs, 0);
   EXPECT_EQ(none->figures.energy_kwh, 0);
-  auto hourly = store_->ProjectSeries(project, kHourUs, {});
+  auto hourly = store_->SeriesOf(Store::Level::kProject, project, kHourUs, {});
   ASSERT_TRUE(hourly.ok()) << hourly.status().ToString();
   ASSERT_EQ(hourly->size(), 4u);
   EXPECT_EQ((*hourly)[1].bucket_start_us, kT0 + kHourUs);
   EXPECT_DOUBLE_EQ((*hourly)[1].figures.energy_kwh, 2);
-  auto daily = store_->ProjectSeries(project, 24 * kHourUs, {});
+  auto daily = store_->SeriesOf(Store::Level::kProject, project, 24 * kHourUs, {});
   ASSERT_EQ(daily->size(), 1u);
   EXPECT_DOUBLE_EQ(daily->front().figures.energy_kwh, 10);
   // 2026-06-01 is a Monday: its week starts that day.
-  auto weekly = store_->ProjectSeries(project, 7 * 24 * kHourUs, {});
+  auto weekly = store_->SeriesOf(Store::Level::kProject, project, 7 * 24 * kHourUs, {});
   ASSERT_EQ(weekly->size(), 1u);
   EXPECT_EQ(weekly->front().bucket_start_us, kT0);
-  auto runs = store_->ListRuns("", project, {}, 2, 0);
-  ASSERT_EQ(runs->size(), 2u);
-  EXPECT_EQ(runs->front().start_us, kT0 + 3 * kHourUs);  // newest first
-  EXPECT_EQ(store_->ListRuns(e.id, "", {}, 10, 3)->size(), 1u);
+  // The organisation's series holds the project's intervals.
+  auto org_weekly = store_->SeriesOf(Store::Level::kOrganization, org, 7 * 24 * kHourUs, {});
+  ASSERT_TRUE(org_weekly.ok()) << org_weekly.status().ToString();
+  ASSERT_EQ(org_weekly->size(), 1u);
+  EXPECT_DOUBLE_EQ(org_weekly->front().figures.energy_kwh, 10);
+  EXPECT_EQ(store_->SeriesOf(Store::Level::kRun, "x", kHourUs, {}).status().code(),
+            Status::Code::kInvalidArgument);
+  RunQuery q;
+  q.project_id = project;
+  q.limit = 2;
+  auto runs = store_->ListRuns(q);
+  ASSERT_EQ(runs->runs.size(), 2u);
+  EXPECT_EQ(runs->total, 4);
+  EXPECT_EQ(runs->runs.front().start_us, kT0 + 3 * kHourUs);  // newest first
+  q = {};
+  q.experiment_id = e.id;
+  q.offset = 3;
+  EXPECT_EQ(store_->ListRuns(q)->runs.size(), 1u);
+  auto per_project = store_->ProjectTotals(org, {});
+  ASSERT_TRUE(per_project.ok()) << per_project.status().ToString();
+  ASSERT_EQ(per_project->size(), 1u);
+  EXPECT_EQ(per_project->front().first.id, project);
+  EXPECT_EQ(per_project->front().second.runs, 4);
+  EXPECT_DOUBLE_EQ(per_project->front().second.figures.energy_kwh, 10);
+}
+
+// The runs table of the dashboard: the server sorts, filters and pages, and
+// the pages of one order never overlap nor miss a run.
+TEST_P(StoreTest, RunListsSortFilterAndPage) {
+  const Experiment e = MakeExperiment();
+  Experiment other;
+  other.project_id = e.project_id;
+  other.name = "Ablation_50%";
+  other = *store_->CreateExperiment(other);
+  std::vector<std::string> ids;
+  for (int i = 0; i < 25; ++i) {
+    store::Run r = NewRun(i % 5 == 0 ? other : e, kT0 + i * kHourUs);
+    r.host = i % 2 ? "gpu-node" : "cpu-node";
+    r.figures = {0, 0, 0, 1.0 + (i * 7) % 25, 0.01 * ((i * 11) % 25), 60.0 + i, 0};
+    r.gpu_count = i % 3;
+    r.end_us = r.start_us + 1000000;
+    r.complete = true;
+    r.record_json = "{}";
+    r.cpu_method = "measured_counter";
+    r.zone = "FR";
+    r.intensity_year = 2025;
+    ASSERT_TRUE(store_->PutRunRecord(r).ok());
+    ids.push_back(r.id);
+  }
+  RunQuery q;
+  q.project_id = e.project_id;
+  q.order = RunQuery::Order::kEmissions;
+  q.descending = false;
+  q.limit = 10;
+  std::vector<double> seen;
+  std::set<std::string> distinct;
+  for (q.offset = 0; q.offset < 30; q.offset += 10) {
+    auto page = store_->ListRuns(q);
+    ASSERT_TRUE(page.ok()) << page.status().ToString();
+    EXPECT_EQ(page->total, 25);
+    for (const auto& r : page->runs) {
+      seen.push_back(r.figures.emissions_kg);
+      distinct.insert(r.id);
+      EXPECT_EQ(r.cpu_method, "measured_counter");
+      EXPECT_EQ(r.zone, "FR");
+      EXPECT_EQ(r.intensity_year, 2025);
+    }
+  }
+  EXPECT_EQ(distinct.size(), 25u);
+  EXPECT_TRUE(std::is_sorted(seen.begin(), seen.end()));
+  // Text: a substring of the host, case-insensitive; of the experiment's
+  // name, with LIKE's wildcards taken literally.
+  q = {};
+  q.project_id = e.project_id;
+  q.text = "GPU-";
+  EXPECT_EQ(store_->ListRuns(q)->total, 12);
+  q.text = "n_50%";
+  EXPECT_EQ(store_->ListRuns(q)->total, 5);
+  q.text = "ablation_5";
+  EXPECT_EQ(store_->ListRuns(q)->total, 5);
+  q.text = "n%5";  // as a pattern it would match "n_5"; as text it is nowhere
+  EXPECT_EQ(store_->ListRuns(q)->total, 0);
+  q.text = ids[3].substr(0, 13);
+  EXPECT_EQ(store_->ListRuns(q)->runs.front().id, ids[3]);
+  // Duration, descending; ties by start.
+  q = {};
+  q.project_id = e.project_id;
+  q.order = RunQuery::Order::kDuration;
+  q.limit = 3;
+  auto longest = store_->ListRuns(q);
+  ASSERT_EQ(longest->runs.size(), 3u);
+  EXPECT_DOUBLE_EQ(longest->runs[0].figures.duration_s, 84);
+  EXPECT_DOUBLE_EQ(longest->runs[2].figures.duration_s, 82);
+  // GPU hours: each run's duration times its GPU count.
+  double gpu_hours = 0;
+  for (int i = 0; i < 25; ++i) gpu_hours += (60.0 + i) * (i % 3) / 3600.0;
+  EXPECT_NEAR(store_->TotalsOf(Store::Level::kProject, e.project_id, {})->gpu_hours, gpu_hours, 1e-12);
 }
 
 TEST_P(StoreTest, ClusterJobsJoinAcrossNodes) {
@@ -287,6 +382,11 @@ TEST_P(StoreTest, ClusterJobsJoinAcrossNodes) {
   ASSERT_TRUE(store_->CreateRun(alone).ok());
   auto job = store_->GetJob("hpc", "4242");
   ASSERT_TRUE(job.ok()) << job.status().ToString();
+  // Seen from its organisation or project, the same; from another, none.
+  EXPECT_EQ(store_->GetJob("hpc", "4242", Store::Level::kOrganization, org)->totals.runs, 3);
+  EXPECT_EQ(store_->GetJob("hpc", "4242", Store::Level::kProject, e.project_id)->totals.runs, 3);
+  EXPECT_EQ(store_->GetJob("hpc", "4242", Store::Level::kOrganization, "elsewhere").status().code(),
+            Status::Code::kNotFound);
   EXPECT_EQ(job->totals.runs, 3);
   EXPECT_DOUBLE_EQ(job->totals.figures.energy_kwh, 4.5);
   EXPECT_DOUBLE_EQ(job->totals.figures.emissions_kg, 0.75);

@@ -113,15 +113,25 @@ TEST(LiveStatus, BeforeFirstReading) {
   EXPECT_EQ(FormatLiveStatus(run), "waiting for the first reading...");
 }
 
-TEST(Equivalents, CarAndPhoneFactors) {
-  const auto eq = EverydayEquivalents(Co2e::Grams(400));
-  ASSERT_EQ(eq.size(), 2u);
-  EXPECT_DOUBLE_EQ(eq[0].amount, 1.609344);  // 400 g = one mile
-  EXPECT_EQ(eq[0].unit, "km driven by an average passenger car");
-  EXPECT_NE(eq[0].source.find("EPA"), std::string::npos);
-  EXPECT_NE(eq[0].source.find("2023"), std::string::npos);
-  EXPECT_DOUBLE_EQ(eq[1].amount, 400 / 8.22);
-  EXPECT_NE(eq[1].source.find("8.22e-6"), std::string::npos);
+TEST(Equivalents, PublishedFactors) {
+  const auto eq = EverydayEquivalents(Energy::KilowattHours(187.0 / 365.0 * 3), Co2e::Grams(400));
+  ASSERT_EQ(eq.size(), 5u);
+  EXPECT_EQ(eq[0].key, "household_week");
+  EXPECT_DOUBLE_EQ(eq[0].amount, 0.4 / (8350.0 / 52.0));  // a fraction of 160.58 kg
+  EXPECT_NE(eq[0].source.find("160.58 kg/week"), std::string::npos);
+  EXPECT_EQ(eq[1].key, "car_km");
+  EXPECT_DOUBLE_EQ(eq[1].amount, 1.609344);  // 400 g = one mile
+  EXPECT_EQ(eq[1].unit, "km driven by an average passenger car");
+  EXPECT_NE(eq[1].source.find("EPA"), std::string::npos);
+  EXPECT_NE(eq[1].source.find("2023"), std::string::npos);
+  EXPECT_EQ(eq[2].key, "car_miles");
+  EXPECT_DOUBLE_EQ(eq[2].amount, 1.0);
+  EXPECT_EQ(eq[3].key, "tv_days");
+  EXPECT_DOUBLE_EQ(eq[3].amount, 3.0);  // from the energy, not the mass
+  EXPECT_NE(eq[3].source.find("187 kWh/year"), std::string::npos);
+  EXPECT_EQ(eq[4].key, "phone_charges");
+  EXPECT_DOUBLE_EQ(eq[4].amount, 400 / 8.22);
+  EXPECT_NE(eq[4].source.find("8.22e-6"), std::string::npos);
 }
 
 }  // namespace

@@ -57,10 +57,11 @@ bool ParseListen(const std::string& text, collector::Options* o) {
   return true;
 }
 
-int Serve(const std::string& db, const std::string& listen, int threads) {
+int Serve(const std::string& db, const std::string& listen, int threads, const std::string& dashboard_dir) {
   collector::Options options;
   if (!ParseListen(listen, &options)) return Fail(2, "--listen '" + listen + "' is not HOST:PORT");
   options.threads = threads;
+  options.dashboard_dir = dashboard_dir;
   auto store = store::OpenStore(db, threads);
   if (!store.ok()) return Fail(1, "cannot open the database: " + store.status().message());
   collector::Server server(**store, options);
@@ -76,8 +77,8 @@ int Serve(const std::string& db, const std::string& listen, int threads) {
     sigwait(&set, &sig);
     server.Stop();
   });
-  std::fprintf(stderr, "wattprint: collector on http://%s:%d (schema version %d)\n", options.host.c_str(),
-               server.port(), store::SchemaVersion());
+  std::fprintf(stderr, "wattprint: collector on http://%s:%d (schema version %d); dashboard at /\n",
+               options.host.c_str(), server.port(), store::SchemaVersion());
   server.Serve();
   pthread_kill(waiter.native_handle(), SIGTERM);
   waiter.join();
@@ -173,13 +174,18 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   std::string db, listen;
   int threads = 8;
-  auto* serve = app.add_subcommand("serve", "Serve the collector's HTTP API");
+  auto* serve = app.add_subcommand("serve", "Serve the collector's HTTP API and its dashboard");
   CLI::Option* db_flag =
       serve->add_option("--db", db, "Store runs in this database: sqlite:PATH or postgresql://USER@HOST/DB "
                                     "(default sqlite:./wattprint.db; WATTPRINT_DB, db in wattprint.toml)");
   CLI::Option* listen_flag =
       serve->add_option("--listen", listen, "Listen on HOST:PORT (default 127.0.0.1:8000; WATTPRINT_LISTEN)");
   serve->add_option("--threads", threads, "Serve this many requests at once")->check(CLI::Range(1, 256));
+  std::string dashboard_dir;
+  serve->add_option("--dashboard-dir", dashboard_dir,
+                    "Serve the dashboard's files from this folder, read at each request, instead of the built-in "
+                    "ones (for working on web/dashboard/)")
+      ->check(CLI::ExistingDirectory);
 
   auto* admin = app.add_subcommand("admin", "Create and list organisations, projects and tokens");
   CLI::Option* admin_db_flag = admin->add_option("--db", db, "The collector's database (as serve)");
@@ -215,7 +221,7 @@ int main(int argc, char** argv) {
   if (listen_flag->count() > 0) given.emplace_back("listen", listen);
   Result<Config> cfg = Settings(given);
   if (!cfg.ok()) return Fail(2, cfg.status().message());
-  if (serve->parsed()) return Serve(cfg->db, cfg->listen, threads);
+  if (serve->parsed()) return Serve(cfg->db, cfg->listen, threads, dashboard_dir);
   auto store = store::OpenStore(cfg->db, 2);
   if (!store.ok()) return Fail(1, "cannot open the database: " + store.status().message());
   if (cp->parsed()) return CreateProject(**store, org, project, is_public);

@@ -53,60 +53,30 @@ std::string Difference(double base_kg, double alt_kg) {
   return "the same";
 }
 
-struct Alternative {
-  std::string key, label, zone;
-  int year = 0;
-  double g = 0;
-};
-
-void Lowest(std::vector<Alternative>* v, int top) {
-  std::stable_sort(v->begin(), v->end(), [](const Alternative& a, const Alternative& b) { return a.g < b.g; });
-  if (static_cast<int>(v->size()) > top) v->resize(top);
-}
-
-std::vector<Alternative> ZoneAlternatives(int top) {
-  std::vector<Alternative> out;
-  for (const GridZoneFigure& z : ListZones()) out.push_back({z.zone, z.name, z.zone, z.year, z.g_per_kwh});
-  Lowest(&out, top);
-  return out;
-}
-
-std::vector<Alternative> CloudAlternatives(int top) {
-  const std::vector<GridZoneFigure> zones = ListZones();
-  std::vector<Alternative> out;
-  for (const CloudRegionInfo& c : ListCloudRegions()) {
-    for (const GridZoneFigure& z : zones) {
-      if (z.zone == c.zone) out.push_back({c.region, fmt::format("{}, {}", c.provider, c.location), c.zone, z.year,
-                                           z.g_per_kwh});
-    }
-  }
-  Lowest(&out, top);
-  return out;
-}
-
-json AlternativesJson(const std::vector<Alternative>& alts, const Baseline& b) {
+json AlternativesJson(const std::vector<GridAlternative>& alts, const Baseline& b) {
   json out = json::array();
-  for (const Alternative& a : alts) {
-    const double kg = b.kwh * a.g / 1000.0;
-    out.push_back({{"name", a.key}, {"label", a.label}, {"zone", a.zone}, {"year", a.year},
-                   {"g_per_kwh", a.g}, {"kg", kg}, {"kg_less", b.kg - kg}});
+  for (const GridAlternative& a : alts) {
+    const double kg = b.kwh * a.g_per_kwh / 1000.0;
+    out.push_back({{"name", a.name}, {"label", a.label}, {"zone", a.zone}, {"year", a.year},
+                   {"g_per_kwh", a.g_per_kwh}, {"kg", kg}, {"kg_less", b.kg - kg}});
   }
   return out;
 }
 
-void PrintText(const Baseline& b, const std::vector<Alternative>& zones, const std::vector<Alternative>& cloud) {
+void PrintText(const Baseline& b, const std::vector<GridAlternative>& zones,
+               const std::vector<GridAlternative>& cloud) {
   fmt::print("This run: {:.4g} kWh, {} CO2e ({})\n", b.kwh, Kg(b.kg), text::Printable(b.what));
   fmt::print("\nLowest-intensity grid zones (Electricity Maps, latest year, {}):\n", GridDataPackage());
-  for (const Alternative& a : zones) {
-    const double kg = b.kwh * a.g / 1000.0;
-    fmt::print("  had this run in {} ({}, {} g CO2e/kWh in {}) it would have emitted {}, {}\n", a.key, a.label, a.g,
-               a.year, Kg(kg), Difference(b.kg, kg));
+  for (const GridAlternative& a : zones) {
+    const double kg = b.kwh * a.g_per_kwh / 1000.0;
+    fmt::print("  had this run in {} ({}, {} g CO2e/kWh in {}) it would have emitted {}, {}\n", a.name, a.label,
+               a.g_per_kwh, a.year, Kg(kg), Difference(b.kg, kg));
   }
   fmt::print("\nLowest-intensity cloud regions:\n");
-  for (const Alternative& a : cloud) {
-    const double kg = b.kwh * a.g / 1000.0;
-    fmt::print("  had this run in {} ({}; zone {}, {} g CO2e/kWh in {}) it would have emitted {}, {}\n", a.key,
-               a.label, a.zone, a.g, a.year, Kg(kg), Difference(b.kg, kg));
+  for (const GridAlternative& a : cloud) {
+    const double kg = b.kwh * a.g_per_kwh / 1000.0;
+    fmt::print("  had this run in {} ({}; zone {}, {} g CO2e/kWh in {}) it would have emitted {}, {}\n", a.name,
+               a.label, a.zone, a.g_per_kwh, a.year, Kg(kg), Difference(b.kg, kg));
   }
 }
 
@@ -122,8 +92,8 @@ int CompareCommand(const Config& cfg, const CompareOptions& opt) {
   }
   Result<Baseline> base = opt.energy_kwh ? FromEnergy(cfg, *opt.energy_kwh) : LoadRun(opt.run, opt.row);
   if (!base.ok()) return UsageError(base.status().message());
-  const std::vector<Alternative> zones = ZoneAlternatives(opt.top);
-  const std::vector<Alternative> cloud = CloudAlternatives(opt.top);
+  const std::vector<GridAlternative> zones = LowestZones(opt.top);
+  const std::vector<GridAlternative> cloud = LowestCloudRegions("", opt.top);
   if (opt.json) {
     const json out = {{"run", {{"energy_kwh", base->kwh}, {"kg", base->kg}, {"what", base->what}}},
                       {"package", GridDataPackage()},

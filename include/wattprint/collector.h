@@ -1,5 +1,6 @@
 // The collector: an HTTP server over a Store, with wattprint's own API under
-// /api/v1 and the routes CodeCarbon 3.x's client calls (docs/COLLECTOR.md).
+// /api/v1, the routes CodeCarbon 3.x's client calls (docs/COLLECTOR.md) and
+// the dashboard at / (docs/DASHBOARD.md).
 // Handlers parse, check the token, call the Store and format; every write is
 // one Store transaction, acknowledged only once committed.
 //
@@ -21,6 +22,9 @@ struct Options {
   int port = 8000;  // 0: any free port (see Server::port())
   int threads = 8;
   size_t max_body_bytes = size_t{8} << 20;
+  // The dashboard's files are compiled in; a folder here serves them from
+  // disk instead, read at each request (docs/DASHBOARD.md).
+  std::string dashboard_dir;
 };
 
 class Server {

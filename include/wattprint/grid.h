@@ -71,6 +71,22 @@ struct CloudRegionInfo {
   std::string provider, region, location, zone, mapping;
 };
 std::vector<CloudRegionInfo> ListCloudRegions();
+// The lowest-intensity places, for "had this run there": grid zones at
+// their latest Electricity Maps year, and cloud regions at their zone's.
+// Ascending g CO2e/kWh, at most `top` (all when negative).
+struct GridAlternative {
+  std::string name;      // the zone key, or the cloud region ("eu-north-1")
+  std::string label;     // the zone's name, or "aws, Stockholm, Sweden"
+  std::string provider;  // cloud regions only: aws, gcp or azure
+  std::string location;  // cloud regions only
+  std::string zone;
+  int year = 0;
+  double g_per_kwh = 0;
+};
+std::vector<GridAlternative> LowestZones(int top);
+// provider: "aws", "gcp" or "azure"; empty for all three.
+std::vector<GridAlternative> LowestCloudRegions(const std::string& provider, int top);
+
 // The Electricity Maps years held, ascending.
 std::vector<int> ElectricityMapsYears();
 // "@tgwf/co2 0.19.0": the package the data were derived from.

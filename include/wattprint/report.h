@@ -55,12 +55,16 @@ std::string FormatSummary(const RunResult& run);
 // One-line live status: current power, energy so far, CO2e so far.
 std::string FormatLiveStatus(const RunResult& run);
 
-// Everyday equivalents of a mass of CO2e, each with the source of its factor.
+// Everyday equivalents of a run's energy and CO2e, each with the source of
+// its factor: a share of a household's weekly emissions (a fraction: 0.01
+// is 1 %), distance driven in km and in miles, days of TV (from the energy)
+// and smartphone charges.
 struct Equivalent {
+  std::string key;     // "household_week", "car_km", "car_miles", "tv_days", "phone_charges"
   double amount;
   std::string unit;    // "km driven by an average passenger car"
-  std::string source;  // "US EPA Greenhouse Gas Equivalencies (2024): 400 g CO2/mile"
+  std::string source;  // "US EPA (2023), typical passenger vehicle: 400 g CO2/mile"
 };
-std::vector<Equivalent> EverydayEquivalents(Co2e mass);
+std::vector<Equivalent> EverydayEquivalents(Energy energy, Co2e mass);
 
 }  // namespace wattprint

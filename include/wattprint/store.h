@@ -18,6 +18,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "wattprint/status.h"
@@ -67,6 +68,12 @@ struct Run {
   // The intensity the run's emissions used, and where it came from.
   std::optional<double> intensity_g_per_kwh;
   std::string intensity_source, intensity_basis;
+  int64_t intensity_year = 0;    // 0: not recorded
+  std::string zone, country;     // the grid zone and country of that intensity
+  // How each device kind's energy was obtained: "measured_counter",
+  // "measured_power", "estimated", "none"; empty when not recorded
+  // (CodeCarbon runs, and runs stored before schema version 2).
+  std::string cpu_method, gpu_method, ram_method;
   ClusterJob job;
   // True once the run's own final total is stored (a wattprint record): then
   // its figures are exact, and later intervals do not change them.
@@ -88,6 +95,7 @@ struct Totals {
   int64_t runs = 0;
   int64_t intervals = 0;
   Figures figures;
+  double gpu_hours = 0;  // each run's duration times its GPU count, in hours
   int64_t first_us = 0, last_us = 0;  // span of the runs counted; 0 when none
 };
 
@@ -95,6 +103,24 @@ struct Totals {
 struct Range {
   int64_t from_us = 0;
   int64_t to_us = INT64_MAX;
+};
+
+// Which runs a listing shows and in what order: one experiment's or one
+// project's, started in the range, matching the text (a case-insensitive
+// substring of the run id, host, job id, node, user or experiment name).
+struct RunQuery {
+  enum class Order { kStart, kDuration, kEnergy, kEmissions, kHost };
+  std::string experiment_id, project_id;  // one of the two
+  Range range;
+  std::string text;
+  Order order = Order::kStart;
+  bool descending = true;
+  int64_t limit = 100, offset = 0;
+};
+
+struct RunPage {
+  std::vector<Run> runs;
+  int64_t total = 0;  // runs matching the query, all pages
 };
 
 struct SeriesPoint {
@@ -132,6 +158,7 @@ struct Token {
 
 class Store {
  public:
+  enum class Level { kOrganization, kProject, kExperiment, kRun };
   virtual ~Store() = default;
 
   // -- organisations, projects, experiments --------------------------------
@@ -170,22 +197,28 @@ class Store {
   // which carries no sequence number) and adds it to the run's figures.
   virtual Status AppendInterval(const std::string& run_id, const Interval& interval) = 0;
   virtual Result<Run> GetRun(const std::string& id) = 0;
-  // Runs of an experiment or of a project (one of the two ids), newest
-  // first, without their record_json.
-  virtual Result<std::vector<Run>> ListRuns(const std::string& experiment_id, const std::string& project_id,
-                                            Range range, int64_t limit, int64_t offset) = 0;
+  // A page of the runs a query selects, in its order (ties newest first,
+  // then by id, so that pages never overlap), without their record_json.
+  virtual Result<RunPage> ListRuns(const RunQuery& query) = 0;
   virtual Result<std::vector<Interval>> RunSeries(const std::string& run_id) = 0;
-  // A project's intervals summed into buckets of bucket_us (aligned to the
-  // epoch; a week starts on Monday), over the range.
-  virtual Result<std::vector<SeriesPoint>> ProjectSeries(const std::string& project_id, int64_t bucket_us,
-                                                         Range range) = 0;
+  // The intervals of an organisation's or a project's runs summed into
+  // buckets of bucket_us (aligned to the epoch; a week starts on Monday
+  // 00:00 UTC), over the range. Other levels are InvalidArgument.
+  virtual Result<std::vector<SeriesPoint>> SeriesOf(Level level, const std::string& id, int64_t bucket_us,
+                                                    Range range) = 0;
 
   // -- totals and jobs -------------------------------------------------------
-  enum class Level { kOrganization, kProject, kExperiment, kRun };
   virtual Result<Totals> TotalsOf(Level level, const std::string& id, Range range) = 0;
+  // Each project of an organisation with its totals over the range, by name.
+  virtual Result<std::vector<std::pair<Project, Totals>>> ProjectTotals(const std::string& organization_id,
+                                                                        Range range) = 0;
   virtual Result<std::vector<Job>> ListJobs(const std::string& organization_id, Range range, int64_t limit,
                                             int64_t offset = 0) = 0;
-  virtual Result<Job> GetJob(const std::string& cluster, const std::string& job_id) = 0;
+  // A job from its runs; with a scope (kOrganization or kProject and its
+  // id), only the runs inside it count, and a job with none there is
+  // NotFound. An empty scope_id counts every run.
+  virtual Result<Job> GetJob(const std::string& cluster, const std::string& job_id,
+                             Level scope = Level::kOrganization, const std::string& scope_id = "") = 0;
 
   // -- tokens ----------------------------------------------------------------
   // Makes a token and returns it with its secret, which is never stored

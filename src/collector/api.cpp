@@ -3,6 +3,9 @@
 #include <cmath>
 #include <ctime>
 
+#include "wattprint/report.h"
+#include "wattprint/units.h"
+
 namespace wattprint::collector {
 
 Reply Error(int status, const std::string& message, const std::string& field) {
@@ -213,7 +216,12 @@ void Route(httplib::Server& http, Api& api, const char* method, const std::strin
       reply = Error(500, std::string("internal error: ") + e.what());
     }
     res.status = reply.status;
-    res.set_content(reply.body.dump(-1, ' ', false, json::error_handler_t::replace), "application/json");
+    res.set_header("Cache-Control", "no-store");  // answers read with a token stay out of caches
+    if (!reply.content_type.empty() && reply.status < 300) {
+      res.set_content(std::move(reply.text), reply.content_type);
+    } else {
+      res.set_content(reply.body.dump(-1, ' ', false, json::error_handler_t::replace), "application/json");
+    }
   };
   if (std::string(method) == "GET") {
     http.Get(pattern, run);
@@ -249,12 +257,23 @@ json FiguresJson(const store::Figures& f) {
           {"duration_s", f.duration_s},          {"water_l", f.water_l}};
 }
 
+json EquivalentsJson(const store::Figures& f) {
+  json out = json::array();
+  for (const Equivalent& e :
+       EverydayEquivalents(Energy::KilowattHours(f.energy_kwh), Co2e::Kilograms(f.emissions_kg))) {
+    out.push_back({{"key", e.key}, {"amount", e.amount}, {"unit", e.unit}, {"source", e.source}});
+  }
+  return out;
+}
+
 json TotalsJson(const store::Totals& t) {
   json j = FiguresJson(t.figures);
   j["runs"] = t.runs;
   j["intervals"] = t.intervals;
   j["first_us"] = t.first_us;
   j["last_us"] = t.last_us;
+  j["gpu_hours"] = t.gpu_hours;
+  j["equivalents"] = EquivalentsJson(t.figures);
   return j;
 }
 

@@ -16,8 +16,12 @@ namespace wattprint::collector {
 using nlohmann::json;
 
 struct Reply {
+  Reply() = default;
+  Reply(int s, json b) : status(s), body(std::move(b)) {}
   int status = 200;
   json body;
+  // A reply that is not JSON (a CSV export): sent instead of body when set.
+  std::string text, content_type;
 };
 
 // {"error": message, "field": field} with the status; field may be empty.
@@ -88,10 +92,12 @@ Result<store::Range> RangeOf(const httplib::Request& req);
 
 json FiguresJson(const store::Figures& f);
 json RunJson(const store::Run& r);  // without the record
+// With gpu_hours and the everyday equivalents of its energy and CO2e.
 json TotalsJson(const store::Totals& t);
 
 void AddCodeCarbonRoutes(httplib::Server& http, Api& api);
 void AddV1Routes(httplib::Server& http, Api& api);
 void AddV1ListRoutes(httplib::Server& http, Api& api);
+void AddV1ViewRoutes(httplib::Server& http, Api& api);
 
 }  // namespace wattprint::collector

@@ -285,10 +285,14 @@ void AddCodeCarbonRoutes(httplib::Server& http, Api& api) {
       Reply bad;
       auto range = RangeOr422(req, &bad);
       if (!range.ok()) return bad;
-      auto runs = a.store.ListRuns(e->id, "", *range, 10000, 0);
+      store::RunQuery q;
+      q.experiment_id = e->id;
+      q.range = *range;
+      q.limit = 10000;
+      auto runs = a.store.ListRuns(q);
       if (!runs.ok()) return FromStatus(runs.status());
       json out = json::array();
-      for (const auto& r : *runs) {
+      for (const auto& r : runs->runs) {
         json j = ReportJson(r.figures, r.interval_count);
         j.update({{"run_id", r.id}, {"timestamp", FormatIsoUtcMicros(r.start_us)}, {"experiment_id", r.experiment_id}});
         out.push_back(j);

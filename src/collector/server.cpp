@@ -3,6 +3,7 @@
 #include <sys/socket.h>
 
 #include "collector/api.h"
+#include "collector/dashboard.h"
 
 namespace wattprint::collector {
 
@@ -32,6 +33,8 @@ Server::Server(store::Store& store, Options options) : impl_(std::make_unique<Im
   AddCodeCarbonRoutes(http, impl_->api);
   AddV1Routes(http, impl_->api);
   AddV1ListRoutes(http, impl_->api);
+  AddV1ViewRoutes(http, impl_->api);
+  AddDashboardRoutes(http, impl_->options.dashboard_dir);
   http.set_error_handler([](const httplib::Request&, httplib::Response& res) {
     if (!res.body.empty()) return;
     const char* what = res.status == 404   ? "no such route"

@@ -17,6 +17,15 @@ double Kwh(const json& record, std::initializer_list<const char*> path) {
   return at->is_number() ? at->get<double>() : 0;
 }
 
+std::string TextAt(const json& record, std::initializer_list<const char*> path) {
+  const json* at = &record;
+  for (const char* key : path) {
+    if (!at->is_object() || !at->contains(key)) return "";
+    at = &(*at)[key];
+  }
+  return at->is_string() ? at->get<std::string>() : "";
+}
+
 // A run from a JSON record: its chosen scope's energies, the emissions, the
 // intensity and the metadata. The record itself is kept whole.
 // The run's identity and host from a record's metadata object.
@@ -60,10 +69,17 @@ store::Run RunFromRecord(const json& r) {
   run.figures.gpu_kwh = Kwh(r, {"kinds", "gpu", scope.c_str(), "kwh"});
   run.figures.ram_kwh = Kwh(r, {"kinds", "dram", scope.c_str(), "kwh"});
   run.figures.duration_s = duration;
+  run.cpu_method = TextAt(r, {"kinds", "cpu", "method"});
+  run.gpu_method = TextAt(r, {"kinds", "gpu", "method"});
+  run.ram_method = TextAt(r, {"kinds", "dram", "method"});
   if (const json& in = Need(r, "intensity"); in.is_object()) {
     run.intensity_g_per_kwh = OptNumber(in, "g_per_kwh", true);
     run.intensity_source = OptText(in, "source");
     run.intensity_basis = OptText(in, "basis");
+    run.zone = OptText(in, "zone");
+    run.country = OptText(in, "country_name");
+    const std::optional<double> year = OptNumber(in, "year", true);
+    if (year && *year >= 1900 && *year <= 9999) run.intensity_year = static_cast<int64_t>(*year);
   }
   run.complete = true;
   run.record_json = r.dump();
@@ -216,6 +232,15 @@ json RunJson(const store::Run& r) {
             {"figures", FiguresJson(r.figures)},
             {"intensity_g_per_kwh", r.intensity_g_per_kwh ? json(*r.intensity_g_per_kwh) : json()},
             {"intensity_source", r.intensity_source},
+            {"intensity_basis", r.intensity_basis},
+            {"intensity_year", r.intensity_year > 0 ? json(r.intensity_year) : json()},
+            {"zone", r.zone},
+            {"country", r.country},
+            {"cloud_provider", r.provider},
+            {"cloud_region", r.region},
+            {"host", r.host},
+            {"gpu_count", r.gpu_count},
+            {"methods", {{"cpu", r.cpu_method}, {"gpu", r.gpu_method}, {"ram", r.ram_method}}},
             {"cpu_model", r.cpu_model},
             {"gpu_model", r.gpu_model}};
   if (!r.job.job_id.empty()) {
@@ -257,9 +282,16 @@ void AddV1Routes(httplib::Server& http, Api& api) {
           [l](const httplib::Request& req, const json&, Api& a) { return Totals(req, a, l); });
   }
   Route(http, api, "GET", R"(/api/v1/jobs/([^/]*)/([^/]+))", [](const httplib::Request& req, const json&, Api& a) -> Reply {
+    // The job as the caller may see it: an admin every node, an
+    // organisation's or a project's reader the runs inside it.
     Caller c = a.Identify(req);
-    if (auto deny = a.MustBeAdmin(c)) return *deny;
-    auto job = a.store.GetJob(req.matches[1], req.matches[2]);
+    if (!c.token) return Error(401, c.presented ? c.problem : "a token is required");
+    if (!c.token->can_read) return Error(403, "this token may not read");
+    const store::Token& t = *c.token;
+    const auto scope = t.kind == store::TokenKind::kProject ? store::Store::Level::kProject
+                                                            : store::Store::Level::kOrganization;
+    auto job = a.store.GetJob(req.matches[1], req.matches[2], scope,
+                              t.kind == store::TokenKind::kAdmin ? "" : t.scope_id);
     if (!job.ok()) return FromStatus(job.status());
     json nodes = json::array();
     for (const auto& n : job->nodes) {

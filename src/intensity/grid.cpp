@@ -356,3 +356,38 @@ std::vector<int> ElectricityMapsYears() {
 std::string GridDataPackage() { return GetTables().package; }
 
 }  // namespace wattprint
+
+namespace wattprint {
+
+namespace {
+
+void KeepLowest(std::vector<GridAlternative>* v, int top) {
+  std::stable_sort(v->begin(), v->end(),
+                   [](const GridAlternative& a, const GridAlternative& b) { return a.g_per_kwh < b.g_per_kwh; });
+  if (top >= 0 && v->size() > static_cast<size_t>(top)) v->resize(static_cast<size_t>(top));
+}
+
+}  // namespace
+
+std::vector<GridAlternative> LowestZones(int top) {
+  std::vector<GridAlternative> out;
+  for (const GridZoneFigure& z : ListZones()) out.push_back({z.zone, z.name, "", "", z.zone, z.year, z.g_per_kwh});
+  KeepLowest(&out, top);
+  return out;
+}
+
+std::vector<GridAlternative> LowestCloudRegions(const std::string& provider, int top) {
+  const std::vector<GridZoneFigure> zones = ListZones();
+  std::vector<GridAlternative> out;
+  for (const CloudRegionInfo& c : ListCloudRegions()) {
+    if (!provider.empty() && c.provider != provider) continue;
+    for (const GridZoneFigure& z : zones) {
+      if (z.zone != c.zone) continue;
+      out.push_back({c.region, c.provider + ", " + c.location, c.provider, c.location, c.zone, z.year, z.g_per_kwh});
+    }
+  }
+  KeepLowest(&out, top);
+  return out;
+}
+
+}  // namespace wattprint

@@ -180,7 +180,9 @@ std::string FormatSummary(const RunResult& run) {
   const bool chosen_known = s == Scope::kMachine || f.process_known;
   if (chosen_known) {
     const char* label = "equivalent";
-    for (const Equivalent& e : EverydayEquivalents(f.In(s).co2e)) {
+    // The two that read well for one run; the dashboard shows them all.
+    for (const Equivalent& e : EverydayEquivalents(f.In(s).energy, f.In(s).co2e)) {
+      if (e.key != "car_km" && e.key != "phone_charges") continue;
       Line(out, label, fmt::format("{} {}  [{}]", Sig(e.amount), e.unit, e.source));
       label = "";
     }

@@ -48,7 +48,9 @@ std::vector<Value> RunValues(const Run& r) {
           f.energy_kwh,   f.emissions_kg, f.duration_s,     f.water_l,
           Opt(r.intensity_g_per_kwh), r.intensity_source, r.intensity_basis, r.job.cluster,
           r.job.job_id,   r.job.step,     r.job.node,       r.job.user,
-          r.job.account,  int64_t{r.complete}, r.record_json};
+          r.job.account,  int64_t{r.complete}, r.record_json, r.intensity_year,
+          r.zone,         r.country,      r.cpu_method,     r.gpu_method,
+          r.ram_method};
 }
 
 constexpr const char* kRunWriteColumns[] = {
@@ -57,7 +59,7 @@ constexpr const char* kRunWriteColumns[] = {
     "ram_total_gb", "longitude", "latitude", "cpu_kwh",     "gpu_kwh",      "ram_kwh",             "energy_kwh",
     "emissions_kg", "duration_s", "water_l", "intensity_g_per_kwh", "intensity_source", "intensity_basis",
     "cluster",    "job_id",    "step",       "node",        "user_name",    "account",             "complete",
-    "record_json"};
+    "record_json", "intensity_year", "zone", "country", "cpu_method", "gpu_method", "ram_method"};
 
 }  // namespace
 
@@ -94,7 +96,10 @@ Run ReadRun(const Row& r) {
   run.job = {r.Text(29), r.Text(30), r.Text(31), r.Text(32), r.Text(33), r.Text(34)};
   run.complete = r.Int(35) != 0;
   run.interval_count = r.Int(36);
-  run.record_json = r.Text(37);
+  run.intensity_year = r.Int(37);
+  std::string* more[] = {&run.zone, &run.country, &run.cpu_method, &run.gpu_method, &run.ram_method};
+  for (size_t i = 0; i < std::size(more); ++i) *more[i] = r.Text(38 + i);
+  run.record_json = r.Text(43);
   return run;
 }
 
@@ -125,6 +130,7 @@ Totals ReadTotals(const Row& r, size_t c) {
                r.Real(c + 6), r.Real(c + 7), r.Real(c + 8)};
   t.first_us = r.Int(c + 9);
   t.last_us = r.Int(c + 10);
+  t.gpu_hours = r.Real(c + 11);
   return t;
 }
 
@@ -215,6 +221,7 @@ void Join(Totals& into, const Totals& t) {
   const bool first = into.runs == 0;
   into.runs += t.runs;
   into.intervals += t.intervals;
+  into.gpu_hours += t.gpu_hours;
   Add(into.figures, t.figures);
   into.first_us = first ? t.first_us : std::min(into.first_us, t.first_us);
   into.last_us = first ? t.last_us : std::max(into.last_us, t.last_us);

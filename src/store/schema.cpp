@@ -131,7 +131,24 @@ CREATE TABLE tokens (
 CREATE INDEX tokens_by_scope ON tokens (scope_id);
 )sql";
 
-constexpr const char* kMigrations[] = {kMigration1};
+// Version 2: what the dashboard shows of each run without reading its
+// record (the method per device kind, the intensity's year, zone and
+// country), and the orders its run tables sort by. Runs stored before it
+// keep empty methods: their records are not re-read.
+constexpr const char* kMigration2 = R"sql(
+ALTER TABLE runs ADD COLUMN intensity_year BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE runs ADD COLUMN zone TEXT NOT NULL DEFAULT '';
+ALTER TABLE runs ADD COLUMN country TEXT NOT NULL DEFAULT '';
+ALTER TABLE runs ADD COLUMN cpu_method TEXT NOT NULL DEFAULT '';
+ALTER TABLE runs ADD COLUMN gpu_method TEXT NOT NULL DEFAULT '';
+ALTER TABLE runs ADD COLUMN ram_method TEXT NOT NULL DEFAULT '';
+CREATE INDEX runs_by_project_duration ON runs (project_id, duration_s);
+CREATE INDEX runs_by_project_energy ON runs (project_id, energy_kwh);
+CREATE INDEX runs_by_project_emissions ON runs (project_id, emissions_kg);
+CREATE INDEX runs_by_project_host ON runs (project_id, host);
+)sql";
+
+constexpr const char* kMigrations[] = {kMigration1, kMigration2};
 
 }  // namespace
 

@@ -1,6 +1,7 @@
 // The Store over either engine: a pool of connections, transactions with
 // retry, and the model's SQL, written once (db.h says which SQL).
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
@@ -81,6 +82,32 @@ class Pool {
   std::vector<std::unique_ptr<Connection>> idle_;
   int open_ = 0;
 };
+
+std::string Lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+// The text of a LIKE pattern matched literally ('!' is the escape).
+std::string LikeEscaped(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    if (c == '%' || c == '_' || c == '!') out += '!';
+    out += c;
+  }
+  return out;
+}
+
+const char* OrderColumn(RunQuery::Order o) {
+  switch (o) {
+    case RunQuery::Order::kDuration: return "duration_s";
+    case RunQuery::Order::kEnergy: return "energy_kwh";
+    case RunQuery::Order::kEmissions: return "emissions_kg";
+    case RunQuery::Order::kHost: return "host";
+    case RunQuery::Order::kStart: break;
+  }
+  return "start_us";
+}
 
 class SqlStore final : public Store {
  public:
@@ -265,13 +292,31 @@ class SqlStore final : public Store {
                     "run " + id);
   }
 
-  Result<std::vector<Run>> ListRuns(const std::string& experiment, const std::string& project, Range range,
-                                    int64_t limit, int64_t offset) override {
-    const bool by_experiment = !experiment.empty();
-    return Many<Run>("SELECT " + std::string(kRunColumns) + ", '' FROM runs WHERE " +
-                         (by_experiment ? "experiment_id" : "project_id") +
-                         " = ? AND start_us >= ? AND start_us < ? ORDER BY start_us DESC, id LIMIT ? OFFSET ?",
-                     {by_experiment ? experiment : project, range.from_us, range.to_us, limit, offset}, ReadRun);
+  Result<RunPage> ListRuns(const RunQuery& q) override {
+    const bool by_experiment = !q.experiment_id.empty();
+    std::string where = std::string(by_experiment ? "experiment_id" : "project_id") +
+                        " = ? AND start_us >= ? AND start_us < ?";
+    std::vector<Value> values = {by_experiment ? q.experiment_id : q.project_id, q.range.from_us, q.range.to_us};
+    if (!q.text.empty()) {
+      const std::string like = "%" + LikeEscaped(Lower(q.text)) + "%";
+      where += " AND (LOWER(id) LIKE ? ESCAPE '!' OR LOWER(host) LIKE ? ESCAPE '!' OR LOWER(job_id) LIKE ? ESCAPE '!'"
+               " OR LOWER(node) LIKE ? ESCAPE '!' OR LOWER(user_name) LIKE ? ESCAPE '!' OR experiment_id IN"
+               " (SELECT id FROM experiments WHERE LOWER(name) LIKE ? ESCAPE '!'))";
+      for (int i = 0; i < 6; ++i) values.emplace_back(like);
+    }
+    auto count = Query("SELECT COUNT(*) FROM runs WHERE " + where, values);
+    if (!count.ok()) return count.status();
+    RunPage page;
+    page.total = (*count)[0].Int(0);
+    const std::string dir = q.descending ? " DESC" : " ASC";
+    values.emplace_back(q.limit);
+    values.emplace_back(q.offset);
+    auto runs = Many<Run>("SELECT " + std::string(kRunColumns) + ", '' FROM runs WHERE " + where + " ORDER BY " +
+                              OrderColumn(q.order) + dir + ", start_us DESC, id LIMIT ? OFFSET ?",
+                          values, ReadRun);
+    if (!runs.ok()) return runs.status();
+    page.runs = std::move(*runs);
+    return page;
   }
 
   Result<std::vector<Interval>> RunSeries(const std::string& run_id) override {
@@ -279,18 +324,23 @@ class SqlStore final : public Store {
                           {run_id}, ReadInterval);
   }
 
-  Result<std::vector<SeriesPoint>> ProjectSeries(const std::string& project, int64_t bucket_us,
-                                                 Range range) override {
+  Result<std::vector<SeriesPoint>> SeriesOf(Level level, const std::string& id, int64_t bucket_us,
+                                            Range range) override {
     if (bucket_us <= 0) return Status::InvalidArgument("a bucket is longer than 0");
+    if (level != Level::kOrganization && level != Level::kProject) {
+      return Status::InvalidArgument("series are kept for organisations and projects");
+    }
     // 1970-01-01 was a Thursday: weeks are aligned on Monday 1970-01-05.
     const int64_t week = int64_t{7} * 86400 * 1000000;
     const int64_t origin = bucket_us % week == 0 ? int64_t{4} * 86400 * 1000000 : 0;
+    const std::string which = level == Level::kProject
+                                  ? "project_id = ?"
+                                  : "project_id IN (SELECT id FROM projects WHERE organization_id = ?)";
     return Many<SeriesPoint>(
         "SELECT ((start_us - ?) / ?) * ? + ? AS b, SUM(cpu_kwh), SUM(gpu_kwh), SUM(ram_kwh), SUM(energy_kwh), "
-        "SUM(emissions_kg), SUM(duration_s), SUM(water_l), COUNT(*) FROM intervals "
-        "WHERE project_id = ? AND start_us >= ? AND start_us < ? GROUP BY b ORDER BY b",
-        {origin, bucket_us, bucket_us, origin, project, std::max(range.from_us, origin), range.to_us},
-        ReadSeriesPoint);
+        "SUM(emissions_kg), SUM(duration_s), SUM(water_l), COUNT(*) FROM intervals WHERE " + which +
+            " AND start_us >= ? AND start_us < ? GROUP BY b ORDER BY b",
+        {origin, bucket_us, bucket_us, origin, id, std::max(range.from_us, origin), range.to_us}, ReadSeriesPoint);
   }
 
   Result<Totals> TotalsOf(Level level, const std::string& id, Range range) override {
@@ -320,10 +370,34 @@ class SqlStore final : public Store {
     return jobs;
   }
 
-  Result<Job> GetJob(const std::string& cluster, const std::string& job_id) override {
-    auto rows = Query("SELECT node, MIN(user_name), MIN(account), " + std::string(kTotalsColumns) +
-                          " FROM runs WHERE cluster = ? AND job_id = ? GROUP BY node ORDER BY node",
-                      {cluster, job_id});
+  Result<std::vector<std::pair<Project, Totals>>> ProjectTotals(const std::string& org, Range range) override {
+    auto projects = ListProjects(org);
+    if (!projects.ok()) return projects.status();
+    auto rows = Query("SELECT project_id, " + std::string(kTotalsColumns) +
+                          " FROM runs WHERE organization_id = ? AND start_us >= ? AND start_us < ? GROUP BY project_id",
+                      {org, range.from_us, range.to_us});
+    if (!rows.ok()) return rows.status();
+    std::vector<std::pair<Project, Totals>> out;
+    for (const Project& p : *projects) {
+      Totals t;
+      for (const Row& r : *rows) {
+        if (r.Text(0) == p.id) t = ReadTotals(r, 1);
+      }
+      out.emplace_back(p, t);
+    }
+    return out;
+  }
+
+  Result<Job> GetJob(const std::string& cluster, const std::string& job_id, Level scope,
+                     const std::string& scope_id) override {
+    std::string sql = "SELECT node, MIN(user_name), MIN(account), " + std::string(kTotalsColumns) +
+                      " FROM runs WHERE cluster = ? AND job_id = ?";
+    std::vector<Value> values = {cluster, job_id};
+    if (!scope_id.empty()) {
+      sql += scope == Level::kProject ? " AND project_id = ?" : " AND organization_id = ?";
+      values.emplace_back(scope_id);
+    }
+    auto rows = Query(sql + " GROUP BY node ORDER BY node", values);
     if (!rows.ok()) return rows.status();
     if (rows->empty()) return Status::NotFound("no job " + job_id + " on cluster '" + cluster + "'");
     Job job{cluster, job_id, (*rows)[0].Text(1), (*rows)[0].Text(2), {}, {}};
