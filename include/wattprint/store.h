@@ -197,8 +197,9 @@ class Store {
   // which carries no sequence number) and adds it to the run's figures.
   virtual Status AppendInterval(const std::string& run_id, const Interval& interval) = 0;
   virtual Result<Run> GetRun(const std::string& id) = 0;
-  // A page of the runs a query selects, in its order (ties newest first,
-  // then by id, so that pages never overlap), without their record_json.
+  // A page of the runs a query selects, in its order (ties by start, then
+  // by id, in the same direction, so that pages never overlap), without
+  // their record_json.
   virtual Result<RunPage> ListRuns(const RunQuery& query) = 0;
   virtual Result<std::vector<Interval>> RunSeries(const std::string& run_id) = 0;
   // The intervals of an organisation's or a project's runs summed into

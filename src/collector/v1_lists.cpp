@@ -181,8 +181,9 @@ void AppendCsvRun(std::string* out, const store::Run& r, const std::string& expe
   *out += '\n';
 }
 
-// Every run the query selects, in its order, as CSV: read a batch at a
-// time, so that 10^5 runs never sit in memory as structs at once.
+// Every run the query selects, in its order, as CSV: read 20000 at a time
+// (the order's index finds each batch's start), so that 10^5 runs never sit
+// in memory as structs at once.
 Reply RunsCsv(const httplib::Request& req, Api& api, const store::Project& project) {
   auto parsed = RunQueryOf(req, "", project.id, 1000);
   if (!parsed.ok()) return Error(422, parsed.status().message());
@@ -192,7 +193,7 @@ Reply RunsCsv(const httplib::Request& req, Api& api, const store::Project& proje
   reply.content_type = "text/csv; charset=utf-8";
   reply.text = kRunsCsvHeader;
   store::RunQuery q = *parsed;
-  q.limit = 5000;
+  q.limit = 20000;
   for (q.offset = 0;; q.offset += q.limit) {
     auto page = api.store.ListRuns(q);
     if (!page.ok()) return FromStatus(page.status());

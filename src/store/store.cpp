@@ -311,8 +311,10 @@ class SqlStore final : public Store {
     const std::string dir = q.descending ? " DESC" : " ASC";
     values.emplace_back(q.limit);
     values.emplace_back(q.offset);
-    auto runs = Many<Run>("SELECT " + std::string(kRunColumns) + ", '' FROM runs WHERE " + where + " ORDER BY " +
-                              OrderColumn(q.order) + dir + ", start_us DESC, id LIMIT ? OFFSET ?",
+    // The page's ids from the order's index alone, then only their rows.
+    const std::string order = std::string(OrderColumn(q.order)) + dir + ", start_us" + dir + ", id" + dir;
+    auto runs = Many<Run>("SELECT " + std::string(kRunColumns) + ", '' FROM runs WHERE id IN (SELECT id FROM runs WHERE " +
+                              where + " ORDER BY " + order + " LIMIT ? OFFSET ?) ORDER BY " + order,
                           values, ReadRun);
     if (!runs.ok()) return runs.status();
     page.runs = std::move(*runs);

@@ -93,7 +93,7 @@ export function plan(ids, grid, now) {
 }
 
 // POSTs every record, `parallel` at a time. Returns {name: record}.
-export async function seed(base, tokens, runs, parallel = 12) {
+export async function seed(base, tokens, runs, parallel = 6) {
   const entries = Object.entries(runs);
   const records = {};
   const tokenOf = (o) => tokens[o.projectName];

@@ -152,11 +152,7 @@ export function formatUtc(us, withSeconds = false) {
 // The same instant in the browser's time zone, for titles.
 export function formatLocal(us) {
   if (!isNum(us) || us <= 0) return NOT_RECORDED;
-  return new Date(us / 1000).toLocaleString(undefined, {
-    dateStyle: 'medium',
-    timeStyle: 'medium',
-    timeZoneName: 'short',
-  });
+  return new Date(us / 1000).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'long' });
 }
 
 export function isoOf(us) {
