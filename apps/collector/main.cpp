@@ -4,6 +4,7 @@
 #include <signal.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <nlohmann/json.hpp>
@@ -62,7 +63,9 @@ int Serve(const std::string& db, const std::string& listen, int threads, const s
   if (!ParseListen(listen, &options)) return Fail(2, "--listen '" + listen + "' is not HOST:PORT");
   options.threads = threads;
   options.dashboard_dir = dashboard_dir;
-  auto store = store::OpenStore(db, threads);
+  // Requests beyond the database connections wait for one; the rest of a
+  // worker's time is HTTP.
+  auto store = store::OpenStore(db, std::min(threads, 16));
   if (!store.ok()) return Fail(1, "cannot open the database: " + store.status().message());
   collector::Server server(**store, options);
   if (Status s = server.Bind(); !s.ok()) return Fail(1, s.message());
@@ -173,14 +176,14 @@ int main(int argc, char** argv) {
   CLI::App app{"The wattprint collector: store every run of an organisation.", "wattprint"};
   app.require_subcommand(1);
   std::string db, listen;
-  int threads = 8;
+  int threads = 32;
   auto* serve = app.add_subcommand("serve", "Serve the collector's HTTP API and its dashboard");
   CLI::Option* db_flag =
       serve->add_option("--db", db, "Store runs in this database: sqlite:PATH or postgresql://USER@HOST/DB "
                                     "(default sqlite:./wattprint.db; WATTPRINT_DB, db in wattprint.toml)");
   CLI::Option* listen_flag =
       serve->add_option("--listen", listen, "Listen on HOST:PORT (default 127.0.0.1:8000; WATTPRINT_LISTEN)");
-  serve->add_option("--threads", threads, "Serve this many requests at once")->check(CLI::Range(1, 256));
+  serve->add_option("--threads", threads, "Serve this many connections at once (default 32)")->check(CLI::Range(1, 256));
   std::string dashboard_dir;
   serve->add_option("--dashboard-dir", dashboard_dir,
                     "Serve the dashboard's files from this folder, read at each request, instead of the built-in "

@@ -140,6 +140,7 @@ struct JobNode {
 // node and step, the duration the span from the first start to the last end.
 struct Job {
   std::string cluster, job_id, user, account;
+  std::string organization_id;  // of its runs (the first, should they differ)
   Totals totals;
   std::vector<JobNode> nodes;
 };

@@ -28,6 +28,13 @@ Server::Server(store::Store& store, Options options) : impl_(std::make_unique<Im
     httplib::default_socket_options(fd);
     impl_->listen_fd = fd;
   });
+  // Small answers leave at once (httplib writes headers and body apart,
+  // and Nagle held the body back for the peer's delayed ACK: 40 ms a
+  // request). An idle kept-alive connection holds a worker: a browser keeps
+  // six, so they are let go after 2 s.
+  http.set_tcp_nodelay(true);
+  http.set_keep_alive_timeout(2);
+  http.set_keep_alive_max_count(100);
   http.set_read_timeout(10, 0);
   http.set_write_timeout(10, 0);
   AddCodeCarbonRoutes(http, impl_->api);

@@ -267,7 +267,14 @@ void AddV1Routes(httplib::Server& http, Api& api) {
     if (auto deny = a.MayRead(a.Identify(req), *p)) return *deny;
     auto r = a.store.GetRun(req.matches[1]);
     if (!r.ok()) return FromStatus(r.status());
+    auto e = a.store.GetExperiment(r->experiment_id);
+    if (!e.ok()) return FromStatus(e.status());
+    auto org = a.store.GetOrganization(p->organization_id);
+    if (!org.ok()) return FromStatus(org.status());
     json j = RunJson(*r);
+    // Where it belongs, for a page that starts from the run.
+    j.update({{"experiment_name", e->name}, {"project_id", p->id}, {"project_name", p->name},
+              {"organization_id", org->id}, {"organization_name", org->name}});
     if (!r->record_json.empty()) j["record"] = json::parse(r->record_json, nullptr, false);
     return {200, j};
   });
@@ -299,8 +306,11 @@ void AddV1Routes(httplib::Server& http, Api& api) {
       j.update({{"node", n.node}, {"runs", n.runs}, {"first_us", n.first_us}, {"last_us", n.last_us}});
       nodes.push_back(j);
     }
-    return {200, {{"cluster", job->cluster}, {"job_id", job->job_id}, {"user", job->user},
-                  {"account", job->account}, {"totals", TotalsJson(job->totals)}, {"nodes", nodes}}};
+    auto org = a.store.GetOrganization(job->organization_id);
+    if (!org.ok()) return FromStatus(org.status());
+    return {200, {{"cluster", job->cluster},        {"job_id", job->job_id},   {"user", job->user},
+                  {"account", job->account},        {"organization_id", org->id}, {"organization_name", org->name},
+                  {"totals", TotalsJson(job->totals)}, {"nodes", nodes}}};
   });
 }
 

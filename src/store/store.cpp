@@ -365,7 +365,7 @@ class SqlStore final : public Store {
     if (!rows.ok()) return rows.status();
     std::vector<Job> jobs;
     for (const Row& r : *rows) {
-      Job j{r.Text(0), r.Text(1), r.Text(2), r.Text(3), ReadTotals(r, 4), {}};
+      Job j{r.Text(0), r.Text(1), r.Text(2), r.Text(3), org, ReadTotals(r, 4), {}};
       j.totals.figures.duration_s = static_cast<double>(j.totals.last_us - j.totals.first_us) / 1e6;  // the span
       jobs.push_back(std::move(j));
     }
@@ -392,7 +392,7 @@ class SqlStore final : public Store {
 
   Result<Job> GetJob(const std::string& cluster, const std::string& job_id, Level scope,
                      const std::string& scope_id) override {
-    std::string sql = "SELECT node, MIN(user_name), MIN(account), " + std::string(kTotalsColumns) +
+    std::string sql = "SELECT node, MIN(user_name), MIN(account), MIN(organization_id), " + std::string(kTotalsColumns) +
                       " FROM runs WHERE cluster = ? AND job_id = ?";
     std::vector<Value> values = {cluster, job_id};
     if (!scope_id.empty()) {
@@ -402,9 +402,9 @@ class SqlStore final : public Store {
     auto rows = Query(sql + " GROUP BY node ORDER BY node", values);
     if (!rows.ok()) return rows.status();
     if (rows->empty()) return Status::NotFound("no job " + job_id + " on cluster '" + cluster + "'");
-    Job job{cluster, job_id, (*rows)[0].Text(1), (*rows)[0].Text(2), {}, {}};
+    Job job{cluster, job_id, (*rows)[0].Text(1), (*rows)[0].Text(2), (*rows)[0].Text(3), {}, {}};
     for (const Row& r : *rows) {
-      const Totals t = ReadTotals(r, 3);
+      const Totals t = ReadTotals(r, 4);
       job.nodes.push_back(JobNode{r.Text(0), t.runs, t.figures, t.first_us, t.last_us});
       Join(job.totals, t);
     }

@@ -3,7 +3,7 @@
 import path from 'node:path';
 import {
   check, step, same, close, qs, load, waitReady, clickAndWait, valuesOf, rowsOf, compareValues, compareRows,
-  checkChart,
+  checkChart, canonical,
 } from './util.mjs';
 
 const T_KEYS = {
@@ -203,7 +203,7 @@ export async function checkRun(T, page, name, runName, expectSeries) {
     api.json(`/api/v1/runs/${id}`, orgToken),
     api.json(`/api/v1/runs/${id}/alternatives?top=5`, orgToken),
   ]);
-  check(`${name}: the API keeps the record whole`, JSON.stringify(run.record) === JSON.stringify(records[runName]),
+  check(`${name}: the API keeps the record whole`, canonical(run.record) === canonical(records[runName]),
     'GET /api/v1/runs/{id} record differs from the one posted');
   const v = await valuesOf(page);
   const f = run.figures;
@@ -325,4 +325,23 @@ export async function checkNavigation(T, page) {
   await page.goForward();
   await waitReady(page);
   check('nav: forward to the project', page.url().endsWith(`#/project/${ids.vision.project_id}`), page.url());
+}
+
+// A run with intervals only (no record): charts from /runs/{r}/series.
+export async function checkStreamingRun(T, page, id) {
+  const { api, orgToken } = T;
+  await load(page, `${T.base}/#/run/${id}`);
+  const [run, series] = await Promise.all([
+    api.json(`/api/v1/runs/${id}`, orgToken), api.json(`/api/v1/runs/${id}/series`, orgToken),
+  ]);
+  check('streaming run: no record', !run.record, 'the API has a record');
+  check('streaming run: its intervals', series.intervals.length === 12, `${series.intervals.length} intervals`);
+  const f = run.figures;
+  compareValues('streaming run figures', await valuesOf(page), {
+    'run-energy-kwh': f.energy_kwh, 'run-emissions-kg': f.emissions_kg, 'run-duration-s': f.duration_s,
+    'run-cpu-energy-kwh': f.cpu_energy_kwh, 'run-ram-energy-kwh': f.ram_energy_kwh,
+  });
+  await checkChart(page, 'streaming run', 'chart-run-power', 3);
+  await checkChart(page, 'streaming run', 'chart-run-energy', 1);
+  check('streaming run: no error', (await page.$('[data-testid^="message-"]')) === null, 'an error message is shown');
 }

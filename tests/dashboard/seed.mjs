@@ -5,6 +5,7 @@
 
 import { randomUUID } from 'node:crypto';
 import { buildRecord } from './records.mjs';
+import { request } from './util.mjs';
 
 const HOUR = 3600e3;
 const DAY = 24 * HOUR;
@@ -102,15 +103,49 @@ export async function seed(base, tokens, runs, parallel = 6) {
     while (next < entries.length) {
       const [name, o] = entries[next++];
       const record = buildRecord(o);
-      const res = await fetch(`${base}/api/v1/runs`, {
+      const res = await request(`${base}/api/v1/runs`, {
         method: 'POST',
         headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${tokenOf(o)}` },
         body: JSON.stringify(record),
       });
-      if (res.status !== 201) throw new Error(`POST /api/v1/runs (${name}): ${res.status} ${await res.text()}`);
+      if (res.status !== 201) throw new Error(`POST /api/v1/runs (${name}): ${res.status} ${res.text}`);
       records[name] = record;
     }
   }
   await Promise.all(Array.from({ length: parallel }, worker));
   return records;
+}
+
+// A run still in progress that has sent only intervals (`wattprint
+// monitor` before its record): no record, so the run page draws its power
+// and energy from /runs/{r}/series. Returns its id.
+export async function seedStreamingRun(base, token, experimentId, now) {
+  const runId = randomUUID();
+  const start = Math.floor((now - 5 * HOUR) / 1000) * 1000;
+  const n = 12;
+  const step = 600e3;
+  const intervals = [];
+  for (let i = 0; i < n; i++) {
+    const cpuW = 80 + 30 * Math.sin(i / 2);
+    const ramW = 9;
+    const dt = step / 1000;
+    const cpu = (cpuW * dt) / 3.6e6;
+    const ram = (ramW * dt) / 3.6e6;
+    intervals.push({
+      seq: i, start: new Date(start + i * step).toISOString(), end: new Date(start + (i + 1) * step).toISOString(),
+      duration_s: dt, cpu_energy_kwh: cpu, gpu_energy_kwh: 0, ram_energy_kwh: ram, energy_kwh: cpu + ram,
+      emissions_kg: ((cpu + ram) * 342) / 1000, cpu_power_w: cpuW, gpu_power_w: 0, ram_power_w: ramW,
+    });
+  }
+  const metadata = {
+    run_id: runId, experiment_id: experimentId, start: new Date(start).toISOString(), host: 'ws-03',
+    cpu_count: 8, cpu_model: 'AMD Ryzen 7 7700', gpu_count: 0, wattprint_version: '0.1.0', os: 'Linux',
+  };
+  const res = await request(`${base}/api/v1/runs/${runId}/intervals`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` },
+    body: JSON.stringify({ metadata, intervals }),
+  });
+  if (res.status !== 200) throw new Error(`POST /api/v1/runs/${runId}/intervals: ${res.status} ${res.text}`);
+  return runId;
 }

@@ -1,3 +1,5 @@
+import http from 'node:http';
+
 // Helpers of the browser test: the list of failures, the collector's API
 // from node, reading the page's numbers, canvases and CSV.
 
@@ -30,13 +32,34 @@ export function close(a, b, rel = 1e-9) {
   return Math.abs(a - b) <= rel * Math.max(1e-12, Math.abs(a), Math.abs(b));
 }
 
+// One HTTP request on its own connection. Node's fetch keeps connections
+// open, and each idle one holds one of the server's worker threads (8 by
+// default) until its keep-alive timeout: the browser's requests would then
+// wait for seconds.
+const noKeepAlive = new http.Agent({ keepAlive: false });
+
+export function request(url, { method = 'GET', headers = {}, body } = {}) {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { method, headers, agent: noKeepAlive }, (res) => {
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        resolve({ status: res.statusCode, text, headers: { get: (k) => res.headers[k.toLowerCase()] ?? null }, json: () => JSON.parse(text) });
+      });
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    if (body !== undefined) req.write(body);
+    req.end();
+  });
+}
+
 export function makeApi(base) {
   async function get(path, token, accept = 'application/json') {
     const headers = { Accept: accept };
     if (token) headers.Authorization = `Bearer ${token}`;
-    const res = await fetch(base + path, { headers });
-    const text = await res.text();
-    return { status: res.status, text, headers: res.headers, json: () => JSON.parse(text) };
+    return request(base + path, { headers });
   }
   return {
     get,
@@ -182,4 +205,13 @@ export function luminance(css) {
     return s <= 0.03928 ? s / 12.92 : ((s + 0.055) / 1.055) ** 2.4;
   };
   return 0.2126 * lin(+m[1]) + 0.7152 * lin(+m[2]) + 0.0722 * lin(+m[3]);
+}
+
+// JSON with sorted keys, to compare two values whatever their key order.
+export function canonical(v) {
+  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
+  if (v && typeof v === 'object') {
+    return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${canonical(v[k])}`).join(',')}}`;
+  }
+  return JSON.stringify(v);
 }

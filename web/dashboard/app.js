@@ -14,6 +14,7 @@ import { orgPage } from './page-org.js';
 import { projectPage } from './page-project.js';
 import { runPage } from './page-run.js';
 import { jobPage } from './page-job.js';
+import { loadUPlot } from './charts.js';
 
 const ROUTES = [
   { re: /^\/$/, page: landingPage },
@@ -114,13 +115,14 @@ async function render() {
   }
   if (gen !== generation || result.redirected) return;
   main.replaceChildren(result.node);
-  for (const fn of result.after || []) {
+  await Promise.all((result.after || []).map(async (fn) => {
     try {
-      fn();
+      await fn();
     } catch (e) {
-      main.append(errorView(e));
+      if (gen === generation) main.append(errorView(e));
     }
-  }
+  }));
+  if (gen !== generation) return;
   await nextFrame();
   if (gen !== generation) return;
   main.removeAttribute('aria-busy');
@@ -367,6 +369,7 @@ function start() {
   matchMedia('(prefers-color-scheme: dark)').addEventListener('change', () => render());
   refreshSession();
   render();
+  loadUPlot().catch(() => {}); // warm, beside the page's first requests
 }
 
 start();

@@ -4,9 +4,18 @@
 // role="img" drawing with a summary in aria-label, and its numbers in a
 // table under a <details>.
 
-import uPlot from './uPlot.esm.js';
 import { h } from './dom.js';
 import { formatNumber, formatUtc } from './format.js';
+
+// uPlot is the largest file of the page: it is loaded beside the page's
+// API requests (index.html preloads it), not before them, and only the
+// drawing of a chart waits for it.
+let uPlotModule = null;
+
+export function loadUPlot() {
+  if (!uPlotModule) uPlotModule = import('./uPlot.esm.js').then((m) => m.default);
+  return uPlotModule;
+}
 
 const FONT = '12px system-ui, -apple-system, "Segoe UI", Roboto, sans-serif';
 const MAX_TABLE_ROWS = 400;
@@ -30,8 +39,27 @@ export function withAlpha(hex, alpha) {
   return `rgba(${(n >> 16) & 255}, ${(n >> 8) & 255}, ${n & 255}, ${alpha})`;
 }
 
-function utcDate(ts) {
-  return uPlot.tzDate(new Date(ts * 1e3), 'Etc/UTC');
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+function dayText(d) {
+  return `${MONTHS[d.getUTCMonth()]} ${d.getUTCDate()}`;
+}
+
+// Tick labels of a UTC time axis: days over a long span, else 24-hour
+// times with the day under the first tick of each day.
+function timeTicks(u, splits) {
+  const range = splits.length > 1 ? splits[splits.length - 1] - splits[0] : 0;
+  let lastDay = '';
+  return splits.map((ts) => {
+    const d = new Date(ts * 1000);
+    const day = dayText(d);
+    if (range > 3 * 86400) return day;
+    const hm = `${String(d.getUTCHours()).padStart(2, '0')}:${String(d.getUTCMinutes()).padStart(2, '0')}`;
+    const first = day !== lastDay;
+    lastDay = day;
+    return first ? `${hm}\n${day}` : hm;
+  });
 }
 
 function axis(label, format, size) {
@@ -98,19 +126,38 @@ function spansHook(spans, color, text) {
       const left = Math.max(bbox.left, Math.min(x0, x1));
       const right = Math.min(bbox.left + bbox.width, Math.max(x0, x1));
       if (right <= left) return;
-      ctx.fillStyle = withAlpha(color, i % 2 ? 0.10 : 0.18);
+      ctx.fillStyle = withAlpha(color, i % 2 ? 0.05 : 0.11);
       ctx.fillRect(left, bbox.top, right - left, bbox.height);
-      ctx.fillStyle = text;
-      ctx.fillText(s.label, left + 4 * devicePixelRatio, bbox.top + 4 * devicePixelRatio, right - left - 6);
+      const pad = 4 * devicePixelRatio;
+      if (ctx.measureText(s.label).width + 2 * pad <= right - left) {
+        ctx.fillStyle = text;
+        ctx.fillText(s.label, left + pad, bbox.top + pad);
+      }
     });
     ctx.restore();
   };
 }
 
+// The x axis: UTC times; for bars, a tick under each bar (thinned to
+// about 10) labelled with its day.
+function xAxis(x, xIsTime, kind) {
+  const a = axis(null, null, 0);
+  delete a.size;
+  if (!xIsTime) return { ...a, values: (u, splits) => splits.map((v) => formatNumber(v, 3)) };
+  a.values = timeTicks;
+  if (kind === 'bars') {
+    const step = Math.max(1, Math.ceil(x.length / 10));
+    a.splits = () => x.filter((_, i) => i % step === 0);
+    a.values = (u, splits) => splits.map((ts) => dayText(new Date(ts * 1000)));
+    a.grid = { show: false };
+  }
+  return a;
+}
+
 // A chart over time (x in Unix seconds, UTC) or over any number.
 // series: [{label, unit, values}], one y axis (the first series' unit).
 // kind: 'line' | 'step' | 'bars'. Returns {node, draw}: call draw() once
-// the node is in the document.
+// the node is in the document; it resolves when the chart is drawn.
 export function timeChart({
   testid, title, summary, x, series, yLabel, yFormat = (v) => formatNumber(v, 3),
   kind = 'line', spans = [], height = 260, xIsTime = true, xLabel = 'Time (UTC)',
@@ -122,7 +169,9 @@ export function timeChart({
     canvasBox,
     dataTable(title, xLabel, xFormat, x, series));
 
-  function draw() {
+  async function draw() {
+    const uPlot = await loadUPlot();
+    if (!canvasBox.isConnected) return null; // the page was left meanwhile
     const colors = palette();
     const paths = kind === 'bars' ? uPlot.paths.bars({ size: [0.7, 56] })
       : kind === 'step' ? uPlot.paths.stepped({ align: 1 }) : undefined;
@@ -131,17 +180,17 @@ export function timeChart({
       width,
       height,
       font: FONT,
-      tzDate: utcDate,
+      tzDate: (ts) => uPlot.tzDate(new Date(ts * 1e3), 'Etc/UTC'),
       scales: { x: { time: xIsTime } },
       cursor: { focus: { prox: 24 } },
-      legend: { live: true },
-      axes: [axis(null, xIsTime ? null : yFormat && ((v) => formatNumber(v, 3))), axis(yLabel, yFormat, 64)],
+      legend: { show: series.length > 1, live: false },
+      axes: [xAxis(x, xIsTime, kind), axis(yLabel, yFormat, 64)],
       series: [
         { label: xLabel, value: (u, v) => (v === null ? '—' : xFormat(v)) },
         ...series.map((s, i) => {
           const c = s.color || colors[i % colors.length];
           return {
-            label: `${s.label} (${s.unit})`,
+            label: s.label,
             stroke: c,
             width: kind === 'bars' ? 1 : 2,
             fill: kind === 'bars' ? withAlpha(c, 0.75) : (s.fill ? withAlpha(c, 0.14) : undefined),

@@ -86,6 +86,24 @@ export function badge(method, kind) {
   }, kind ? `${kind} ${b.text}` : b.text);
 }
 
+// Only the dot, for a cell that already names its kind (a table column).
+export function methodDot(method, kind) {
+  const b = methodBadge(method);
+  return h('span', {
+    class: ['method-dot', b.cls],
+    title: `${kind}: ${b.title}`,
+    'data-testid': `badge-${kind.toLowerCase()}`,
+    'data-value': method || '',
+  }, h('span', { class: 'dot', 'aria-hidden': 'true' }), h('span', { class: 'visually-hidden' }, `${b.text}: `));
+}
+
+// The key to compact badges.
+export function badgeKey() {
+  const item = (cls, text) => h('span', { class: ['badge-key-item', cls] }, h('span', { class: 'dot', 'aria-hidden': 'true' }), text);
+  return h('p', { class: 'badge-key muted small', 'aria-hidden': 'true' },
+    item('badge-measured', 'measured'), item('badge-estimated', 'estimated'), item('badge-none', 'not recorded'));
+}
+
 export function link(href, text, props = {}) {
   return h('a', { href, ...props }, text);
 }

@@ -6,7 +6,9 @@ import {
   h, link, num, energyNum, massNum, timeEl, section, table, td, tdNum, equivalents, totalsStats, spanLine,
   barTable,
 } from './dom.js';
-import { formatCount, formatHours, formatDuration, formatMass, formatNumber, formatDate, CO2E } from './format.js';
+import {
+  formatCount, formatHours, formatDuration, formatMass, formatEnergy, formatNumber, formatDate, CO2E,
+} from './format.js';
 import { timeChart, emptyChart } from './charts.js';
 
 const WEEK_S = 7 * 86400;
@@ -94,12 +96,20 @@ export async function orgPage(ctx) {
 
   const weekly = weeklyChart('chart-org-weekly', series.points || [], 'all projects');
   const bars = barTable({
-    caption: `CO₂e per project (kg ${CO2E})`,
+    caption: `Emissions (CO₂e) of each project`,
     testid: 'chart-org-projects',
     items: projects.map((p) => ({ label: p.name, value: p.totals.emissions_kg })),
     valueLabel: 'CO₂e',
     format: (v) => formatMass(v),
     unitTitle: 'kg CO₂e',
+  });
+  const energyBars = barTable({
+    caption: 'Energy of each project',
+    testid: 'chart-org-projects-energy',
+    items: projects.map((p) => ({ label: p.name, value: p.totals.energy_kwh })),
+    valueLabel: 'Energy',
+    format: (v) => formatEnergy(v),
+    unitTitle: 'kWh',
   });
 
   const node = h('div', { class: 'page page-org', 'data-testid': 'page-org' },
@@ -112,8 +122,9 @@ export async function orgPage(ctx) {
     section('What that compares to', 'org-equiv', equivalents(totals.equivalents, 'org')),
     h('div', { class: 'grid-2' },
       section('Over time', 'org-time', weekly.node),
-      section('By project', 'org-by-project', h('figure', { class: 'chart' },
-        h('figcaption', null, `Emissions per project`), bars))),
+      section('By project', 'org-by-project',
+        h('figure', { class: 'chart chart-bars' }, h('figcaption', null, 'Emissions per project'), bars),
+        h('figure', { class: 'chart chart-bars' }, h('figcaption', null, 'Energy per project'), energyBars))),
     section(`Projects (${formatNumber(projects.length)})`, 'org-projects', projectsTable(org.name, projects)),
     section('Cluster jobs', 'org-jobs', jobsTable(jobs)));
   return { node, after: [() => weekly.draw()] };

@@ -5,7 +5,7 @@
 import { api, hashOf } from './api.js';
 import {
   h, link, num, energyNum, massNum, timeEl, section, table, td, tdNum, equivalents, totalsStats, spanLine, badge,
-  stats, stat,
+  stats, stat, methodDot, badgeKey,
 } from './dom.js';
 import {
   formatCount, formatDuration, formatIntensity, formatNumber, formatUtc, providerName, shortId, NOT_RECORDED,
@@ -47,20 +47,30 @@ export function locationText(r) {
   return r.country || r.zone || NOT_RECORDED;
 }
 
+export function sourceShort(source) {
+  return (source || '').split(/[,;(]/)[0].trim();
+}
+
 export function intensityCell(r, testid) {
   if (typeof r.intensity_g_per_kwh !== 'number') return num(testid, null, NOT_RECORDED);
   const year = r.intensity_year ? ` ${r.intensity_year}` : '';
-  return h('span', { class: 'stack' },
-    num(testid, r.intensity_g_per_kwh, formatIntensity(r.intensity_g_per_kwh),
-      { title: `${r.intensity_basis || 'average'}; ${r.intensity_source || ''}${year}` }),
-    h('span', { class: 'muted small clip', title: r.intensity_source || '' },
-      `${r.intensity_basis || ''}${year}${r.zone ? ` · ${r.zone}` : ''}`));
+  return h('span', { title: `${r.intensity_basis || 'average'} intensity; ${r.intensity_source || ''}` },
+    num(testid, r.intensity_g_per_kwh, formatIntensity(r.intensity_g_per_kwh)),
+    ` · ${sourceShort(r.intensity_source)}${year}`);
+}
+
+// Where a run ran and the grid intensity its emissions used.
+function whereCell(r) {
+  return h('span', { class: 'stack where-cell' },
+    h('span', { class: 'nowrap', 'data-testid': 'run-location' }, locationText(r), r.zone ? ` (${r.zone})` : ''),
+    h('span', { class: 'muted small' }, intensityCell(r, 'run-intensity')));
 }
 
 export function methodBadges(m) {
   const methods = m || {};
   return h('span', { class: 'badges' }, badge(methods.cpu, 'CPU'), badge(methods.gpu, 'GPU'), badge(methods.ram, 'RAM'));
 }
+
 
 function hostCell(r) {
   const j = r.cluster_job;
@@ -90,22 +100,28 @@ function sortHeader(id, state, key) {
   return { th };
 }
 
+// A device kind's energy with a dot saying how it was obtained.
+function kindCell(kwh, method, kind) {
+  return tdNum(h('span', { class: 'kind-cell' }, methodDot(method, kind),
+    energyNum(`run-${kind.toLowerCase()}-energy-kwh`, kwh)));
+}
+
 function runRow(r) {
   const f = r.figures || {};
+  const methods = r.methods || {};
   return h('tr', { 'data-testid': 'run-row', 'data-id': r.id },
     h('th', { scope: 'row' }, h('span', { class: 'stack' },
-      link(runHref(r.id), formatUtc(r.start_us), { 'data-testid': 'run-link', title: `Run ${r.id}` }),
-      h('span', { class: 'muted small mono' }, shortId(r.id), r.experiment_name ? ` · ${r.experiment_name}` : ''))),
+      link(runHref(r.id), formatUtc(r.start_us), { class: 'nowrap', 'data-testid': 'run-link', title: `Run ${r.id}` }),
+      h('span', { class: 'muted small nowrap' }, h('span', { class: 'mono' }, shortId(r.id)),
+        r.experiment_name ? ` · ${r.experiment_name}` : ''))),
     tdNum(num('run-duration-s', f.duration_s, formatDuration(f.duration_s))),
     td(hostCell(r)),
-    tdNum(energyNum('run-cpu-energy-kwh', f.cpu_energy_kwh)),
-    tdNum(energyNum('run-gpu-energy-kwh', f.gpu_energy_kwh)),
-    tdNum(energyNum('run-ram-energy-kwh', f.ram_energy_kwh)),
+    kindCell(f.cpu_energy_kwh, methods.cpu, 'CPU'),
+    kindCell(f.gpu_energy_kwh, methods.gpu, 'GPU'),
+    kindCell(f.ram_energy_kwh, methods.ram, 'RAM'),
     tdNum(energyNum('run-energy-kwh', f.energy_kwh)),
     tdNum(massNum('run-emissions-kg', f.emissions_kg)),
-    td(methodBadges(r.methods)),
-    td(h('span', { 'data-testid': 'run-location' }, locationText(r))),
-    td(intensityCell(r, 'run-intensity')));
+    td(whereCell(r)));
 }
 
 function runsTable(id, state, page) {
@@ -118,7 +134,7 @@ function runsTable(id, state, page) {
       sortable('start'), sortable('duration'), sortable('host'),
       col('CPU', true), col('GPU', true), col('RAM', true),
       sortable('energy'), sortable('emissions'),
-      col('How measured'), col('Location'), col('Intensity'),
+      col('Location and grid intensity'),
     ],
     rows: page.runs.map(runRow),
     empty: state.q ? `No run matches “${state.q}”.` : 'No runs yet.',
@@ -216,7 +232,9 @@ function whereSection(p) {
     h('span', null, link(runHref(last.id), `run ${shortId(last.id)}`, { 'data-testid': 'project-last-run' }), ', ',
       timeEl(last.start_us, 'project-last-start'))));
   }
-  return stats(cards);
+  const el = stats(cards);
+  el.classList.add('stats-where');
+  return el;
 }
 
 function experimentsTable(id, state, experiments) {
@@ -227,8 +245,8 @@ function experimentsTable(id, state, experiments) {
       td(e.description || h('span', { class: 'muted' }, '—')),
       td(timeEl(e.created_us, 'experiment-created')),
       td(active
-        ? link(stateHash(id, state, { experiment: '', offset: 0 }), 'Show all runs', { 'data-testid': 'experiment-clear' })
-        : link(stateHash(id, state, { experiment: e.id, offset: 0 }), 'Only its runs', {
+        ? link(stateHash(id, state, { experiment: '', offset: 0 }), 'Show all runs', { class: 'nowrap', 'data-testid': 'experiment-clear' })
+        : link(stateHash(id, state, { experiment: e.id, offset: 0 }), 'Only its runs', { class: 'nowrap',
           'data-testid': 'experiment-filter', 'aria-label': `Only the runs of ${e.name}`,
         })));
   });
@@ -275,6 +293,6 @@ export async function projectPage(ctx) {
         `Only the runs of experiment “${exp.name}”. `,
         link(stateHash(id, state, { experiment: '', offset: 0 }), 'Show all')) : null,
       runsTable(id, state, page),
-      pager(id, state, page)));
+      h('div', { class: 'table-foot' }, badgeKey(), pager(id, state, page))));
   return { node, after: [() => weekly.draw()] };
 }

@@ -15,13 +15,15 @@ import { tasksTable, scopeTable, basisList, comparison, hostList } from './run-s
 async function whereRunIs(run) {
   try {
     let projectId = run.project_id;
-    if (!projectId) {
+    let experimentName = run.experiment_name;
+    if (!projectId || !experimentName) {
       const e = await api.experiment(run.experiment_id);
-      projectId = e.project_id;
+      projectId = projectId || e.project_id;
+      experimentName = experimentName || e.name;
     }
     if (!projectId) return null;
     const p = await api.project(projectId);
-    return { projectId, projectName: p.name, orgId: p.organization_id, orgName: p.organization_name };
+    return { projectId, projectName: p.name, orgId: p.organization_id, orgName: p.organization_name, experimentName };
   } catch {
     if (run.project_id) return { projectId: run.project_id, projectName: run.project_name || 'Project' };
     return null;
@@ -95,7 +97,8 @@ export async function runPage(ctx) {
       h('p', { class: 'eyebrow' }, 'Run', run.complete === false ? h('span', { class: 'badge badge-estimated' }, 'in progress') : null),
       h('h1', { 'data-testid': 'run-title' }, title),
       h('p', { class: 'mono muted small', 'data-testid': 'run-id' }, run.id),
-      h('p', { class: 'lede' }, 'Experiment ', h('strong', null, run.experiment_name || shortId(run.experiment_id)), ' · ',
+      h('p', { class: 'lede' }, 'Experiment ',
+        h('strong', null, run.experiment_name || (where && where.experimentName) || shortId(run.experiment_id)), ' · ',
         methodBadges(run.methods)),
       headLinks(run, where)),
     figuresStats(run),
