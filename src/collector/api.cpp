@@ -195,6 +195,18 @@ Result<store::Project> Api::ProjectOfExperiment(const std::string& experiment_id
   return store.GetProject(e->project_id);
 }
 
+std::optional<Reply> Api::ReadRun(const httplib::Request& req, const std::string& run_id, ReadableRun* out) const {
+  Result<store::Run> r = store.GetRun(run_id);
+  if (!r.ok()) return FromStatus(r.status());
+  Result<store::Experiment> e = store.GetExperiment(r->experiment_id);
+  if (!e.ok()) return FromStatus(e.status());
+  Result<store::Project> p = store.GetProject(e->project_id);
+  if (!p.ok()) return FromStatus(p.status());
+  if (auto deny = MayRead(Identify(req), *p)) return deny;
+  *out = {*r, *e, *p};
+  return std::nullopt;
+}
+
 void Route(httplib::Server& http, Api& api, const char* method, const std::string& pattern, Handler h) {
   auto run = [&api, h](const httplib::Request& req, httplib::Response& res) {
     Reply reply;

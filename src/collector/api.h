@@ -79,6 +79,16 @@ class Api {
   std::optional<Reply> MustBeAdmin(const Caller& c) const;
   // The project an experiment belongs to.
   Result<store::Project> ProjectOfExperiment(const std::string& experiment_id) const;
+
+  // A run with its experiment and project, when the caller may read it.
+  struct ReadableRun {
+    store::Run run;
+    store::Experiment experiment;
+    store::Project project;
+  };
+  // Fills *out, or gives the reply to send instead: 404 for no such run,
+  // 401 or 403 when the caller may not read its project.
+  std::optional<Reply> ReadRun(const httplib::Request& req, const std::string& run_id, ReadableRun* out) const;
 };
 
 using Handler = std::function<Reply(const httplib::Request&, const json& body, Api& api)>;

@@ -289,14 +289,10 @@ void AddV1ListRoutes(httplib::Server& http, Api& api) {
           return InProject(req, a, e->project_id, [&](const store::Project& p) { return Runs(req, a, e->id, p); });
         });
   Route(http, api, "GET", R"(/api/v1/runs/([^/]+)/series)", [](const httplib::Request& req, const json&, Api& a) -> Reply {
-    auto r = a.store.GetRun(req.matches[1]);
-    if (!r.ok()) return FromStatus(r.status());
-    auto e = a.store.GetExperiment(r->experiment_id);
-    if (!e.ok()) return FromStatus(e.status());
-    return InProject(req, a, e->project_id, [&](const store::Project&) -> Reply {
-      auto s = a.store.RunSeries(r->id);
-      return s.ok() ? Reply{200, {{"id", r->id}, {"intervals", Intervals(*s)}}} : FromStatus(s.status());
-    });
+    Api::ReadableRun r;
+    if (auto deny = a.ReadRun(req, req.matches[1], &r)) return *deny;
+    auto s = a.store.RunSeries(r.run.id);
+    return s.ok() ? Reply{200, {{"id", r.run.id}, {"intervals", Intervals(*s)}}} : FromStatus(s.status());
   });
   Route(http, api, "GET", R"(/api/v1/projects/([^/]+)/series)", [](const httplib::Request& req, const json&, Api& a) -> Reply {
     return InProject(req, a, req.matches[1], [&](const store::Project& p) {

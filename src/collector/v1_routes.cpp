@@ -260,22 +260,15 @@ void AddV1Routes(httplib::Server& http, Api& api) {
   Route(http, api, "POST", "/api/v1/runs", PostRecord);
   Route(http, api, "POST", R"(/api/v1/runs/([^/]+)/intervals)", PostIntervals);
   Route(http, api, "GET", R"(/api/v1/runs/([^/]+))", [](const httplib::Request& req, const json&, Api& a) -> Reply {
-    Result<std::string> project = ProjectOf(a, store::Store::Level::kRun, req.matches[1]);
-    if (!project.ok()) return FromStatus(project.status());
-    auto p = a.store.GetProject(*project);
-    if (!p.ok()) return FromStatus(p.status());
-    if (auto deny = a.MayRead(a.Identify(req), *p)) return *deny;
-    auto r = a.store.GetRun(req.matches[1]);
-    if (!r.ok()) return FromStatus(r.status());
-    auto e = a.store.GetExperiment(r->experiment_id);
-    if (!e.ok()) return FromStatus(e.status());
-    auto org = a.store.GetOrganization(p->organization_id);
+    Api::ReadableRun r;
+    if (auto deny = a.ReadRun(req, req.matches[1], &r)) return *deny;
+    auto org = a.store.GetOrganization(r.project.organization_id);
     if (!org.ok()) return FromStatus(org.status());
-    json j = RunJson(*r);
+    json j = RunJson(r.run);
     // Where it belongs, for a page that starts from the run.
-    j.update({{"experiment_name", e->name}, {"project_id", p->id}, {"project_name", p->name},
+    j.update({{"experiment_name", r.experiment.name}, {"project_id", r.project.id}, {"project_name", r.project.name},
               {"organization_id", org->id}, {"organization_name", org->name}});
-    if (!r->record_json.empty()) j["record"] = json::parse(r->record_json, nullptr, false);
+    if (!r.run.record_json.empty()) j["record"] = json::parse(r.run.record_json, nullptr, false);
     return {200, j};
   });
   const std::pair<const char*, store::Store::Level> levels[] = {

@@ -106,13 +106,9 @@ json AlternativesJson(const std::vector<GridAlternative>& alts, const store::Fig
 // three when it ran on premises, or on a provider the grid data do not
 // know) and in the cleanest grid zones, each at its latest year.
 Reply Alternatives(const httplib::Request& req, const json&, Api& a) {
-  auto r = a.store.GetRun(req.matches[1]);
-  if (!r.ok()) return FromStatus(r.status());
-  auto e = a.store.GetExperiment(r->experiment_id);
-  if (!e.ok()) return FromStatus(e.status());
-  auto p = a.store.GetProject(e->project_id);
-  if (!p.ok()) return FromStatus(p.status());
-  if (auto deny = a.MayRead(a.Identify(req), *p)) return *deny;
+  Api::ReadableRun readable;
+  if (auto deny = a.ReadRun(req, req.matches[1], &readable)) return *deny;
+  const store::Run* r = &readable.run;
   int top = 5;
   if (req.has_param("top")) {
     const std::string v = req.get_param_value("top");

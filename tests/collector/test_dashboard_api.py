@@ -189,6 +189,11 @@ def test_a_job_is_read_by_its_organisation_and_the_org_pages_have_their_series(s
     status, job = c.request("GET", "/api/v1/jobs/hpc/77", token=org_token)
     assert status == 200 and [n["node"] for n in job["nodes"]] == ["n1", "n2"]
     assert job["totals"]["energy_kwh"] == 4.0 and job["account"] == "physics"
+    assert job["organization_id"] == oid and job["organization_name"] == "Acme Lab"
+    status, run = c.request("GET", f"/api/v1/runs/{r['metadata']['run_id']}", token=org_token)
+    assert status == 200 and run["project_id"] == c.project["project_id"] and run["project_name"] == "vision"
+    assert run["organization_name"] == "Acme Lab" and run["experiment_name"] == "default"
+    assert run["cluster_job"]["node"] == "n2" and run["record"]["metadata"]["host"] == "n2"
     assert c.request("GET", "/api/v1/jobs/hpc/77", token=token)[0] == 200  # its own project's token
     other = admin(c, "create-project", "Elsewhere", "x")
     assert c.request("GET", "/api/v1/jobs/hpc/77", token=other["token"])[0] == 404

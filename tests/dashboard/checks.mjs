@@ -59,8 +59,7 @@ async function equivalentsReachable(page, name, prefix) {
 export async function checkOrg(T, page) {
   const { api, ids, orgToken } = T;
   const org = ids.org;
-  const ms = await load(page, `${T.base}/#/org/${org}`);
-  T.loadTimes.org = ms;
+  await T.measure('org', page, `${T.base}/#/org/${org}`);
   const [totals, projects, jobs, series] = await Promise.all([
     api.json(`/api/v1/organizations/${org}/totals`, orgToken),
     api.json(`/api/v1/organizations/${org}/projects`, orgToken),
@@ -91,7 +90,7 @@ export async function checkOrg(T, page) {
 export async function checkProject(T, page, key, name) {
   const { api, ids, orgToken } = T;
   const id = ids[key].project_id;
-  const ms = await load(page, `${T.base}/#/project/${id}`);
+  const ms = await T.measure('project', page, `${T.base}/#/project/${id}`);
   const [project, totals, runs, experiments] = await Promise.all([
     api.json(`/api/v1/projects/${id}`, orgToken),
     api.json(`/api/v1/projects/${id}/totals`, orgToken),
@@ -195,10 +194,11 @@ export async function checkRunsTable(T, page) {
   });
 }
 
-export async function checkRun(T, page, name, runName, expectSeries) {
+export async function checkRun(T, page, name, runName, expectSeries, measureAs = '') {
   const { api, orgToken, records } = T;
   const id = records[runName].metadata.run_id;
-  const ms = await load(page, `${T.base}/#/run/${id}`);
+  const url = `${T.base}/#/run/${id}`;
+  const ms = measureAs ? await T.measure(measureAs, page, url) : await load(page, url);
   const [run, alt] = await Promise.all([
     api.json(`/api/v1/runs/${id}`, orgToken),
     api.json(`/api/v1/runs/${id}/alternatives?top=5`, orgToken),
@@ -287,7 +287,7 @@ function checkLine(name, item, g, E, K, opening) {
 
 export async function checkJob(T, page) {
   const { api, orgToken } = T;
-  const ms = await load(page, `${T.base}/#/job/hpc/4242`);
+  const ms = await T.measure('job', page, `${T.base}/#/job/hpc/4242`);
   const job = await api.json('/api/v1/jobs/hpc/4242', orgToken);
   compareValues('job totals', await valuesOf(page), totalsExpected('job', job.totals));
   compareRows('job nodes', await rowsOf(page, 'node-row'), job.nodes, (n) => n.node, (n) => ({

@@ -114,6 +114,33 @@ function browserHarness(browser, base) {
   };
 }
 
+// The three slowest requests of the page now shown, for the report.
+async function slowestRequests(page) {
+  return page.evaluate(() => performance.getEntriesByType('resource')
+    .sort((a, b) => b.duration - a.duration).slice(0, 3)
+    .map((e) => `${e.name.replace(location.origin, '')} ${Math.round(e.duration)} ms`));
+}
+
+// A page's load time: navigation start to <main data-ready>, best of
+// LOAD_TRIES fresh loads (the machine's other work makes single loads
+// noisy); every try is kept in results.json.
+const LOAD_TRIES = 3;
+
+function measurer(T) {
+  T.loadDetail = {};
+  return async (name, page, url) => {
+    const all = [];
+    let slowest = [];
+    for (let i = 0; i < LOAD_TRIES; i++) {
+      all.push(await load(page, url));
+      if (all[i] === Math.min(...all)) slowest = await slowestRequests(page);
+    }
+    T.loadTimes[name] = Math.min(...all);
+    T.loadDetail[name] = { tries_ms: all, slowest_requests_of_best: slowest };
+    return T.loadTimes[name];
+  };
+}
+
 const REFUSED = /Failed to load resource: the server responded with a status of (401|403|404)/;
 
 async function tabTo(page, predicate, max = 60) {
@@ -134,7 +161,7 @@ async function focusVisible(page) {
 
 async function landingChecks(T, B, page) {
   B.scenario('landing');
-  T.loadTimes.landing = await load(page, `${T.base}/#/`);
+  await T.measure('landing', page, `${T.base}/#/`);
   const publics = await T.api.json('/api/v1/public/projects', '');
   const rows = await rowsOf(page, 'public-project-row');
   check('landing: public projects', rows.map((r) => r.id).join() === publics.map((p) => p.id).join(),
@@ -306,6 +333,7 @@ async function main() {
     ids: { org: vision.organization_id, vision, climate, openData },
     tokens: { vision: vision.token, climate: climate.token, 'open-data': openData.token },
   };
+  T.measure = measurer(T);
   let browser;
   let B = null;
   let seedMs = null;
@@ -338,7 +366,7 @@ async function main() {
     });
     B.scenario('project');
     await step('project page', async () => {
-      T.loadTimes.project = await checkProject(T, page, 'vision', 'vision');
+      await checkProject(T, page, 'vision', 'vision');
       await page.screenshot({ path: path.join(out, 'project.png'), fullPage: true });
     });
     B.scenario('runs table');
@@ -346,18 +374,18 @@ async function main() {
     await keyboardSort(T, page);
     B.scenario('run page');
     await step('run page (GPU, cloud)', async () => {
-      T.loadTimes.run = await checkRun(T, page, 'gpu run', 'gpu', { power: 4, energy: 2 });
+      await checkRun(T, page, 'gpu run', 'gpu', { power: 4, energy: 2 }, 'run');
       await page.screenshot({ path: path.join(out, 'run.png'), fullPage: true });
     });
     await step('run page (on premises)', () => checkRun(T, page, 'on-premises run', 'cpuMeasured', { power: 2, energy: 2 }));
     await step('run page (live intensity)', async () => {
-      T.loadTimes.run_live = await checkRun(T, page, 'live run', 'live', { power: 2, energy: 2, intensity: 1 });
+      await checkRun(T, page, 'live run', 'live', { power: 2, energy: 2, intensity: 1 }, 'run_live');
       await page.screenshot({ path: path.join(out, 'run-live.png'), fullPage: true });
     });
     await step('run page (intervals only)', () => checkStreamingRun(T, page, T.streamingRun));
     B.scenario('job page');
     await step('job page', async () => {
-      T.loadTimes.job = await checkJob(T, page);
+      await checkJob(T, page);
       await page.screenshot({ path: path.join(out, 'job.png'), fullPage: true });
     });
     B.scenario('navigation');
@@ -367,8 +395,10 @@ async function main() {
     await errorChecks(T, B);
     await layoutChecks(T, B);
     for (const [name, ms] of Object.entries(T.loadTimes)) {
-      console.log(`load ${name}: ${ms.toFixed(0)} ms`);
-      check(`load time of ${name} under ${LOAD_LIMIT_MS} ms`, ms < LOAD_LIMIT_MS, `${ms.toFixed(0)} ms`);
+      const d = T.loadDetail[name];
+      console.log(`load ${name}: ${ms.toFixed(0)} ms (tries ${d.tries_ms.map((x) => x.toFixed(0)).join(', ')})`);
+      check(`load time of ${name} under ${LOAD_LIMIT_MS} ms`, ms < LOAD_LIMIT_MS,
+        `${ms.toFixed(0)} ms; slowest requests: ${d.slowest_requests_of_best.join(', ')}`);
     }
     check('no request left 127.0.0.1', B.blocked.length === 0, B.blocked.slice(0, 3).join(', '));
     for (const e of B.errors) check('no console error', false, e);
@@ -376,7 +406,7 @@ async function main() {
     failures.push(`the test stopped: ${String(e && e.message ? e.message : e).split('\n')[0]}`);
   } finally {
     fs.writeFileSync(path.join(out, 'results.json'), `${JSON.stringify({
-      load_ms: T.loadTimes, limit_ms: LOAD_LIMIT_MS, cold_first_load_ms: T.coldLoadMs ?? null, seed_ms: seedMs, passed, failed: failures.length, failures,
+      load_ms: T.loadTimes, load_detail: T.loadDetail, limit_ms: LOAD_LIMIT_MS, cold_first_load_ms: T.coldLoadMs ?? null, seed_ms: seedMs, passed, failed: failures.length, failures,
       blocked_requests: B ? B.blocked : [], console_errors: B ? B.errors : [],
     }, null, 2)}\n`);
     if (browser) await browser.close();

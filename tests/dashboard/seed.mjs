@@ -121,7 +121,7 @@ export async function seed(base, tokens, runs, parallel = 6) {
 // and energy from /runs/{r}/series. Returns its id.
 export async function seedStreamingRun(base, token, experimentId, now) {
   const runId = randomUUID();
-  const start = Math.floor((now - 5 * HOUR) / 1000) * 1000;
+  const start = Math.floor((now - 2 * DAY - 5 * HOUR) / 1000) * 1000;
   const n = 12;
   const step = 600e3;
   const intervals = [];

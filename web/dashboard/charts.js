@@ -195,7 +195,7 @@ export function timeChart({
             width: kind === 'bars' ? 1 : 2,
             fill: kind === 'bars' ? withAlpha(c, 0.75) : (s.fill ? withAlpha(c, 0.14) : undefined),
             paths,
-            points: { show: kind !== 'bars' && x.length < 40, size: 5, fill: c },
+            points: { show: kind === 'line' && x.length < 40, size: 5, fill: c },
             spanGaps: false,
             value: (u, v) => (v === null || v === undefined ? '—' : `${formatNumber(v, 4)} ${s.unit}`),
           };

@@ -212,8 +212,9 @@ function hostedText(p) {
     const place = [where.country_name, where.zone ? `grid zone ${where.zone}` : ''].filter(Boolean).join(', ');
     return `On ${providerName(where.cloud_provider)} ${where.cloud_region || ''}${place ? ` (${place})` : ''}`;
   }
-  const place = where.country_name || where.region || 'an unnamed location';
-  return `On premises, in ${place}${where.zone ? ` (grid zone ${where.zone})` : ''}`;
+  const place = where.country_name || where.region || '';
+  if (!place && !where.zone) return 'On premises; the last run recorded no location';
+  return `On premises, in ${place || `grid zone ${where.zone}`}${place && where.zone ? ` (grid zone ${where.zone})` : ''}`;
 }
 
 function whereSection(p) {
@@ -223,7 +224,8 @@ function whereSection(p) {
     stat('Hosted', h('span', { class: 'stat-text', 'data-testid': 'project-hosted',
       'data-value': p.hosted ? (p.hosted.on_cloud ? 'cloud' : 'premises') : '' }, hostedText(p))),
     stat('Grid intensity', i ? num('project-intensity', i.g_per_kwh, formatIntensity(i.g_per_kwh)) : num('project-intensity', null, NOT_RECORDED),
-      i ? h('span', null, `${i.basis || 'average'}, ${i.zone || ''}${i.year ? `, ${i.year}` : ''} · ${i.source || ''}`) : null),
+      i ? h('span', null, `${i.basis || 'average'}, ${i.zone || ''}${i.year ? `, ${i.year}` : ''} · ${i.source || ''}`)
+        : h('span', null, 'the last run recorded no intensity')),
   ];
   if (last) {
     const f = last.figures || {};
