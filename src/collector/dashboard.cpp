@@ -1,5 +1,7 @@
 #include "collector/dashboard.h"
 
+#include <cstdint>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <optional>
@@ -56,7 +58,17 @@ std::optional<File> FromDir(const std::string& dir, const std::string& name) {
   return File{text.str(), type};
 }
 
-void Send(httplib::Response& res, const std::optional<File>& f) {
+// A validator of the file's bytes (FNV-1a, 64 bits): a browser revalidates
+// each file (no-cache) and gets 304 with no body while it is unchanged.
+std::string ETagOf(const std::string& body) {
+  uint64_t h = 14695981039346656037ull;
+  for (unsigned char c : body) h = (h ^ c) * 1099511628211ull;
+  char text[24];
+  std::snprintf(text, sizeof text, "\"%016llx\"", static_cast<unsigned long long>(h));
+  return text;
+}
+
+void Send(const httplib::Request& req, httplib::Response& res, const std::optional<File>& f) {
   res.set_header("Content-Security-Policy", kContentSecurityPolicy);
   res.set_header("X-Content-Type-Options", "nosniff");
   res.set_header("Referrer-Policy", "no-referrer");
@@ -66,6 +78,12 @@ void Send(httplib::Response& res, const std::optional<File>& f) {
     res.set_content("no such file\n", "text/plain; charset=utf-8");
     return;
   }
+  const std::string etag = ETagOf(f->body);
+  res.set_header("ETag", etag);
+  if (req.get_header_value("If-None-Match") == etag) {
+    res.status = 304;
+    return;
+  }
   res.set_content(f->body, f->content_type);
 }
 
@@ -73,10 +91,10 @@ void Send(httplib::Response& res, const std::optional<File>& f) {
 
 void AddDashboardRoutes(httplib::Server& http, const std::string& dir) {
   auto get = [dir](const std::string& name) { return dir.empty() ? Embedded(name) : FromDir(dir, name); };
-  http.Get("/", [get](const httplib::Request&, httplib::Response& res) { Send(res, get("index.html")); });
+  http.Get("/", [get](const httplib::Request& req, httplib::Response& res) { Send(req, res, get("index.html")); });
   http.Get(R"(/assets/([^/]+))", [get](const httplib::Request& req, httplib::Response& res) {
     const std::string name = req.matches[1];
-    Send(res, SafeName(name) ? get(name) : std::nullopt);
+    Send(req, res, SafeName(name) ? get(name) : std::nullopt);
   });
 }
 

@@ -218,6 +218,12 @@ def test_the_dashboard_is_served_with_a_strict_content_security_policy(tmp_path)
         with urllib.request.urlopen(c.base + "/assets/uPlot.esm.js", timeout=10) as r:
             assert r.headers["Content-Type"].startswith("text/javascript")
             assert r.read() == open(UPLOT, "rb").read()  # the npm file, byte for byte
+            etag = r.headers["ETag"]
+        # Unchanged: 304 with no body; a browser revalidates each file.
+        req = urllib.request.Request(c.base + "/assets/uPlot.esm.js", headers={"If-None-Match": etag})
+        with pytest.raises(urllib.error.HTTPError) as e:
+            urllib.request.urlopen(req, timeout=10)
+        assert e.value.code == 304 and e.value.read() == b""
         for bad in ("/assets/nope.js", "/assets/..%2Fapi.js", "/assets/.hidden"):
             with pytest.raises(urllib.error.HTTPError) as e:
                 urllib.request.urlopen(c.base + bad, timeout=10)
