@@ -224,6 +224,11 @@ def test_the_dashboard_is_served_with_a_strict_content_security_policy(tmp_path)
         with pytest.raises(urllib.error.HTTPError) as e:
             urllib.request.urlopen(req, timeout=10)
         assert e.value.code == 304 and e.value.read() == b""
+        # A browser accepts Brotli; it gets gzip (httplib's Brotli is at its slowest quality).
+        for accepted, sent in (("gzip, deflate, br", "gzip"), ("br", None), ("br;q=1, gzip;q=0.5", "gzip")):
+            req = urllib.request.Request(c.base + "/assets/uPlot.esm.js", headers={"Accept-Encoding": accepted})
+            with urllib.request.urlopen(req, timeout=10) as r:
+                assert r.headers["Content-Encoding"] == sent, accepted
         for bad in ("/assets/nope.js", "/assets/..%2Fapi.js", "/assets/.hidden"):
             with pytest.raises(urllib.error.HTTPError) as e:
                 urllib.request.urlopen(c.base + bad, timeout=10)

@@ -71,10 +71,11 @@ export async function checkOrg(T, page) {
   compareRows('org projects', await rowsOf(page, 'project-row'), projects, (p) => p.id, (p) => ({
     'project-runs': p.totals.runs, 'project-energy-kwh': p.totals.energy_kwh,
     'project-emissions-kg': p.totals.emissions_kg, 'project-gpu-hours': p.totals.gpu_hours,
+    'project-last': p.totals.last_us,
   }));
   compareRows('org jobs', await rowsOf(page, 'job-row'), jobs, (j) => `${j.cluster}/${j.job_id}`, (j) => ({
     'job-runs': j.totals.runs, 'job-energy-kwh': j.totals.energy_kwh, 'job-emissions-kg': j.totals.emissions_kg,
-    'job-duration-s': j.totals.duration_s,
+    'job-duration-s': j.totals.duration_s, 'job-last': j.totals.last_us,
   }));
   const bars = await rowsOf(page, 'chart-org-projects-row');
   check('org: a bar per project', bars.length === projects.length, `${bars.length} bars, ${projects.length} projects`);
@@ -112,10 +113,10 @@ export async function checkProject(T, page, key, name) {
   }
   compareRows(`${name} runs`, await rowsOf(page, 'run-row'), runs.runs, (r) => r.id, runExpected);
   same(`${name} runs total`, v['runs-total'], runs.total);
-  const exps = await rowsOf(page, 'experiment-row');
-  check(`${name}: experiments`, exps.map((e) => e.id).join() === experiments.map((e) => e.id).join(),
-    `page ${exps.map((e) => e.id)}, API ${experiments.map((e) => e.id)}`);
+  compareRows(`${name} experiments`, await rowsOf(page, 'experiment-row'), experiments, (e) => e.id,
+    (e) => ({ 'experiment-created': e.created_us }));
   await checkChart(page, name, 'chart-project-weekly', 1);
+  if (experiments.length > 1) await checkExperimentFilter(T, page, id, experiments, name);
   const c = await crumbs(page);
   check(`${name}: breadcrumb`, c.length === 2 && c[0].href === `#/org/${ids.org}` && c[1].text === project.name,
     JSON.stringify(c));
@@ -325,6 +326,12 @@ export async function checkNavigation(T, page) {
   await page.goForward();
   await waitReady(page);
   check('nav: forward to the project', page.url().endsWith(`#/project/${ids.vision.project_id}`), page.url());
+  await step('sign out', async () => {
+    await page.click('[data-testid="signout"]');
+    await page.waitForFunction(() => location.hash === '#/' && document.querySelector('main').dataset.ready === '#/');
+    check('sign out: the token is gone', !(await page.evaluate(() => localStorage.getItem('wattprint.token'))), 'still stored');
+    check('sign out: the sign-in form is back', await page.isVisible('[data-testid="signin-token"]'), 'no form');
+  });
 }
 
 // A run with intervals only (no record): charts from /runs/{r}/series.
@@ -344,4 +351,24 @@ export async function checkStreamingRun(T, page, id) {
   await checkChart(page, 'streaming run', 'chart-run-power', 3);
   await checkChart(page, 'streaming run', 'chart-run-energy', 1);
   check('streaming run: no error', (await page.$('[data-testid^="message-"]')) === null, 'an error message is shown');
+}
+
+// Only the runs of one experiment, and back to all of them.
+async function checkExperimentFilter(T, page, id, experiments, name) {
+  const { api, orgToken } = T;
+  const exp = experiments.find((e) => e.name === 'ablation') || experiments[experiments.length - 1];
+  await clickAndWait(page, `[data-testid="experiment-row"][data-id="${exp.id}"] [data-testid="experiment-filter"]`);
+  check(`${name}: experiment in the URL`, page.url().includes(`experiment=${exp.id}`), page.url());
+  const want = await api.json(`/api/v1/projects/${id}/runs${qs({ ...RUNS_PAGE, experiment_id: exp.id })}`, orgToken);
+  compareRows(`${name} runs of ${exp.name}`, await rowsOf(page, 'run-row'), want.runs, (r) => r.id, runExpected);
+  check(`${name}: the experiment's runs only`, want.total === 2 && want.runs.every((r) => r.experiment_id === exp.id),
+    `total ${want.total}`);
+  check(`${name}: the filter is shown`, await page.isVisible('[data-testid="experiment-active"]'), 'no note');
+  await clickAndWait(page, '[data-testid="experiment-active"] a');
+  check(`${name}: all runs again`, !page.url().includes('experiment='), page.url());
+  await page.goBack();
+  await waitReady(page);
+  check(`${name}: back to the experiment`, page.url().includes(`experiment=${exp.id}`), page.url());
+  await page.goBack();
+  await waitReady(page);
 }

@@ -16,7 +16,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { plan, seed, seedStreamingRun } from './seed.mjs';
+import { plan, seed, seedStreamingRun, createExperiment } from './seed.mjs';
 import {
   failures, passed, check, step, same, makeApi, load, waitReady, parseCsv, luminance, checkChart,
   rowsOf, compareRows, request,
@@ -63,6 +63,13 @@ function startServer(wattprint, db, dashboardDir) {
   const proc = spawn(wattprint, argv, { stdio: ['ignore', 'ignore', 'pipe'] });
   const stop = () => { if (proc.exitCode === null) proc.kill('SIGTERM'); };
   process.on('exit', stop);
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+    process.on(sig, () => {
+      stop();
+      console.log(`FAIL the test was stopped by ${sig}`);
+      process.exit(1);
+    });
+  }
   return new Promise((resolve, reject) => {
     let err = '';
     const timer = setTimeout(() => { stop(); reject(new Error(`wattprint serve printed no address in 15 s: ${err}`)); }, 15000);
@@ -123,7 +130,8 @@ async function slowestRequests(page) {
 
 // A page's load time: navigation start to <main data-ready>, best of
 // LOAD_TRIES fresh loads (the machine's other work makes single loads
-// noisy); every try is kept in results.json.
+// noisy); every try is kept in results.json. The landing page is the
+// browser's first page: its first try is the cold load.
 const LOAD_TRIES = 3;
 
 function measurer(T) {
@@ -211,6 +219,7 @@ async function errorChecks(T, B) {
     const text = await page.textContent('[data-testid="message-401"]');
     check('a stored wrong token: a visible message', /refused/.test(text) && /unknown token|revoked/.test(text), text);
     check('a stored wrong token: sign-in offered', await page.isVisible('[data-testid="signin-token"]'), 'no form');
+    await page.screenshot({ path: path.join(T.out, 'error-401.png') });
     await ctx.close();
   });
   B.scenario('not found', [REFUSED]);
@@ -219,6 +228,7 @@ async function errorChecks(T, B) {
     const page = await ctx.newPage();
     await load(page, `${T.base}/#/run/00000000-0000-4000-8000-000000000000`);
     check('404: a visible message', await page.isVisible('[data-testid="message-404"]'), 'no message');
+    await page.screenshot({ path: path.join(T.out, 'error-404.png') });
     B.scenario('forbidden', [REFUSED]);
     await page.evaluate((t) => localStorage.setItem('wattprint.token', t), T.tokens.climate);
     await load(page, `${T.base}/#/project/${T.ids.vision.project_id}`);
@@ -227,6 +237,7 @@ async function errorChecks(T, B) {
     await page.route('**/api/v1/**', (route) => route.abort());
     await load(page, `${T.base}/#/org/${T.ids.org}`);
     check('network error: a visible message', await page.isVisible('[data-testid="message-network"]'), 'no message');
+    await page.screenshot({ path: path.join(T.out, 'error-network.png') });
     await ctx.close();
   });
 }
@@ -339,6 +350,7 @@ async function main() {
   let seedMs = null;
   try {
     const t0 = Date.now();
+    T.ids.ablation = await createExperiment(base, vision.token, vision.project_id, 'ablation', 'Smaller models on the same data');
     T.records = await seed(base, T.tokens, plan(T.ids, grid, Date.now()));
     T.streamingRun = await seedStreamingRun(base, T.tokens.vision, vision.experiment_id, Date.now());
     seedMs = Date.now() - t0;
@@ -353,11 +365,6 @@ async function main() {
     B = browserHarness(browser, base);
     const ctx = await B.context();
     const page = await ctx.newPage();
-    // One unmeasured load first: a fresh headless Chromium spends its first
-    // navigation starting its renderer and network service, which is not the
-    // page's load time. Its figure is kept in results.json all the same.
-    B.scenario('warm-up');
-    await step('warm-up', async () => { T.coldLoadMs = await load(page, `${base}/#/`); });
     await step('landing and sign-in', () => landingChecks(T, B, page));
     B.scenario('org');
     await step('org page', async () => {
@@ -406,7 +413,7 @@ async function main() {
     failures.push(`the test stopped: ${String(e && e.message ? e.message : e).split('\n')[0]}`);
   } finally {
     fs.writeFileSync(path.join(out, 'results.json'), `${JSON.stringify({
-      load_ms: T.loadTimes, load_detail: T.loadDetail, limit_ms: LOAD_LIMIT_MS, cold_first_load_ms: T.coldLoadMs ?? null, seed_ms: seedMs, passed, failed: failures.length, failures,
+      load_ms: T.loadTimes, load_detail: T.loadDetail, limit_ms: LOAD_LIMIT_MS, cold_first_load_ms: T.loadDetail.landing ? T.loadDetail.landing.tries_ms[0] : null, seed_ms: seedMs, passed, failed: failures.length, failures,
       blocked_requests: B ? B.blocked : [], console_errors: B ? B.errors : [],
     }, null, 2)}\n`);
     if (browser) await browser.close();

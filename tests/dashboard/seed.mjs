@@ -35,13 +35,14 @@ const CPU_ESTIMATED = (w) => [{ kind: 'cpu', method: 'estimated', watts: w }, { 
 export function plan(ids, grid, now) {
   const t = (daysAgo, hours = 0) => Math.floor((now - daysAgo * DAY - hours * HOUR) / 1000) * 1000;
   const vision = { experimentId: ids.vision.experiment_id, projectName: 'vision' };
+  const ablation = { experimentId: ids.ablation, projectName: 'vision' };
   const runs = {
     cpuMeasured: {
-      ...vision, start: t(24), durationS: 2 * 3600, host: 'ws-01', cpuModel: 'Intel(R) Xeon(R) Gold 6338',
+      ...ablation, start: t(24), durationS: 2 * 3600, host: 'ws-01', cpuModel: 'Intel(R) Xeon(R) Gold 6338',
       devices: CPU_MEASURED(65), intensity: zoneOf(grid, 'DE'),
     },
     estimated: {
-      ...vision, start: t(17), durationS: 45 * 60, host: 'laptop-7', cpuModel: 'Intel(R) Core(TM) i7-1185G7',
+      ...ablation, start: t(17), durationS: 45 * 60, host: 'laptop-7', cpuModel: 'Intel(R) Core(TM) i7-1185G7',
       cpuCount: 8, devices: CPU_ESTIMATED(18), intensity: zoneOf(grid, 'FR'),
     },
     gpu: {
@@ -148,4 +149,15 @@ export async function seedStreamingRun(base, token, experimentId, now) {
   });
   if (res.status !== 200) throw new Error(`POST /api/v1/runs/${runId}/intervals: ${res.status} ${res.text}`);
   return runId;
+}
+
+// A second experiment of a project (CodeCarbon's POST /experiments). Returns its id.
+export async function createExperiment(base, token, projectId, name, description) {
+  const res = await request(`${base}/experiments`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` },
+    body: JSON.stringify({ project_id: projectId, name, description }),
+  });
+  if (res.status !== 201) throw new Error(`POST /experiments: ${res.status} ${res.text}`);
+  return res.json().id;
 }

@@ -53,7 +53,7 @@ async function request(path, accept, token) {
   try {
     res = await fetch(path, { headers: headers(token, accept), cache: 'no-store' });
   } catch (e) {
-    throw new ApiError(0, `the collector could not be reached (${e.message || e})`, path);
+    throw new ApiError(0, String((e && e.message) || e), path); // "Failed to fetch"...
   }
   if (!res.ok) throw await errorOf(res, path);
   return res;
@@ -99,8 +99,6 @@ export const api = {
   projectSeries: (p, bucket = 'day') => getJson(`/api/v1/projects/${enc(p)}/series${query({ bucket })}`),
   experiments: (p) => getJson(`/api/v1/projects/${enc(p)}/experiments`),
   experimentTotals: (e) => getJson(`/api/v1/experiments/${enc(e)}/totals`),
-  // The CodeCarbon-compatible experiment route: names its project.
-  experiment: (e) => getJson(`/experiments/${enc(e)}`),
   runs: (p, params) => getJson(`/api/v1/projects/${enc(p)}/runs${query(params)}`),
   runsCsv: (p, params) => getBlob(`/api/v1/projects/${enc(p)}/runs.csv${query(params)}`),
   run: (r) => getJson(`/api/v1/runs/${enc(r)}`),

@@ -203,7 +203,9 @@ export function signInForm(onSignedIn, intro) {
       'Paste a read token (it starts with wpt_). It stays in this browser only, never in a link.'),
     h('label', { for: id }, 'Read token'),
     h('div', { class: 'signin-row' }, input, button),
-    error);
+    error,
+    h('p', { class: 'muted small signin-hint' }, 'No token? An administrator makes one with ',
+      h('code', null, 'wattprint admin create-token --kind organization --scope ORG_ID --read'), '.'));
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
     const token = input.value.trim();
@@ -222,7 +224,7 @@ export function signInForm(onSignedIn, intro) {
       renderSession();
       onSignedIn(who);
     } catch (e) {
-      if (e instanceof ApiError && e.status === 0) fail(`The collector could not be reached: ${e.message}.`);
+      if (e instanceof ApiError && e.status === 0) fail(`The collector could not be reached (${e.message}).`);
       else if (e instanceof ApiError) fail(`The collector refused this token: ${e.message} (HTTP ${e.status}).`);
       else fail(`Sign-in failed: ${e.message}`);
     } finally {
@@ -267,7 +269,7 @@ export function errorView(e) {
   } else if (e.status === 0) {
     wrap.append(messagePanel({
       title: 'The collector could not be reached',
-      text: `No answer from the server: ${e.message}. Check that wattprint serve is running, then try again.`,
+      text: `The browser got no answer from ${location.host} (${e.message}). Check that wattprint serve is running and reachable, then try again.`,
       detail, testid: 'message-network', actions: [retryButton()],
     }));
   } else {

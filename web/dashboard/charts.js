@@ -139,15 +139,19 @@ function spansHook(spans, color, text) {
 }
 
 // The x axis: UTC times; for bars, a tick under each bar (thinned to
-// about 10) labelled with its day.
+// what fits) labelled with its day.
 function xAxis(x, xIsTime, kind) {
   const a = axis(null, null, 0);
   delete a.size;
   if (!xIsTime) return { ...a, values: (u, splits) => splits.map((v) => formatNumber(v, 3)) };
   a.values = timeTicks;
   if (kind === 'bars') {
-    const step = Math.max(1, Math.ceil(x.length / 10));
-    a.splits = () => x.filter((_, i) => i % step === 0);
+    // As many labels as fit, about 64 px each.
+    a.splits = (u) => {
+      const fit = Math.max(2, Math.floor(u.bbox.width / devicePixelRatio / 64));
+      const step = Math.max(1, Math.ceil(x.length / fit));
+      return x.filter((_, i) => i % step === 0);
+    };
     a.values = (u, splits) => splits.map((ts) => dayText(new Date(ts * 1000)));
     a.grid = { show: false };
   }

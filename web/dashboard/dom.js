@@ -203,7 +203,7 @@ export function barTable({ caption, testid, items, valueLabel, format, unitTitle
 
 // The cards of a totals object (T): energy with its split by kind,
 // emissions, runs, GPU hours, compute time.
-export function totalsStats(prefix, t) {
+export function totalsStats(prefix, t, { durationLabel = 'Compute time', durationNote = 'summed over runs' } = {}) {
   const split = h('span', { class: 'split' },
     'CPU ', energyNum(`${prefix}-cpu-energy-kwh`, t.cpu_energy_kwh),
     ' · GPU ', energyNum(`${prefix}-gpu-energy-kwh`, t.gpu_energy_kwh),
@@ -216,8 +216,8 @@ export function totalsStats(prefix, t) {
       h('span', null, num(`${prefix}-intervals`, t.intervals, formatCount(t.intervals)), ' intervals')),
     stat('GPU hours', num(`${prefix}-gpu-hours`, t.gpu_hours, formatHours(t.gpu_hours)),
       h('span', null, 'GPUs × hours')),
-    stat('Compute time', num(`${prefix}-duration-s`, t.duration_s, formatDuration(t.duration_s)),
-      h('span', null, 'summed over runs')),
+    stat(durationLabel, num(`${prefix}-duration-s`, t.duration_s, formatDuration(t.duration_s)),
+      h('span', null, durationNote)),
   ];
   if (typeof t.water_l === 'number' && t.water_l > 0) {
     cards.push(stat('Water', num(`${prefix}-water-l`, t.water_l, formatWater(t.water_l))));

@@ -1,27 +1,11 @@
 // #/job/{cluster}/{job_id}: a cluster job joined over its nodes: the
 // joined totals and a row per node.
 
-import { api, getToken } from './api.js';
+import { api } from './api.js';
 import {
   h, num, energyNum, massNum, timeEl, section, table, td, tdNum, totalsStats, spanLine, equivalents, barTable,
 } from './dom.js';
 import { formatCount, formatDuration, formatEnergy } from './format.js';
-
-async function orgOfJob(job) {
-  try {
-    if (job.organization_id) {
-      return { id: job.organization_id, name: job.organization_name || 'Organisation' };
-    }
-    const token = getToken();
-    if (!token) return null;
-    const [who, orgs] = await Promise.all([api.whoami(token), api.organizations()]);
-    const id = who.organization_id || (orgs.length === 1 ? orgs[0].id : '');
-    const org = orgs.find((o) => o.id === id);
-    return org ? { id: org.id, name: org.name } : null;
-  } catch {
-    return null;
-  }
-}
 
 function nodeRow(n) {
   return h('tr', { 'data-testid': 'node-row', 'data-id': n.node },
@@ -54,7 +38,7 @@ function totalRow(t) {
 export async function jobPage(ctx) {
   const [cluster, jobId] = ctx.params;
   const job = await api.job(cluster, jobId);
-  const org = await orgOfJob(job);
+  const org = job.organization_id ? { id: job.organization_id, name: job.organization_name || 'Organisation' } : null;
   const title = `Job ${job.cluster} / ${job.job_id}`;
   ctx.setTitle(title);
   const crumbs = [];
@@ -71,9 +55,9 @@ export async function jobPage(ctx) {
       h('p', { class: 'lede' }, `User ${job.user || 'unknown'} · account ${job.account || 'none'} · `,
         num('job-nodes', nodes.length, `${formatCount(nodes.length)} node${nodes.length === 1 ? '' : 's'}`)),
       spanLine('job', job.totals)),
-    totalsStats('job', job.totals),
+    totalsStats('job', job.totals, { durationLabel: 'Duration', durationNote: 'first start to last end, over its nodes' }),
     section('What that compares to', 'job-equiv', equivalents(job.totals.equivalents, 'job')),
-    section('Energy per node', 'job-by-node', h('figure', { class: 'chart' },
+    section('By node', 'job-by-node', h('figure', { class: 'chart chart-bars' },
       h('figcaption', null, 'Energy per node'),
       barTable({
         caption: 'Energy per node (kWh)', testid: 'chart-job-nodes', valueLabel: 'Energy',

@@ -76,7 +76,7 @@ function hostCell(r) {
   const j = r.cluster_job;
   if (j && j.job_id) {
     return h('span', { class: 'stack' },
-      link(jobHref(j.cluster, j.job_id), `job ${j.cluster} / ${j.job_id}`, { 'data-testid': 'run-job-link' }),
+      link(jobHref(j.cluster, j.job_id), `job ${j.cluster} / ${j.job_id}`, { class: 'nowrap', 'data-testid': 'run-job-link' }),
       h('span', { class: 'muted small', 'data-testid': 'run-host' }, `node ${j.node || r.host || '?'}`));
   }
   return h('span', { 'data-testid': 'run-host' }, r.host || NOT_RECORDED);

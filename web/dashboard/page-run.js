@@ -10,24 +10,13 @@ import { methodBadges, locationText } from './page-project.js';
 import { powerChart, cumulativeChart, intensityChart } from './run-charts.js';
 import { tasksTable, scopeTable, basisList, comparison, hostList } from './run-sections.js';
 
-// The run's project and organisation, for the breadcrumbs: from the run if
-// it names them, else through its experiment. Never fails the page.
-async function whereRunIs(run) {
-  try {
-    let projectId = run.project_id;
-    let experimentName = run.experiment_name;
-    if (!projectId || !experimentName) {
-      const e = await api.experiment(run.experiment_id);
-      projectId = projectId || e.project_id;
-      experimentName = experimentName || e.name;
-    }
-    if (!projectId) return null;
-    const p = await api.project(projectId);
-    return { projectId, projectName: p.name, orgId: p.organization_id, orgName: p.organization_name, experimentName };
-  } catch {
-    if (run.project_id) return { projectId: run.project_id, projectName: run.project_name || 'Project' };
-    return null;
-  }
+// The run's project and organisation, as the run names them.
+function whereRunIs(run) {
+  if (!run.project_id) return null;
+  return {
+    projectId: run.project_id, projectName: run.project_name || 'Project',
+    orgId: run.organization_id, orgName: run.organization_name,
+  };
 }
 
 async function optional(promise) {
@@ -74,7 +63,7 @@ export async function runPage(ctx) {
   const [run, series, alt, totals] = await Promise.all([
     api.run(id), optional(api.runSeries(id)), optional(api.alternatives(id, 5)), optional(api.runTotals(id)),
   ]);
-  const where = await whereRunIs(run);
+  const where = whereRunIs(run);
   const title = `Run ${shortId(run.id)}`;
   ctx.setTitle(`${title}${where ? ` · ${where.projectName}` : ''}`);
   const crumbs = [];
@@ -98,7 +87,7 @@ export async function runPage(ctx) {
       h('h1', { 'data-testid': 'run-title' }, title),
       h('p', { class: 'mono muted small', 'data-testid': 'run-id' }, run.id),
       h('p', { class: 'lede' }, 'Experiment ',
-        h('strong', null, run.experiment_name || (where && where.experimentName) || shortId(run.experiment_id)), ' · ',
+        h('strong', null, run.experiment_name || shortId(run.experiment_id)), ' · ',
         methodBadges(run.methods)),
       headLinks(run, where)),
     figuresStats(run),

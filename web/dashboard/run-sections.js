@@ -39,8 +39,8 @@ export function scopeTable(record) {
   if (!record || !record.kinds) return null;
   const chosen = record.emissions ? record.emissions.scope : 'machine';
   const head = (scope, label) => ({
-    th: h('th', { scope: 'col', class: ['n', scope === chosen ? 'chosen' : ''] }, label,
-      scope === chosen ? h('span', { class: 'badge badge-chosen' }, 'feeds emissions') : null),
+    th: h('th', { scope: 'col', class: ['n', scope === chosen ? 'chosen' : ''], title: scope === chosen ? 'feeds the emissions' : null },
+      label, scope === chosen ? h('span', { class: 'visually-hidden' }, ' (feeds the emissions)') : null),
   });
   const rows = [];
   for (const [key, label] of KINDS) {
@@ -63,12 +63,14 @@ export function scopeTable(record) {
     h('th', { scope: 'row' }, 'Emissions'), td(''),
     tdNum(massNum('scope-emissions-machine-kg', em.machine ? em.machine.kg : null)),
     tdNum(massNum('scope-emissions-process-kg', em.process ? em.process.kg : null))));
-  return table({
+  const t = table({
     caption: 'Machine and process scope',
     testid: 'scopes',
     columns: [{ label: 'Device kind' }, { label: 'How measured' }, head('machine', 'Machine'), head('process', 'Process')],
     rows,
   });
+  return [h('p', { class: 'scope-note', 'data-testid': 'scope-chosen', 'data-value': chosen },
+    h('span', { class: 'badge badge-chosen' }, 'feeds emissions'), ` The ${chosen} scope is the one the emissions use.`), t];
 }
 
 export function basisList(record) {
@@ -151,7 +153,10 @@ export function comparison(alt) {
 // The machine the run was on.
 export function hostList(run) {
   const rec = run.record && run.record.metadata ? run.record.metadata : {};
-  const gpu = run.gpu_count ? `${run.gpu_count} × ${run.gpu_model || 'GPU'}` : 'none';
+  // gpu_model is CodeCarbon's "2 x NVIDIA H100 ..." when it counts them already.
+  const gpu = !run.gpu_count ? 'none'
+    : /^\d+\s*x\s/.test(run.gpu_model || '') ? run.gpu_model.replace(/^(\d+)\s*x\s/, '$1 × ')
+      : `${run.gpu_count} × ${run.gpu_model || 'GPU'}`;
   const rows = [
     ['Host', run.host || NOT_RECORDED],
     ['CPU', `${run.cpu_model || NOT_RECORDED}${rec.cpu_count ? ` (${rec.cpu_count} CPUs)` : ''}`],
