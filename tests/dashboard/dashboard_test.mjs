@@ -128,10 +128,11 @@ async function slowestRequests(page) {
     .map((e) => `${e.name.replace(location.origin, '')} ${Math.round(e.duration)} ms`));
 }
 
-// A page's load time: navigation start to <main data-ready>, best of
-// LOAD_TRIES fresh loads (the machine's other work makes single loads
-// noisy); every try is kept in results.json. The landing page is the
-// browser's first page: its first try is the cold load.
+// A page's load time: navigation start to <main data-ready>, over
+// LOAD_TRIES fresh loads: the median is reported, and every try, the
+// slowest included, must be under the limit (results.json keeps them all).
+// The landing page is the browser's first page: its first try is the cold
+// load.
 const LOAD_TRIES = 3;
 
 function measurer(T) {
@@ -143,8 +144,8 @@ function measurer(T) {
       all.push(await load(page, url));
       if (all[i] === Math.min(...all)) slowest = await slowestRequests(page);
     }
-    T.loadTimes[name] = Math.min(...all);
-    T.loadDetail[name] = { tries_ms: all, slowest_requests_of_best: slowest };
+    T.loadTimes[name] = [...all].sort((a, b) => a - b)[Math.floor(all.length / 2)];
+    T.loadDetail[name] = { tries_ms: all, worst_ms: Math.max(...all), slowest_requests_of_best: slowest };
     return T.loadTimes[name];
   };
 }
@@ -403,9 +404,9 @@ async function main() {
     await layoutChecks(T, B);
     for (const [name, ms] of Object.entries(T.loadTimes)) {
       const d = T.loadDetail[name];
-      console.log(`load ${name}: ${ms.toFixed(0)} ms (tries ${d.tries_ms.map((x) => x.toFixed(0)).join(', ')})`);
-      check(`load time of ${name} under ${LOAD_LIMIT_MS} ms`, ms < LOAD_LIMIT_MS,
-        `${ms.toFixed(0)} ms; slowest requests: ${d.slowest_requests_of_best.join(', ')}`);
+      console.log(`load ${name}: median ${ms.toFixed(0)} ms (tries ${d.tries_ms.map((x) => x.toFixed(0)).join(', ')})`);
+      check(`every load of ${name} under ${LOAD_LIMIT_MS} ms`, d.worst_ms < LOAD_LIMIT_MS,
+        `${d.worst_ms.toFixed(0)} ms; slowest requests of the best try: ${d.slowest_requests_of_best.join(', ')}`);
     }
     check('no request left 127.0.0.1', B.blocked.length === 0, B.blocked.slice(0, 3).join(', '));
     for (const e of B.errors) check('no console error', false, e);
