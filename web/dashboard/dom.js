@@ -101,7 +101,7 @@ export function methodDot(method, kind) {
 export function badgeKey() {
   const item = (cls, text) => h('span', { class: ['badge-key-item', cls] }, h('span', { class: 'dot', 'aria-hidden': 'true' }), text);
   return h('p', { class: 'badge-key muted small', 'aria-hidden': 'true' },
-    item('badge-measured', 'measured'), item('badge-estimated', 'estimated'), item('badge-none', 'not recorded'));
+    item('badge-measured', 'measured'), item('badge-estimated', 'estimated'), item('badge-none', 'no device, or not recorded'));
 }
 
 export function link(href, text, props = {}) {

@@ -179,7 +179,8 @@ export function methodBadge(method) {
     return { text: 'measured', cls: 'badge-measured', title: method.replace('_', ' ') };
   }
   if (method === 'estimated') return { text: 'estimated', cls: 'badge-estimated', title: 'estimated from a model' };
-  return { text: 'not recorded', cls: 'badge-none', title: 'no energy recorded for this kind' };
+  if (method === 'none') return { text: 'none', cls: 'badge-none', title: 'no such device was found on the machine' };
+  return { text: 'not recorded', cls: 'badge-none', title: 'the run did not say how this was obtained' };
 }
 
 export function shortId(id) {
