@@ -131,6 +131,14 @@ def main():
     record = (ROOT / "fuzz" / "record.json").read_text()
     write("fuzz_compare", "record", "\x00" + record)
 
+    write("fuzz_collector", "record", "\x00" + record)
+    write("fuzz_collector", "metadata", "\x01" + '{"run_id": "r1", "start": "2026-12-01T08:43:22.799447+00:00", '
+          '"host": "n1", "gpu_count": 2, "cluster_job": {"cluster": "hpc", "job_id": "42", "node": "n1"}}')
+    write("fuzz_collector", "interval", "\x02" + '{"seq": 3, "start": "2026-12-01T08:00:00Z", '
+          '"end": "2026-12-01T08:00:01Z", "duration_s": 1.0, "cpu_energy_kwh": 1e-5, "gpu_energy_kwh": 0, '
+          '"ram_energy_kwh": 2e-6, "energy_kwh": 1.2e-5, "emissions_kg": 1e-6, "cpu_power_w": 36.0}')
+    write("fuzz_collector", "time", "\x03" + "2026-12-01T08:43:22.799447+05:30")
+
 
 if __name__ == "__main__":
     main()

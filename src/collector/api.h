@@ -56,6 +56,15 @@ bool OptBool(const json& body, const char* field);
 int64_t NeedTime(const json& body, const char* field);
 Result<int64_t> ParseTime(const std::string& text);
 
+// A run from a record's metadata object (its identity, host, cluster job).
+store::Run RunFromMetadata(const json& metadata);
+// A run from a whole JSON record: its chosen scope's energies, the
+// emissions, the intensity with its provenance, the method per device kind
+// and the metadata; the record itself is kept whole. Complete.
+store::Run RunFromRecord(const json& record);
+// One interval of a live run's batch.
+store::Interval IntervalFrom(const json& interval);
+
 // Who is calling: the token presented (x-api-token, or Authorization:
 // Bearer), checked against the Store.
 struct Caller {

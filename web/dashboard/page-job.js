@@ -7,32 +7,27 @@ import {
 } from './dom.js';
 import { formatCount, formatDuration, formatEnergy } from './format.js';
 
+// A row of figures: a node's (testids node-*) or the joined totals' (nodes-*).
+function figuresRow(attrs, label, prefix, f) {
+  return h('tr', attrs,
+    h('th', { scope: 'row' }, label),
+    tdNum(num(`${prefix}-runs`, f.runs, formatCount(f.runs))),
+    td(timeEl(f.first_us, `${prefix}-first`)),
+    td(timeEl(f.last_us, `${prefix}-last`)),
+    tdNum(energyNum(`${prefix}-cpu-energy-kwh`, f.cpu_energy_kwh)),
+    tdNum(energyNum(`${prefix}-gpu-energy-kwh`, f.gpu_energy_kwh)),
+    tdNum(energyNum(`${prefix}-ram-energy-kwh`, f.ram_energy_kwh)),
+    tdNum(energyNum(`${prefix}-energy-kwh`, f.energy_kwh)),
+    tdNum(massNum(`${prefix}-emissions-kg`, f.emissions_kg)),
+    tdNum(num(`${prefix}-duration-s`, f.duration_s, formatDuration(f.duration_s))));
+}
+
 function nodeRow(n) {
-  return h('tr', { 'data-testid': 'node-row', 'data-id': n.node },
-    h('th', { scope: 'row' }, n.node),
-    tdNum(num('node-runs', n.runs, formatCount(n.runs))),
-    td(timeEl(n.first_us, 'node-first')),
-    td(timeEl(n.last_us, 'node-last')),
-    tdNum(energyNum('node-cpu-energy-kwh', n.cpu_energy_kwh)),
-    tdNum(energyNum('node-gpu-energy-kwh', n.gpu_energy_kwh)),
-    tdNum(energyNum('node-ram-energy-kwh', n.ram_energy_kwh)),
-    tdNum(energyNum('node-energy-kwh', n.energy_kwh)),
-    tdNum(massNum('node-emissions-kg', n.emissions_kg)),
-    tdNum(num('node-duration-s', n.duration_s, formatDuration(n.duration_s))));
+  return figuresRow({ 'data-testid': 'node-row', 'data-id': n.node }, n.node, 'node', n);
 }
 
 function totalRow(t) {
-  return h('tr', { class: 'row-total', 'data-testid': 'node-total-row' },
-    h('th', { scope: 'row' }, 'All nodes'),
-    tdNum(num('nodes-runs', t.runs, formatCount(t.runs))),
-    td(timeEl(t.first_us, 'nodes-first')),
-    td(timeEl(t.last_us, 'nodes-last')),
-    tdNum(energyNum('nodes-cpu-energy-kwh', t.cpu_energy_kwh)),
-    tdNum(energyNum('nodes-gpu-energy-kwh', t.gpu_energy_kwh)),
-    tdNum(energyNum('nodes-ram-energy-kwh', t.ram_energy_kwh)),
-    tdNum(energyNum('nodes-energy-kwh', t.energy_kwh)),
-    tdNum(massNum('nodes-emissions-kg', t.emissions_kg)),
-    tdNum(num('nodes-duration-s', t.duration_s, formatDuration(t.duration_s))));
+  return figuresRow({ class: 'row-total', 'data-testid': 'node-total-row' }, 'All nodes', 'nodes', t);
 }
 
 export async function jobPage(ctx) {
