@@ -12,12 +12,23 @@ function isNum(v) {
 
 // A number with `digits` significant digits, without trailing noise:
 // 0.0123456 -> "0.0123", 1234.5 -> "1,235" (integers keep their digits).
+const SUPERSCRIPTS = { '-': '⁻', 0: '⁰', 1: '¹', 2: '²', 3: '³', 4: '⁴', 5: '⁵', 6: '⁶', 7: '⁷', 8: '⁸', 9: '⁹' };
+
+function superscript(n) {
+  return String(n).split('').map((c) => SUPERSCRIPTS[c]).join('');
+}
+
 export function formatNumber(v, digits = 3) {
   if (!isNum(v)) return NOT_RECORDED;
   if (v === 0) return '0';
   const abs = Math.abs(v);
   if (abs >= 10 ** digits) {
     return new Intl.NumberFormat(LOCALE, { maximumFractionDigits: 0 }).format(v);
+  }
+  // Below a thousandth, a string of zeros hides the figure: 3.67 × 10⁻⁸.
+  if (abs < 1e-3) {
+    const [mantissa, exponent] = v.toExponential(digits - 1).split('e');
+    return `${Number(mantissa)} × 10${superscript(Number(exponent))}`;
   }
   return new Intl.NumberFormat(LOCALE, {
     maximumSignificantDigits: digits,
