@@ -6,7 +6,7 @@ pkgs=(
   libcli11-dev nlohmann-json3-dev libtomlplusplus-dev libfmt-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libcurl4-openssl-dev libcpp-httplib-dev
-  libsqlite3-dev libpq-dev libssl-dev postgresql-15
+  libsqlite3-dev libpq-dev libssl-dev postgresql-15 prometheus-cpp-dev prometheus
   python3 python3-pytest python3-dev python3-pybind11 python3-pip python3-setuptools python3-wheel python3-pyte python3-pandas prometheus-pushgateway
   clang libclang-rt-14-dev
   iso-codes tzdata

@@ -22,6 +22,7 @@
 
 #include "commands.h"
 #include "options.h"
+#include "output/prometheus.h"
 
 namespace wattprint::cli {
 namespace {
@@ -132,7 +133,12 @@ int MonitorCommand(const Config& input) {
   LiveStatus live(cfg, &run);
   TrackerOptions topts = MakeTrackerOptions(cfg);
   topts.tree_root = 0;
-  topts.on_sample = live.Callback();
+  // Set before the sampler starts, read only by it.
+  std::unique_ptr<PrometheusExporter> exporter;
+  topts.on_sample = [status = live.Callback(), &exporter](const Ledger& ledger) {
+    if (status) status(ledger);
+    if (exporter) exporter->Update(ledger);
+  };
 
   // A closed stderr must not kill the monitor with SIGPIPE: writes fail
   // with EPIPE instead and the rows keep coming.
@@ -145,6 +151,16 @@ int MonitorCommand(const Config& input) {
   Tracker tracker(std::move(topts), std::move(found.sources));
   if (!tracker.interval_note().empty()) {
     std::fprintf(stderr, "wattprint: warning: %s\n", tracker.interval_note().c_str());
+  }
+  if (!cfg.prometheus.empty()) {
+    run.snapshot = tracker.Snapshot();  // the channels
+    Result<std::unique_ptr<PrometheusExporter>> started = PrometheusExporter::Start(cfg.prometheus, &run);
+    if (!started.ok()) {
+      std::fprintf(stderr, "wattprint: error: %s\n", started.status().message().c_str());
+      return 1;
+    }
+    exporter = std::move(started).value();
+    if (!cfg.quiet) std::fprintf(stderr, "wattprint: Prometheus metrics at http://%s/metrics\n", cfg.prometheus.c_str());
   }
   Status st = tracker.Start();
   if (!st.ok()) {

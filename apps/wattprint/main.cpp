@@ -40,6 +40,7 @@ const char* TypeName(std::string_view key) {
   if (key == "output_dir" || key == "sysfs_root" || key == "procfs_root") return "DIR";
   if (key == "json" || key == "nvml_library" || key == "rocm_smi_library") return "FILE";
   if (key == "gpu_ids") return "IDS";
+  if (key == "prometheus") return "HOST:PORT";
   if (key == "live_cache_ttl") return "SECONDS";
   if (key == "uk_region") return "ID";
   if (key == "metadata_endpoint" || key == "electricitymaps_url" || key == "uk_intensity_url") return "URL";
@@ -88,6 +89,7 @@ void SharedFlags::Register(CLI::App* cmd, bool with_save_interval) {
     if (std::string_view(k.key) == "save_interval" && !with_save_interval) continue;
     // The collector server's keys: its own binary's flags (apps/collector).
     if (std::string_view(k.key) == "db" || std::string_view(k.key) == "listen") continue;
+    if (std::string_view(k.key) == "prometheus" && !with_save_interval) continue;  // monitor's alone
     Add(cmd, k);
   }
 }

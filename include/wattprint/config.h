@@ -129,6 +129,9 @@ struct Config {
   // flags of the other commands): its database and its address.
   std::string db = "sqlite:./wattprint.db";
   std::string listen = "127.0.0.1:8000";
+  // `monitor` serves Prometheus metrics on HOST:PORT (docs/PROMETHEUS.md);
+  // empty: it does not.
+  std::string prometheus;
   // The cluster job a run belongs to. Empty: from the job's SLURM_*
   // variables (SLURM_CLUSTER_NAME, SLURM_JOB_ID, SLURM_STEP_ID,
   // SLURMD_NODENAME, SLURM_JOB_USER, SLURM_JOB_ACCOUNT) when set.

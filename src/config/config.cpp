@@ -24,7 +24,7 @@ namespace {
 using Type = ConfigKey::Type;
 
 // The one list of keys. Order = the order `doctor` and --help show them.
-constexpr std::array<ConfigKey, 46> kKeys = {{
+constexpr std::array<ConfigKey, 47> kKeys = {{
     {"country", "WATTPRINT_COUNTRY", "--country",
      "Use this country's grid intensity (ISO3, ISO2 or English name)", Type::kString},
     {"region", "WATTPRINT_REGION", "--region",
@@ -104,6 +104,8 @@ constexpr std::array<ConfigKey, 46> kKeys = {{
     {"db", "WATTPRINT_DB", "--db", "Store runs in this database: sqlite:PATH or postgresql://USER@HOST/DB",
      Type::kString},
     {"listen", "WATTPRINT_LISTEN", "--listen", "Listen on HOST:PORT", Type::kString},
+    {"prometheus", "WATTPRINT_PROMETHEUS", "--prometheus",
+     "Serve Prometheus metrics at http://HOST:PORT/metrics (monitor)", Type::kString},
     {"cluster", "WATTPRINT_CLUSTER", "--cluster", "Record this cluster name (default: SLURM_CLUSTER_NAME)",
      Type::kString},
     {"job_id", "WATTPRINT_JOB_ID", "--job-id", "Record this cluster job id (default: SLURM_JOB_ID)",
@@ -223,6 +225,14 @@ Status SetString(Config* cfg, std::string_view key, std::string_view v, const st
       s.empty()) {
     return Bad(where, "must not be empty");
   }
+  if (key == "prometheus" && !s.empty()) {
+    const size_t colon = s.rfind(':');
+    const std::string port = colon == std::string::npos ? "" : s.substr(colon + 1);
+    if (colon == 0 || port.empty() || port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos ||
+        std::stoi(port) < 1 || std::stoi(port) > 65535) {
+      return Bad(where, "prometheus must be HOST:PORT (e.g. 127.0.0.1:9464)");
+    }
+  }
   if (key == "cloud_provider" && !s.empty() && s != "aws" && s != "gcp" && s != "azure") {
     return Bad(where, "cloud provider must be 'aws', 'gcp' or 'azure'");
   }
@@ -253,12 +263,13 @@ Status SetString(Config* cfg, std::string_view key, std::string_view v, const st
                                 &cfg->cluster_job.job_id,    &cfg->cluster_job.step,
                                 &cfg->cluster_job.node,      &cfg->cluster_job.user,
                                 &cfg->cluster_job.account,   &cfg->db,
-                                &cfg->listen};
+                                &cfg->listen,                &cfg->prometheus};
   const char* live_names[] = {"metadata_endpoint", "electricitymaps_token", "electricitymaps_url",
                               "uk_intensity_url",  "collector_url",         "collector_token",
                               "spool_dir",         "cluster",               "job_id",
                               "job_step",          "job_node",              "job_user",
-                              "job_account",       "db",                    "listen"};
+                              "job_account",       "db",                    "listen",
+                              "prometheus"};
   for (size_t i = 0; i < std::size(live_names); ++i) {
     if (key == live_names[i]) *live_fields[i] = s;
   }
@@ -363,6 +374,7 @@ std::string ConfigValueText(const Config& c, std::string_view key) {
       // A database URL may hold a password.
       {"db", c.db.find('@') == std::string::npos ? c.db : "(set)"},
       {"listen", c.listen},
+      {"prometheus", c.prometheus},
   };
   for (const auto& [k, v] : values) {
     if (k == key) return v;

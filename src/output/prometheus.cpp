@@ -1,0 +1,189 @@
+#include "output/prometheus.h"
+
+#include <prometheus/counter.h>
+#include <prometheus/exposer.h>
+#include <prometheus/family.h>
+#include <prometheus/gauge.h>
+#include <prometheus/registry.h>
+#include <sys/resource.h>
+
+#include <chrono>
+#include <cmath>
+#include <exception>
+#include <limits>
+#include <vector>
+
+#include "wattprint/emissions.h"
+#include "wattprint/figures.h"
+#include "wattprint/sources.h"
+
+namespace wattprint::cli {
+
+namespace {
+
+using prometheus::BuildCounter;
+using prometheus::BuildGauge;
+using prometheus::Counter;
+using prometheus::Family;
+using prometheus::Gauge;
+
+// A counter that follows a running total: it moves by the total's rise,
+// never down (a coalesced ledger may sum the same joules in another order,
+// a few ulps apart).
+struct Follower {
+  Counter* counter = nullptr;
+  double last = 0;
+  void To(double total) {
+    if (!std::isfinite(total) || total <= last) return;
+    counter->Increment(total - last);
+    last = total;
+  }
+};
+
+const char* MethodLabel(Method m) { return m == Method::kEstimated ? "estimated" : "measured"; }
+
+std::string SourceOf(const ChannelInfo& c) { return c.id.substr(0, c.id.find(':')); }
+
+double CpuSeconds() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+         static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+}
+
+}  // namespace
+
+struct PrometheusExporter::Impl {
+  RunResult base;  // a copy: the caller's changes as the monitor writes rows
+  std::shared_ptr<prometheus::Registry> registry = std::make_shared<prometheus::Registry>();
+  std::unique_ptr<prometheus::Exposer> exposer;
+  std::vector<Follower> energy;      // per channel
+  std::vector<Gauge*> power;         // per channel
+  std::vector<Follower> emissions;   // chosen basis, then the other
+  std::vector<IntensityTimeline> timelines;  // chosen basis, then the other
+  std::vector<Gauge*> intensity;     // per timeline
+  Follower cpu;
+  Gauge* update_seconds = nullptr;
+  Counter* updates = nullptr;
+
+  void Build();
+};
+
+void PrometheusExporter::Impl::Build() {
+  prometheus::Registry& r = *registry;
+  BuildGauge()
+      .Name("wattprint_build_info")
+      .Help("Always 1; the labels say which wattprint this is")
+      .Register(r)
+      .Add({{"version", WATTPRINT_VERSION}})
+      .Set(1);
+  auto& up = BuildGauge()
+                 .Name("wattprint_source_up")
+                 .Help("1 when the energy source was found and is read, 0 when absent or denied (reason says why)")
+                 .Register(r);
+  for (const ProbeReport& s : base.sources) {
+    const bool found = s.state == ProbeState::kFound;
+    prometheus::Labels labels = {{"source", s.name}, {"state", ToString(s.state)}};
+    if (!found) labels["reason"] = s.reason.substr(0, 200);
+    up.Add(labels).Set(found ? 1 : 0);
+  }
+  auto& joules = BuildCounter()
+                     .Name("wattprint_energy_joules_total")
+                     .Help("Energy a device used since the monitor started, wrap-corrected (J); "
+                           "counted=\"false\" marks platform channels that contain the CPU: do not add them")
+                     .Register(r);
+  auto& watts = BuildGauge()
+                    .Name("wattprint_power_watts")
+                    .Help("Mean power of the device over the last poll interval (W); NaN when it was not read")
+                    .Register(r);
+  const std::vector<ChannelInfo>& channels = base.snapshot.ledger->channels();
+  const std::vector<bool> counted = CountedChannels(channels);
+  for (size_t i = 0; i < channels.size(); ++i) {
+    const ChannelInfo& c = channels[i];
+    const prometheus::Labels labels = {{"kind", ToString(c.kind)},        {"device", c.device_id},
+                                       {"source", SourceOf(c)},           {"method", MethodLabel(c.method)},
+                                       {"counted", counted[i] ? "true" : "false"}};
+    energy.push_back({&joules.Add(labels), 0});
+    power.push_back(&watts.Add(labels));
+    power.back()->Set(std::numeric_limits<double>::quiet_NaN());
+  }
+  auto& grams = BuildCounter()
+                    .Name("wattprint_emissions_grams_total")
+                    .Help("CO2e of the machine's counted energy since the monitor started, PUE applied (g)")
+                    .Register(r);
+  auto& g_per_kwh = BuildGauge()
+                        .Name("wattprint_grid_intensity_grams_per_kilowatt_hour")
+                        .Help("The grid intensity in force now (g CO2e/kWh)")
+                        .Register(r);
+  timelines.push_back(base.intensity);
+  if (base.other_intensity) timelines.push_back(*base.other_intensity);
+  for (const IntensityTimeline& t : timelines) {
+    const IntensityProvenance& p = t.provenance;
+    emissions.push_back({&grams.Add({{"basis", p.basis}}), 0});
+    intensity.push_back(&g_per_kwh.Add({{"zone", p.zone}, {"basis", p.basis}, {"source", p.source}}));
+  }
+  cpu.counter = &BuildCounter()
+                     .Name("wattprint_exporter_cpu_seconds_total")
+                     .Help("CPU time the monitor process has used, polls and scrapes included (s)")
+                     .Register(r)
+                     .Add({});
+  update_seconds = &BuildGauge()
+                        .Name("wattprint_exporter_update_seconds")
+                        .Help("Wall time the last update of these metrics took after a poll (s)")
+                        .Register(r)
+                        .Add({});
+  updates = &BuildCounter().Name("wattprint_exporter_updates_total").Help("Polls the metrics were updated after").Register(r).Add({});
+}
+
+Result<std::unique_ptr<PrometheusExporter>> PrometheusExporter::Start(const std::string& host_port,
+                                                                      const RunResult* base) {
+  if (base->snapshot.ledger == nullptr) return Status::InvalidArgument("the exporter needs the tracker's channels");
+  auto impl = std::make_unique<Impl>();
+  impl->base = *base;
+  try {
+    // civetweb's option string; one listener, a few threads for scrapes.
+    impl->exposer = std::make_unique<prometheus::Exposer>(host_port, 2);
+  } catch (const std::exception& e) {
+    return Status::IOError("cannot serve Prometheus metrics on " + host_port + ": " + e.what() +
+                           " (taken, or not an address of this machine)");
+  }
+  impl->Build();
+  impl->exposer->RegisterCollectable(impl->registry);
+  return std::unique_ptr<PrometheusExporter>(new PrometheusExporter(std::move(impl)));
+}
+
+PrometheusExporter::PrometheusExporter(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+PrometheusExporter::~PrometheusExporter() = default;
+
+void PrometheusExporter::Update(const Ledger& ledger) {
+  Impl& m = *impl_;
+  const auto t0 = std::chrono::steady_clock::now();
+  const Totals all = ledger.SumAll();
+  for (size_t i = 0; i < all.channels.size() && i < m.energy.size(); ++i) {
+    m.energy[i].To(all.channels[i].machine.joules());
+  }
+  const auto& intervals = ledger.intervals();
+  if (!intervals.empty()) {
+    const Interval& last = intervals.back();
+    const double s = std::chrono::duration<double>(last.end - last.begin).count();
+    for (size_t i = 0; i < last.channels.size() && i < m.power.size(); ++i) {
+      const ChannelDelta& d = last.channels[i];
+      m.power[i]->Set(d.ok && s > 0 ? d.machine.joules() / s : std::numeric_limits<double>::quiet_NaN());
+    }
+  }
+  // Emissions under each basis: the run's figures with that timeline.
+  RunResult& now = m.base;
+  now.snapshot.ledger = std::shared_ptr<const Ledger>(std::shared_ptr<const Ledger>(), &ledger);
+  now.snapshot.running = true;
+  const SystemTime wall = std::chrono::system_clock::now();
+  for (size_t b = 0; b < m.timelines.size(); ++b) {
+    now.intensity = m.timelines[b];
+    m.emissions[b].To(ComputeFigures(now).machine.co2e.grams());
+    m.intensity[b]->Set(m.timelines[b].At(wall).g_per_kwh());
+  }
+  m.cpu.To(CpuSeconds());
+  m.updates->Increment();
+  m.update_seconds->Set(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+}
+
+}  // namespace wattprint::cli
