@@ -23,6 +23,7 @@
 #include "commands.h"
 #include "options.h"
 #include "output/prometheus.h"
+#include "wattprint/cgroups.h"
 
 namespace wattprint::cli {
 namespace {
@@ -54,6 +55,62 @@ bool WaitForStop(int sigfd, SteadyTime deadline) {
 // monitor that runs for a year still holds a few thousand intervals. The
 // CSV keeps every row; the JSON series gets coarser towards the start.
 constexpr size_t kMaxRowIntervals = 4096;
+
+// `--attribute cgroups`: after each poll, the cgroups are read and the
+// energy used since the last reading that worked is charged to them
+// (wattprint/cgroups.h). A reading that fails leaves its energy to the next.
+class CgroupTracking {
+ public:
+  CgroupTracking(const Config& cfg, CgroupSelection sel)
+      : sampler_(PosixFileSystem(), SystemRoots{cfg.sysfs_root, cfg.procfs_root}, std::move(sel)),
+        ledger_(4096) {}
+  // The first reading, just before the tracker starts: the energy of its
+  // first interval is charged against it.
+  Status Begin() {
+    Result<CgroupSnapshot> first = sampler_.Sample(SteadyClock::now());
+    if (!first.ok()) return first.status();
+    prev_ = std::move(first).value();
+    return Status::Ok();
+  }
+  // On the sampling thread after each poll, and once more on this thread
+  // after the last (the stop's) poll.
+  void OnSample(const Ledger& ledger) {
+    Result<CgroupSnapshot> now = sampler_.Sample(SteadyClock::now());
+    if (!now.ok()) return;
+    const KindEnergies used = CountedEnergyByKind(ledger);
+    if (prev_) {
+      ledger_.AddInterval(*prev_, *now, used.cpu - seen_.cpu, used.dram - seen_.dram, used.gpu - seen_.gpu);
+    }
+    prev_ = std::move(now).value();
+    seen_ = used;
+  }
+  const CgroupLedger& ledger() const { return ledger_; }
+  RunResult::CgroupFigures Figures() const {
+    return {ledger_.totals(), ledger_.unattributed_cpu(), ledger_.unattributed_dram(), ledger_.unattributed_gpu(),
+            ledger_.dropped()};
+  }
+
+ private:
+  CgroupSampler sampler_;
+  CgroupLedger ledger_;
+  std::optional<CgroupSnapshot> prev_;
+  KindEnergies seen_;
+};
+
+CgroupSelection SelectionOf(const Config& cfg) {
+  CgroupSelection sel;
+  sel.depth = cfg.cgroup_depth;
+  std::string rest = cfg.cgroup_parents;
+  while (!rest.empty()) {
+    const size_t comma = rest.find(',');
+    std::string one(Trim(rest.substr(0, comma)));
+    while (!one.empty() && one.back() == '/') one.pop_back();
+    while (!one.empty() && one.front() == '/') one.erase(0, 1);
+    if (!one.empty()) sel.parents.push_back(one);
+    rest = comma == std::string::npos ? "" : rest.substr(comma + 1);
+  }
+  return sel;
+}
 
 // Appends a row every period until a stop signal, coalescing each written
 // row's polls so memory and the cost of each Flush stay bounded however
@@ -133,11 +190,21 @@ int MonitorCommand(const Config& input) {
   LiveStatus live(cfg, &run);
   TrackerOptions topts = MakeTrackerOptions(cfg);
   topts.tree_root = 0;
-  // Set before the sampler starts, read only by it.
+  // Set before the sampler starts, read only by it (and by this thread
+  // once it has stopped).
   std::unique_ptr<PrometheusExporter> exporter;
-  topts.on_sample = [status = live.Callback(), &exporter](const Ledger& ledger) {
+  std::optional<CgroupTracking> cgroups;
+  if (cfg.attribute_cgroups) {
+    cgroups.emplace(cfg, SelectionOf(cfg));
+    if (Status s = cgroups->Begin(); !s.ok()) {
+      std::fprintf(stderr, "wattprint: error: cannot attribute energy to cgroups: %s\n", s.message().c_str());
+      return 1;
+    }
+  }
+  topts.on_sample = [status = live.Callback(), &exporter, &cgroups](const Ledger& ledger) {
     if (status) status(ledger);
-    if (exporter) exporter->Update(ledger);
+    if (cgroups) cgroups->OnSample(ledger);
+    if (exporter) exporter->Update(ledger, cgroups ? &cgroups->ledger() : nullptr);
   };
 
   // A closed stderr must not kill the monitor with SIGPIPE: writes fail
@@ -178,6 +245,10 @@ int MonitorCommand(const Config& input) {
   (void)tracker.Stop();
   close(sigfd);
   live.Clear();
+  if (cgroups) {
+    cgroups->OnSample(*tracker.Snapshot().ledger);  // the stop's poll
+    run.cgroup_figures = cgroups->Figures();
+  }
   if (replay) replay->Finish();
   FinishMonitor(cfg, tracker, last, &run, stream ? &*stream : nullptr, &seq);
   return 0;

@@ -41,6 +41,9 @@ const char* TypeName(std::string_view key) {
   if (key == "json" || key == "nvml_library" || key == "rocm_smi_library") return "FILE";
   if (key == "gpu_ids") return "IDS";
   if (key == "prometheus") return "HOST:PORT";
+  if (key == "attribute") return "none|cgroups";
+  if (key == "cgroup_depth") return "N";
+  if (key == "cgroup_parents") return "PATHS";
   if (key == "live_cache_ttl") return "SECONDS";
   if (key == "uk_region") return "ID";
   if (key == "metadata_endpoint" || key == "electricitymaps_url" || key == "uk_intensity_url") return "URL";
@@ -89,7 +92,9 @@ void SharedFlags::Register(CLI::App* cmd, bool with_save_interval) {
     if (std::string_view(k.key) == "save_interval" && !with_save_interval) continue;
     // The collector server's keys: its own binary's flags (apps/collector).
     if (std::string_view(k.key) == "db" || std::string_view(k.key) == "listen") continue;
-    if (std::string_view(k.key) == "prometheus" && !with_save_interval) continue;  // monitor's alone
+    const std::string_view key = k.key;
+    const bool monitor_only = key == "prometheus" || key == "attribute" || key == "cgroup_depth" || key == "cgroup_parents";
+    if (monitor_only && !with_save_interval) continue;  // monitor's alone
     Add(cmd, k);
   }
 }

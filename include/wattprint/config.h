@@ -132,6 +132,12 @@ struct Config {
   // `monitor` serves Prometheus metrics on HOST:PORT (docs/PROMETHEUS.md);
   // empty: it does not.
   std::string prometheus;
+  // `monitor --attribute cgroups`: energy per cgroup of the v2 hierarchy
+  // (wattprint/cgroups.h), those cgroup_depth levels below the root, or the
+  // children of cgroup_parents (comma-separated paths below the root).
+  bool attribute_cgroups = false;
+  int cgroup_depth = 1;
+  std::string cgroup_parents;
   // The cluster job a run belongs to. Empty: from the job's SLURM_*
   // variables (SLURM_CLUSTER_NAME, SLURM_JOB_ID, SLURM_STEP_ID,
   // SLURMD_NODENAME, SLURM_JOB_USER, SLURM_JOB_ACCOUNT) when set.

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "wattprint/cgroups.h"
 #include "wattprint/emissions.h"
 #include "wattprint/ledger.h"
 #include "wattprint/sources.h"
@@ -100,6 +101,15 @@ struct RunResult {
   std::optional<IntensityTimeline> other_intensity;
   SystemTime wall_start;
   std::optional<SelfCost> self_cost;  // the CLI's own cost; absent elsewhere
+  // Energy per cgroup (`monitor --attribute cgroups`; wattprint/cgroups.h):
+  // each followed cgroup's, and what no cgroup was charged with. Absent
+  // when attribution is off.
+  struct CgroupFigures {
+    std::vector<CgroupTotal> cgroups;
+    Energy unattributed_cpu, unattributed_dram, unattributed_gpu;
+    size_t dropped = 0;
+  };
+  std::optional<CgroupFigures> cgroup_figures;
 };
 
 }  // namespace wattprint

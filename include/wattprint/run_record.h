@@ -207,6 +207,20 @@ struct UtilizationRecord {
   bool operator==(const UtilizationRecord&) const = default;
 };
 
+// Energy per cgroup, in joules (machine energy, no PUE).
+struct CgroupRecord {
+  std::string path;
+  double cpu_j = 0, dram_j = 0, gpu_j = 0;
+  bool present = true;
+  bool operator==(const CgroupRecord&) const = default;
+};
+struct CgroupsRecord {
+  std::vector<CgroupRecord> cgroups;
+  double unattributed_cpu_j = 0, unattributed_dram_j = 0, unattributed_gpu_j = 0;
+  long long dropped = 0;
+  bool operator==(const CgroupsRecord&) const = default;
+};
+
 struct OverheadRecord {
   double cpu_s = 0;
   long peak_rss_kib = 0;
@@ -238,6 +252,7 @@ struct RunRecord {
   UtilizationRecord utilization;
   std::optional<std::string> tree_cpu_time_source;
   std::optional<OverheadRecord> overhead;
+  std::optional<CgroupsRecord> cgroups;
   bool operator==(const RunRecord&) const = default;
 };
 

@@ -24,7 +24,7 @@ namespace {
 using Type = ConfigKey::Type;
 
 // The one list of keys. Order = the order `doctor` and --help show them.
-constexpr std::array<ConfigKey, 47> kKeys = {{
+constexpr std::array<ConfigKey, 50> kKeys = {{
     {"country", "WATTPRINT_COUNTRY", "--country",
      "Use this country's grid intensity (ISO3, ISO2 or English name)", Type::kString},
     {"region", "WATTPRINT_REGION", "--region",
@@ -106,6 +106,12 @@ constexpr std::array<ConfigKey, 47> kKeys = {{
     {"listen", "WATTPRINT_LISTEN", "--listen", "Listen on HOST:PORT", Type::kString},
     {"prometheus", "WATTPRINT_PROMETHEUS", "--prometheus",
      "Serve Prometheus metrics at http://HOST:PORT/metrics (monitor)", Type::kString},
+    {"attribute", "WATTPRINT_ATTRIBUTE", "--attribute",
+     "Attribute the machine's energy to its cgroups (monitor: none or cgroups)", Type::kString},
+    {"cgroup_depth", "WATTPRINT_CGROUP_DEPTH", "--cgroup-depth",
+     "Follow the cgroups this many levels below the root (default 1)", Type::kNumber},
+    {"cgroup_parents", "WATTPRINT_CGROUP_PARENTS", "--cgroup-parents",
+     "Follow the children of these cgroups instead (comma-separated, e.g. system.slice,kubepods)", Type::kString},
     {"cluster", "WATTPRINT_CLUSTER", "--cluster", "Record this cluster name (default: SLURM_CLUSTER_NAME)",
      Type::kString},
     {"job_id", "WATTPRINT_JOB_ID", "--job-id", "Record this cluster job id (default: SLURM_JOB_ID)",
@@ -164,6 +170,7 @@ std::string CheckNumber(std::string_view key, double v) {
   if (key == "intensity_year" && (v != std::floor(v) || v < 1900 || v > 2200)) {
     return "must be a year such as 2024";
   }
+  if (key == "cgroup_depth" && (v < 1 || v > 16 || v != std::floor(v))) return "must be a whole number from 1 to 16";
   if (key == "uk_region" && (v < 0 || v > 17 || v != std::floor(v))) {
     return "must be a whole number from 0 (Great Britain) to 17";
   }
@@ -184,6 +191,7 @@ Status SetNumber(Config* cfg, std::string_view key, double v) {
   if (key == "intensity") cfg->intensity_g_per_kwh = v;
   if (key == "intensity_year") cfg->intensity_year = static_cast<int>(v);
   if (key == "uk_region") cfg->uk_region = static_cast<int>(v);
+  if (key == "cgroup_depth") cfg->cgroup_depth = static_cast<int>(v);
   if (key == "live_cache_ttl") cfg->live_cache_ttl_s = v;
   if (key == "collector_wait") cfg->collector_wait_s = v;
   return Status::Ok();
@@ -225,6 +233,11 @@ Status SetString(Config* cfg, std::string_view key, std::string_view v, const st
       s.empty()) {
     return Bad(where, "must not be empty");
   }
+  if (key == "attribute") {
+    if (s != "none" && s != "cgroups") return Bad(where, "attribute must be 'none' or 'cgroups'");
+    cfg->attribute_cgroups = s == "cgroups";
+    return Status::Ok();
+  }
   if (key == "prometheus" && !s.empty()) {
     const size_t colon = s.rfind(':');
     const std::string port = colon == std::string::npos ? "" : s.substr(colon + 1);
@@ -263,13 +276,14 @@ Status SetString(Config* cfg, std::string_view key, std::string_view v, const st
                                 &cfg->cluster_job.job_id,    &cfg->cluster_job.step,
                                 &cfg->cluster_job.node,      &cfg->cluster_job.user,
                                 &cfg->cluster_job.account,   &cfg->db,
-                                &cfg->listen,                &cfg->prometheus};
+                                &cfg->listen,                &cfg->prometheus,
+                                &cfg->cgroup_parents};
   const char* live_names[] = {"metadata_endpoint", "electricitymaps_token", "electricitymaps_url",
                               "uk_intensity_url",  "collector_url",         "collector_token",
                               "spool_dir",         "cluster",               "job_id",
                               "job_step",          "job_node",              "job_user",
                               "job_account",       "db",                    "listen",
-                              "prometheus"};
+                              "prometheus",        "cgroup_parents"};
   for (size_t i = 0; i < std::size(live_names); ++i) {
     if (key == live_names[i]) *live_fields[i] = s;
   }
@@ -375,6 +389,9 @@ std::string ConfigValueText(const Config& c, std::string_view key) {
       {"db", c.db.find('@') == std::string::npos ? c.db : "(set)"},
       {"listen", c.listen},
       {"prometheus", c.prometheus},
+      {"attribute", c.attribute_cgroups ? "cgroups" : "none"},
+      {"cgroup_depth", fmt::format("{}", c.cgroup_depth)},
+      {"cgroup_parents", c.cgroup_parents},
   };
   for (const auto& [k, v] : values) {
     if (k == key) return v;

@@ -348,6 +348,18 @@ RunRecord MakeRunRecord(const RunResult& run) {
     r.overhead = OverheadRecord{run.self_cost->cpu_s, run.self_cost->peak_rss_kib,
                                 "getrusage(RUSAGE_SELF) after the last reading, before the outputs"};
   }
+  if (run.cgroup_figures) {
+    const RunResult::CgroupFigures& c = *run.cgroup_figures;
+    CgroupsRecord out;
+    for (const CgroupTotal& t : c.cgroups) {
+      out.cgroups.push_back({t.path, t.cpu.joules(), t.dram.joules(), t.gpu.joules(), t.present});
+    }
+    out.unattributed_cpu_j = c.unattributed_cpu.joules();
+    out.unattributed_dram_j = c.unattributed_dram.joules();
+    out.unattributed_gpu_j = c.unattributed_gpu.joules();
+    out.dropped = static_cast<long long>(c.dropped);
+    r.cgroups = std::move(out);
+  }
   return r;
 }
 

@@ -665,6 +665,20 @@ SampleRecord SampleOf(const json& v, const std::string& p) {
   return s;
 }
 
+CgroupsRecord CgroupsOf(const json& v, const std::string& p) {
+  CgroupsRecord c;
+  c.cgroups = ArrayOf<CgroupRecord>(v, "items", p, [](const json& x, const std::string& q) {
+    return CgroupRecord{Get<std::string>(x, "cgroup", q), Get<double>(x, "cpu_j", q), Get<double>(x, "dram_j", q),
+                        Get<double>(x, "gpu_j", q), Get<bool>(x, "present", q)};
+  });
+  const json& u = Field(v, "unattributed", p);
+  c.unattributed_cpu_j = Get<double>(u, "cpu_j", p + ".unattributed");
+  c.unattributed_dram_j = Get<double>(u, "dram_j", p + ".unattributed");
+  c.unattributed_gpu_j = Get<double>(u, "gpu_j", p + ".unattributed");
+  c.dropped = Get<long long>(v, "dropped", p);
+  return c;
+}
+
 RunRecord RecordOf(const json& j) {
   RunRecord r;
   const std::string p = "record";
@@ -710,6 +724,7 @@ RunRecord RecordOf(const json& j) {
     r.overhead = OverheadRecord{Get<double>(o, "cpu_s", q), Get<long>(o, "peak_rss_kib", q),
                                 Get<std::string>(o, "method", q)};
   }
+  if (j.contains("cgroups")) r.cgroups = CgroupsOf(j["cgroups"], p + ".cgroups");
   return r;
 }
 
@@ -751,6 +766,18 @@ nlohmann::json RunRecordToJson(const RunRecord& r) {
   if (r.overhead) {
     j["overhead"] = {{"cpu_s", r.overhead->cpu_s}, {"peak_rss_kib", r.overhead->peak_rss_kib},
                      {"method", r.overhead->method}};
+  }
+  if (r.cgroups) {
+    json items = json::array();
+    for (const CgroupRecord& c : r.cgroups->cgroups) {
+      items.push_back({{"cgroup", c.path}, {"cpu_j", c.cpu_j}, {"dram_j", c.dram_j}, {"gpu_j", c.gpu_j},
+                       {"energy_j", c.cpu_j + c.dram_j + c.gpu_j}, {"present", c.present}});
+    }
+    j["cgroups"] = {{"items", items},
+                    {"unattributed", {{"cpu_j", r.cgroups->unattributed_cpu_j},
+                                      {"dram_j", r.cgroups->unattributed_dram_j},
+                                      {"gpu_j", r.cgroups->unattributed_gpu_j}}},
+                    {"dropped", r.cgroups->dropped}};
   }
   return j;
 }

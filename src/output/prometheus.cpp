@@ -9,7 +9,10 @@
 
 #include <chrono>
 #include <cmath>
+#include <array>
 #include <exception>
+#include <map>
+#include <set>
 #include <limits>
 #include <vector>
 
@@ -63,6 +66,11 @@ struct PrometheusExporter::Impl {
   std::vector<IntensityTimeline> timelines;  // chosen basis, then the other
   std::vector<Gauge*> intensity;     // per timeline
   Follower cpu;
+  // Per cgroup and kind; a cgroup folded into "(gone)" loses its series.
+  Family<Counter>* cgroup_family = nullptr;
+  std::map<std::string, std::array<Follower, 3>> cgroup_series;
+  Follower cgroups_unattributed;
+  Gauge* cgroups_dropped = nullptr;
   Gauge* update_seconds = nullptr;
   Counter* updates = nullptr;
 
@@ -122,6 +130,22 @@ void PrometheusExporter::Impl::Build() {
     emissions.push_back({&grams.Add({{"basis", p.basis}}), 0});
     intensity.push_back(&g_per_kwh.Add({{"zone", p.zone}, {"basis", p.basis}, {"source", p.source}}));
   }
+  cgroup_family = &BuildCounter()
+                       .Name("wattprint_cgroup_energy_joules_total")
+                       .Help("Machine energy charged to a cgroup since the monitor started (J), by device kind; "
+                             "with wattprint_cgroup_unattributed_joules_total they add up to the counted energy")
+                       .Register(r);
+  cgroups_unattributed.counter = &BuildCounter()
+                                      .Name("wattprint_cgroup_unattributed_joules_total")
+                                      .Help("Counted machine energy no cgroup was charged with (J): idle capacity, "
+                                            "the kernel, cgroups not followed, GPUs")
+                                      .Register(r)
+                                      .Add({});
+  cgroups_dropped = &BuildGauge()
+                         .Name("wattprint_cgroup_dropped")
+                         .Help("Cgroups not followed because they were over the cap, summed over polls")
+                         .Register(r)
+                         .Add({});
   cpu.counter = &BuildCounter()
                      .Name("wattprint_exporter_cpu_seconds_total")
                      .Help("CPU time the monitor process has used, polls and scrapes included (s)")
@@ -134,6 +158,37 @@ void PrometheusExporter::Impl::Build() {
                         .Add({});
   updates = &BuildCounter().Name("wattprint_exporter_updates_total").Help("Polls the metrics were updated after").Register(r).Add({});
 }
+
+namespace {
+
+void UpdateCgroups(PrometheusExporter::Impl& m, const CgroupLedger& cgroups) {
+  std::set<std::string> now;
+  for (const CgroupTotal& t : cgroups.totals()) {
+    now.insert(t.path);
+    auto it = m.cgroup_series.find(t.path);
+    if (it == m.cgroup_series.end()) {
+      std::array<Follower, 3> series;
+      const char* kinds[] = {"cpu", "dram", "gpu"};
+      for (size_t k = 0; k < 3; ++k) series[k].counter = &m.cgroup_family->Add({{"cgroup", t.path}, {"kind", kinds[k]}});
+      it = m.cgroup_series.emplace(t.path, series).first;
+    }
+    it->second[0].To(t.cpu.joules());
+    it->second[1].To(t.dram.joules());
+    it->second[2].To(t.gpu.joules());
+  }
+  for (auto it = m.cgroup_series.begin(); it != m.cgroup_series.end();) {
+    if (now.count(it->first)) {
+      ++it;
+      continue;
+    }
+    for (Follower& f : it->second) m.cgroup_family->Remove(f.counter);
+    it = m.cgroup_series.erase(it);
+  }
+  m.cgroups_unattributed.To(cgroups.unattributed().joules());
+  m.cgroups_dropped->Set(static_cast<double>(cgroups.dropped()));
+}
+
+}  // namespace
 
 Result<std::unique_ptr<PrometheusExporter>> PrometheusExporter::Start(const std::string& host_port,
                                                                       const RunResult* base) {
@@ -155,7 +210,7 @@ Result<std::unique_ptr<PrometheusExporter>> PrometheusExporter::Start(const std:
 PrometheusExporter::PrometheusExporter(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 PrometheusExporter::~PrometheusExporter() = default;
 
-void PrometheusExporter::Update(const Ledger& ledger) {
+void PrometheusExporter::Update(const Ledger& ledger, const CgroupLedger* cgroups) {
   Impl& m = *impl_;
   const auto t0 = std::chrono::steady_clock::now();
   const Totals all = ledger.SumAll();
@@ -181,6 +236,7 @@ void PrometheusExporter::Update(const Ledger& ledger) {
     m.emissions[b].To(ComputeFigures(now).machine.co2e.grams());
     m.intensity[b]->Set(m.timelines[b].At(wall).g_per_kwh());
   }
+  if (cgroups != nullptr) UpdateCgroups(m, *cgroups);
   m.cpu.To(CpuSeconds());
   m.updates->Increment();
   m.update_seconds->Set(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());

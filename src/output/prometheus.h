@@ -13,6 +13,7 @@
 #include <memory>
 #include <string>
 
+#include "wattprint/cgroups.h"
 #include "wattprint/ledger.h"
 #include "wattprint/record.h"
 #include "wattprint/status.h"
@@ -27,8 +28,9 @@ class PrometheusExporter {
   static Result<std::unique_ptr<PrometheusExporter>> Start(const std::string& host_port, const RunResult* base);
   ~PrometheusExporter();
 
-  // The counters and gauges after a poll: the ledger's totals so far.
-  void Update(const Ledger& ledger);
+  // The counters and gauges after a poll: the ledger's totals so far, and
+  // each cgroup's when energy is attributed to them.
+  void Update(const Ledger& ledger, const CgroupLedger* cgroups = nullptr);
 
   struct Impl;
 

@@ -91,6 +91,25 @@ class PosixFs final : public FileSystem {
     return names;
   }
 
+  Result<std::vector<std::string>> ListSubdirs(const std::string& path) const override {
+    DIR* d = ::opendir(path.c_str());
+    if (!d) return Status::FromErrno(errno, path);
+    std::vector<std::string> names;
+    while (struct dirent* e = ::readdir(d)) {
+      std::string_view n = e->d_name;
+      if (n == "." || n == "..") continue;
+      bool dir = e->d_type == DT_DIR;
+      if (e->d_type == DT_UNKNOWN) {
+        struct stat st{};
+        dir = ::fstatat(::dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
+      }
+      if (dir) names.emplace_back(n);
+    }
+    ::closedir(d);
+    std::sort(names.begin(), names.end());
+    return names;
+  }
+
   Result<std::string> ReadLink(const std::string& path) const override {
     char buf[4096];
     ssize_t n = ::readlink(path.c_str(), buf, sizeof buf - 1);
@@ -100,6 +119,16 @@ class PosixFs final : public FileSystem {
 };
 
 }  // namespace
+
+Result<std::vector<std::string>> FileSystem::ListSubdirs(const std::string& path) const {
+  auto all = ListDir(path);
+  if (!all.ok()) return all.status();
+  std::vector<std::string> dirs;
+  for (const std::string& name : *all) {
+    if (ListDir(path + "/" + name).ok()) dirs.push_back(name);
+  }
+  return dirs;
+}
 
 Result<std::string> FileSystem::ReadFile(const std::string& path) const {
   auto h = Open(path);

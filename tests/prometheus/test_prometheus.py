@@ -183,3 +183,64 @@ def test_a_taken_address_is_a_one_line_error(tmp_path):
     r = subprocess.run([WATTPRINT, "monitor", "--prometheus", "nowhere"], capture_output=True, text=True,
                        cwd=tmp_path, timeout=30)
     assert r.returncode == 2 and "HOST:PORT" in r.stderr
+
+
+def write_cgroup(root, path, usage_usec, memory):
+    d = os.path.join(root, "sys/fs/cgroup", path)
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, "cpu.stat.tmp"), "w") as f:
+        f.write(f"usage_usec {usage_usec}\nuser_usec 0\nsystem_usec 0\n")
+    os.replace(os.path.join(d, "cpu.stat.tmp"), os.path.join(d, "cpu.stat"))
+    with open(os.path.join(d, "memory.current"), "w") as f:
+        f.write(f"{memory}\n")
+
+
+def test_energy_per_cgroup_adds_up_to_the_machine(tmp_path):
+    """monitor --attribute cgroups over a fixture tree: two services, one of
+    which appears midway; the record's cgroups and the unattributed rest add
+    up to the machine's counted energy, and Prometheus gets their series."""
+    root = str(tmp_path / "tree")
+    make_tree(root, 1_000_000_000)
+    os.makedirs(os.path.join(root, "proc"))
+    with open(os.path.join(root, "proc/stat"), "w") as f:
+        f.write("cpu  100 0 100 800 0 0 0 0 0 0\n" + "".join(f"cpu{i} 25 0 25 200 0 0 0 0 0 0\n" for i in range(4)))
+    with open(os.path.join(root, "proc/meminfo"), "w") as f:
+        f.write("MemTotal:        8000000 kB\nMemFree:         4000000 kB\nMemAvailable:    6000000 kB\n")
+    os.makedirs(os.path.join(root, "sys/fs/cgroup"), exist_ok=True)
+    with open(os.path.join(root, "sys/fs/cgroup/cgroup.controllers"), "w") as f:
+        f.write("cpu memory\n")
+    write_cgroup(root, "system.slice/a.service", 0, 100_000_000)
+    write_cgroup(root, "user.slice/ignored", 0, 0)
+    port = free_port()
+    record = tmp_path / "monitor.json"
+    monitor = subprocess.Popen(
+        [WATTPRINT, "monitor", "--sysfs-root", os.path.join(root, "sys"), "--procfs-root", os.path.join(root, "proc"),
+         "--no-cloud-metadata", "--country", "FRA", "--interval", "0.2", "--no-save", "--quiet",
+         "--attribute", "cgroups", "--cgroup-parents", "system.slice", "--json", str(record),
+         "--prometheus", f"127.0.0.1:{port}"], cwd=tmp_path, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_port(port, "wattprint monitor", monitor)
+        pkg = 1_000_000_000
+        for i in range(1, 9):
+            pkg += 20_000_000
+            write_counter(root, PKG, pkg)
+            write_counter(root, DRAM, 1_000_000_000 + i * 2_000_000)
+            write_cgroup(root, "system.slice/a.service", i * 200_000, 100_000_000)  # a CPU for 1/4 of the time
+            if i >= 4:
+                write_cgroup(root, "system.slice/b.service", (i - 3) * 100_000, 0)
+            time.sleep(0.25)
+        body = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10).read().decode()
+    finally:
+        monitor.send_signal(2)
+        assert monitor.wait(timeout=20) == 0, monitor.stderr.read()
+    assert 'wattprint_cgroup_energy_joules_total{cgroup="system.slice/a.service",kind="cpu"}' in body
+    assert "user.slice" not in body
+    out = json.loads(record.read_text())
+    c = out["cgroups"]
+    items = {i["cgroup"]: i for i in c["items"]}
+    assert set(items) == {"system.slice/a.service", "system.slice/b.service"}
+    assert items["system.slice/a.service"]["cpu_j"] > 0 and items["system.slice/a.service"]["dram_j"] > 0
+    assert items["system.slice/b.service"]["cpu_j"] > 0 and items["system.slice/b.service"]["present"]
+    charged = sum(i["energy_j"] for i in c["items"]) + sum(c["unattributed"].values())
+    assert charged == pytest.approx(out["energy"]["machine"]["j"], rel=1e-9)
+    assert charged == pytest.approx(160 + 16, rel=1e-6)  # every joule the tree moved
