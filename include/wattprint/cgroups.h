@@ -60,11 +60,26 @@ class CgroupSampler {
   CgroupSampler(std::shared_ptr<FileSystem> fs, SystemRoots roots, CgroupSelection selection);
   // Finds the selected cgroups and reads them. IOError when the root is
   // not a cgroup v2 hierarchy (no cgroup.controllers), or /proc unreadable.
-  Result<CgroupSnapshot> Sample(SteadyTime now) const;
+  // Each cgroup's files stay open between samples (one pread each);
+  // memory.current, which moves slowly, is read every kTreeWalkPeriod
+  // (5 s), as the process tree's RSS is.
+  Result<CgroupSnapshot> Sample(SteadyTime now);
 
  private:
+  struct Open {
+    std::unique_ptr<FileHandle> cpu, memory;
+    uint64_t seen = 0;  // the sample that last listed the cgroup
+    std::optional<uint64_t> memory_bytes;  // as last read
+    SteadyTime memory_read{};
+  };
   void Find(const std::string& rel, int depth_left, std::vector<std::string>* out) const;
+  // Reads a cgroup file through its kept handle, opening (or reopening,
+  // when the cgroup was made anew under the same name) as needed.
+  bool ReadKept(std::unique_ptr<FileHandle>* handle, const std::string& root, const std::string& cgroup,
+                const char* file, std::string* text);
   std::shared_ptr<FileSystem> fs_;
+  std::map<std::string, Open> open_;
+  uint64_t samples_ = 0;
   SystemRoots roots_;
   CgroupSelection selection_;
 };
@@ -104,6 +119,11 @@ class CgroupLedger {
   void AddInterval(const CgroupSnapshot& a, const CgroupSnapshot& b, Energy cpu, Energy dram, Energy gpu);
 
   std::vector<CgroupTotal> totals() const;  // sorted by path
+  // Each total in path order, without a copy (the exporter, every poll).
+  template <typename F>
+  void ForEach(F&& f) const {
+    for (const auto& kv : totals_) f(kv.second);
+  }
   // The machine energy no cgroup was charged with, by kind.
   Energy unattributed_cpu() const { return rest_cpu_; }
   Energy unattributed_dram() const { return rest_dram_; }

@@ -6,6 +6,8 @@
 
 #include "wattprint/cgroups.h"
 
+#include "wattprint/activity.h"
+
 namespace wattprint {
 
 namespace {
@@ -73,7 +75,21 @@ void CgroupSampler::Find(const std::string& rel, int depth_left, std::vector<std
   for (const std::string& name : *subdirs) Find(rel.empty() ? name : rel + "/" + name, depth_left - 1, out);
 }
 
-Result<CgroupSnapshot> CgroupSampler::Sample(SteadyTime now) const {
+bool CgroupSampler::ReadKept(std::unique_ptr<FileHandle>* handle, const std::string& root, const std::string& cgroup,
+                             const char* file, std::string* text) {
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    if (!*handle) {
+      auto h = fs_->Open(root + "/" + cgroup + "/" + file);
+      if (!h.ok()) return false;
+      *handle = std::move(h).value();
+    }
+    if ((*handle)->Read(text).ok()) return true;
+    handle->reset();  // a removed cgroup's file: try the path once more
+  }
+  return false;
+}
+
+Result<CgroupSnapshot> CgroupSampler::Sample(SteadyTime now) {
   const std::string root = roots_.Sys(kRoot);
   if (auto c = fs_->ReadFile(root + "/cgroup.controllers"); !c.ok()) {
     return Status::IOError(root + " is not a cgroup v2 hierarchy (" + c.status().message() +
@@ -101,15 +117,26 @@ Result<CgroupSnapshot> CgroupSampler::Sample(SteadyTime now) const {
     paths.resize(selection_.max_cgroups);
   }
   snap.cgroups.reserve(paths.size());
+  ++samples_;
+  std::string text;
   for (std::string& p : paths) {
-    const std::string dir = root + "/" + p;
+    Open& files = open_[p];
+    const bool fresh = files.seen == 0;
+    files.seen = samples_;
     CgroupReading r;
-    r.path = std::move(p);
-    if (auto cpu = fs_->ReadFile(dir + "/cpu.stat"); cpu.ok()) r.usage_usec = UsageUsec(*cpu);
-    if (auto mem = fs_->ReadFile(dir + "/memory.current"); mem.ok()) r.memory_bytes = Number(*mem);
+    if (ReadKept(&files.cpu, root, p, "cpu.stat", &text)) r.usage_usec = UsageUsec(text);
+    if (fresh || now - files.memory_read >= kTreeWalkPeriod) {
+      files.memory_bytes.reset();
+      if (ReadKept(&files.memory, root, p, "memory.current", &text)) files.memory_bytes = Number(text);
+      files.memory_read = now;
+    }
+    r.memory_bytes = files.memory_bytes;
     if (!r.usage_usec && !r.memory_bytes) continue;  // gone between the listing and the read
+    r.path = std::move(p);
     snap.cgroups.push_back(std::move(r));
   }
+  // The cgroups that went close their files.
+  std::erase_if(open_, [&](const auto& kv) { return kv.second.seen != samples_; });
   return snap;
 }
 

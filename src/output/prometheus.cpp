@@ -12,7 +12,7 @@
 #include <array>
 #include <exception>
 #include <map>
-#include <set>
+#include <cstdint>
 #include <limits>
 #include <vector>
 
@@ -68,7 +68,12 @@ struct PrometheusExporter::Impl {
   Follower cpu;
   // Per cgroup and kind; a cgroup folded into "(gone)" loses its series.
   Family<Counter>* cgroup_family = nullptr;
-  std::map<std::string, std::array<Follower, 3>> cgroup_series;
+  struct CgroupSeries {
+    std::array<Follower, 3> kinds;  // cpu, dram, gpu
+    uint64_t seen = 0;              // the update that last saw the cgroup
+  };
+  std::map<std::string, CgroupSeries, std::less<>> cgroup_series;
+  uint64_t cgroup_updates = 0;
   Follower cgroups_unattributed;
   Gauge* cgroups_dropped = nullptr;
   Gauge* update_seconds = nullptr;
@@ -162,26 +167,29 @@ void PrometheusExporter::Impl::Build() {
 namespace {
 
 void UpdateCgroups(PrometheusExporter::Impl& m, const CgroupLedger& cgroups) {
-  std::set<std::string> now;
-  for (const CgroupTotal& t : cgroups.totals()) {
-    now.insert(t.path);
+  const uint64_t update = ++m.cgroup_updates;
+  cgroups.ForEach([&](const CgroupTotal& t) {
     auto it = m.cgroup_series.find(t.path);
     if (it == m.cgroup_series.end()) {
-      std::array<Follower, 3> series;
+      PrometheusExporter::Impl::CgroupSeries series;
       const char* kinds[] = {"cpu", "dram", "gpu"};
-      for (size_t k = 0; k < 3; ++k) series[k].counter = &m.cgroup_family->Add({{"cgroup", t.path}, {"kind", kinds[k]}});
+      for (size_t k = 0; k < 3; ++k) {
+        series.kinds[k].counter = &m.cgroup_family->Add({{"cgroup", t.path}, {"kind", kinds[k]}});
+      }
       it = m.cgroup_series.emplace(t.path, series).first;
     }
-    it->second[0].To(t.cpu.joules());
-    it->second[1].To(t.dram.joules());
-    it->second[2].To(t.gpu.joules());
-  }
+    it->second.seen = update;
+    it->second.kinds[0].To(t.cpu.joules());
+    it->second.kinds[1].To(t.dram.joules());
+    it->second.kinds[2].To(t.gpu.joules());
+  });
+  // A cgroup folded into "(gone)" loses its series.
   for (auto it = m.cgroup_series.begin(); it != m.cgroup_series.end();) {
-    if (now.count(it->first)) {
+    if (it->second.seen == update) {
       ++it;
       continue;
     }
-    for (Follower& f : it->second) m.cgroup_family->Remove(f.counter);
+    for (Follower& f : it->second.kinds) m.cgroup_family->Remove(f.counter);
     it = m.cgroup_series.erase(it);
   }
   m.cgroups_unattributed.To(cgroups.unattributed().joules());

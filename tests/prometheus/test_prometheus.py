@@ -186,13 +186,18 @@ def test_a_taken_address_is_a_one_line_error(tmp_path):
 
 
 def write_cgroup(root, path, usage_usec, memory):
+    """Rewrites a cgroup's files in place, as the kernel's cgroupfs changes
+    them: the monitor keeps them open and re-reads them (fixed widths, so
+    one pwrite replaces the whole text)."""
     d = os.path.join(root, "sys/fs/cgroup", path)
     os.makedirs(d, exist_ok=True)
-    with open(os.path.join(d, "cpu.stat.tmp"), "w") as f:
-        f.write(f"usage_usec {usage_usec}\nuser_usec 0\nsystem_usec 0\n")
-    os.replace(os.path.join(d, "cpu.stat.tmp"), os.path.join(d, "cpu.stat"))
-    with open(os.path.join(d, "memory.current"), "w") as f:
-        f.write(f"{memory}\n")
+    for name, text in (("cpu.stat", f"usage_usec {usage_usec:012d}\nuser_usec 0\nsystem_usec 0\n"),
+                       ("memory.current", f"{memory:012d}\n")):
+        fd = os.open(os.path.join(d, name), os.O_WRONLY | os.O_CREAT, 0o644)
+        try:
+            os.pwrite(fd, text.encode(), 0)
+        finally:
+            os.close(fd)
 
 
 def test_energy_per_cgroup_adds_up_to_the_machine(tmp_path):
