@@ -77,44 +77,38 @@ class PosixFs final : public FileSystem {
     return std::unique_ptr<FileHandle>(new PosixHandle(fd, path));
   }
 
-  Result<std::vector<std::string>> ListDir(const std::string& path) const override {
-    DIR* d = ::opendir(path.c_str());
-    if (!d) return Status::FromErrno(errno, path);
-    std::vector<std::string> names;
-    while (struct dirent* e = ::readdir(d)) {
-      std::string_view n = e->d_name;
-      if (n == "." || n == "..") continue;
-      names.emplace_back(n);
-    }
-    ::closedir(d);
-    std::sort(names.begin(), names.end());
-    return names;
-  }
+  Result<std::vector<std::string>> ListDir(const std::string& path) const override { return Names(path, false); }
 
-  Result<std::vector<std::string>> ListSubdirs(const std::string& path) const override {
-    DIR* d = ::opendir(path.c_str());
-    if (!d) return Status::FromErrno(errno, path);
-    std::vector<std::string> names;
-    while (struct dirent* e = ::readdir(d)) {
-      std::string_view n = e->d_name;
-      if (n == "." || n == "..") continue;
-      bool dir = e->d_type == DT_DIR;
-      if (e->d_type == DT_UNKNOWN) {
-        struct stat st{};
-        dir = ::fstatat(::dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
-      }
-      if (dir) names.emplace_back(n);
-    }
-    ::closedir(d);
-    std::sort(names.begin(), names.end());
-    return names;
-  }
+  Result<std::vector<std::string>> ListSubdirs(const std::string& path) const override { return Names(path, true); }
 
   Result<std::string> ReadLink(const std::string& path) const override {
     char buf[4096];
     ssize_t n = ::readlink(path.c_str(), buf, sizeof buf - 1);
     if (n < 0) return Status::FromErrno(errno, path);
     return std::string(buf, static_cast<size_t>(n));
+  }
+
+ private:
+  // The entries of a directory, sorted; with dirs_only, its subdirectories
+  // (from the entry types, or a stat where the filesystem gives none).
+  static Result<std::vector<std::string>> Names(const std::string& path, bool dirs_only) {
+    DIR* d = ::opendir(path.c_str());
+    if (!d) return Status::FromErrno(errno, path);
+    std::vector<std::string> names;
+    while (struct dirent* e = ::readdir(d)) {
+      std::string_view n = e->d_name;
+      if (n == "." || n == "..") continue;
+      if (dirs_only && e->d_type != DT_DIR) {
+        struct stat st{};
+        const bool dir = e->d_type == DT_UNKNOWN && ::fstatat(::dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+                         S_ISDIR(st.st_mode);
+        if (!dir) continue;
+      }
+      names.emplace_back(n);
+    }
+    ::closedir(d);
+    std::sort(names.begin(), names.end());
+    return names;
   }
 };
 
