@@ -4,15 +4,21 @@
 // own wattprint_exporter_cpu_seconds_total over its updates). Everything
 // listens on 127.0.0.1; the tree is a temporary fixture.
 //
-//   ./build-test/bench/cgroup_monitor_load --wattprint ./build-test/wattprint
+//   ./build-test/bench/cgroup_monitor_load --wattprint ./build-test/wattprint [--cgroups N]
+//       [--real-cgroup2 /sys/fs/cgroup/unified]   (as root: kernel cgroups, not files)
 #include <httplib.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <string>
 #include <thread>
@@ -44,8 +50,12 @@ long RssKib(pid_t pid) {
 
 int main(int argc, char** argv) {
   std::string wattprint;
+  int n = 1000;
+  std::string real;  // a cgroup2 mount to make the cgroups in, instead of plain files
   for (int i = 1; i + 1 < argc; i += 2) {
     if (std::string(argv[i]) == "--wattprint") wattprint = argv[i + 1];
+    if (std::string(argv[i]) == "--cgroups") n = std::atoi(argv[i + 1]);
+    if (std::string(argv[i]) == "--real-cgroup2") real = argv[i + 1];
   }
   if (wattprint.empty()) {
     std::fprintf(stderr, "usage: cgroup_monitor_load --wattprint PATH\n");
@@ -59,10 +69,24 @@ int main(int argc, char** argv) {
     t.Write(d + "/max_energy_range_uj", "262143328850\n");
     t.Write(d + "/enabled", "1\n");
   }
-  t.Write("sys/fs/cgroup/cgroup.controllers", "cpu memory\n");
+  // Real cgroups: made under REAL/wattprint-bench, which the fixture's
+  // fs/cgroup links to, and removed at the end. Their cpu.stat is the
+  // kernel's; memory.current exists only where the memory controller is on.
+  const std::string made = real.empty() ? "" : real + "/wattprint-bench";
+  if (!real.empty()) {
+    if (mkdir(made.c_str(), 0755) != 0 && errno != EEXIST) {
+      std::fprintf(stderr, "cgroup_monitor_load: cannot make %s: %s\n", made.c_str(), std::strerror(errno));
+      return 1;
+    }
+    for (int i = 0; i < n; ++i) mkdir((made + "/pod-" + std::to_string(i)).c_str(), 0755);
+    t.Write("sys/fs/.keep", "");
+    if (symlink(real.c_str(), t.Path("sys/fs/cgroup").c_str()) != 0) return 1;
+  } else {
+    t.Write("sys/fs/cgroup/cgroup.controllers", "cpu memory\n");
+  }
   t.Write("proc/stat", "cpu  1 1 1 1 0 0 0 0 0 0\ncpu0 1 1 1 1 0 0 0 0 0 0\ncpu1 1 1 1 1 0 0 0 0 0 0\n");
   t.Write("proc/meminfo", "MemTotal: 16000000 kB\nMemFree: 8000000 kB\nMemAvailable: 9000000 kB\n");
-  for (int i = 0; i < 1000; ++i) {
+  for (int i = 0; i < n && real.empty(); ++i) {
     const std::string d = "sys/fs/cgroup/kubepods/pod-" + std::to_string(i);
     t.Write(d + "/cpu.stat", "usage_usec " + std::to_string(1000 + i) + "\n");
     t.Write(d + "/memory.current", "1000000\n");
@@ -71,8 +95,11 @@ int main(int argc, char** argv) {
   std::vector<std::string> args = {wattprint,        "monitor",         "--sysfs-root",     t.Path("sys"),
                                    "--procfs-root",  t.Path("proc"),    "--no-cloud-metadata", "--country",
                                    "FRA",            "--interval",      "1",                "--no-save",
-                                   "--quiet",        "--attribute",     "cgroups",          "--cgroup-parents",
-                                   "kubepods",       "--prometheus",    "127.0.0.1:" + std::to_string(port)};
+                                   "--quiet",        "--prometheus",    "127.0.0.1:" + std::to_string(port)};
+  if (n > 0) {
+    for (const char* a : {"--attribute", "cgroups", "--cgroup-parents"}) args.push_back(a);
+    args.push_back(real.empty() ? "kubepods" : "wattprint-bench");
+  }
   std::vector<char*> argvs;
   for (auto& a : args) argvs.push_back(a.data());
   argvs.push_back(nullptr);
@@ -88,6 +115,8 @@ int main(int argc, char** argv) {
   if (!second) return 1;
   const double cpu = Metric(second->body, "wattprint_exporter_cpu_seconds_total") -
                      Metric(first->body, "wattprint_exporter_cpu_seconds_total");
+  const double poll_cpu = Metric(second->body, "wattprint_exporter_poll_cpu_seconds_total") -
+                          Metric(first->body, "wattprint_exporter_poll_cpu_seconds_total");
   const double polls = Metric(second->body, "wattprint_exporter_updates_total") -
                        Metric(first->body, "wattprint_exporter_updates_total");
   // Scrapes as Prometheus sends them (it asks for gzip), and plain.
@@ -111,8 +140,14 @@ int main(int argc, char** argv) {
   const size_t lines = static_cast<size_t>(std::count(body.begin(), body.end(), '\n'));
   kill(pid, SIGINT);
   waitpid(pid, nullptr, 0);
-  std::printf("monitor over 1000 cgroups: a scrape of %zu lines %.2f ms (gzip, as Prometheus asks) / %.2f ms "
-              "(plain), medians of 21; RSS %.1f MiB; %.2f ms CPU per poll (the whole process over %g polls)\n",
-              lines, gzip_ms, plain_ms, rss / 1024.0, polls > 0 ? cpu / polls * 1000 : -1, polls);
+  if (!made.empty()) {
+    for (int i = 0; i < n; ++i) rmdir((made + "/pod-" + std::to_string(i)).c_str());
+    rmdir(made.c_str());
+  }
+  std::printf("monitor over %d %s:  a scrape of %zu lines %.2f ms (gzip, as Prometheus asks) / %.2f ms "
+              "(plain), medians of 21; RSS %.1f MiB; per poll %.2f ms CPU on the sampling thread, %.2f ms in the whole "
+              "process (one scrape included) over %g polls\n",
+              n, real.empty() ? "cgroups (plain files)" : "real cgroups", lines, gzip_ms, plain_ms, rss / 1024.0, polls > 0 ? poll_cpu / polls * 1000 : -1,
+              polls > 0 ? cpu / polls * 1000 : -1, polls);
   return 0;
 }

@@ -70,7 +70,7 @@ TEST_F(CgroupsTest, ContainersGetTheirCapacitySharesAndTheRestStaysUnattributed)
   EXPECT_NEAR(totals[1].cpu.joules(), 12.5, 1e-9);
   EXPECT_EQ(totals[1].dram.joules(), 0);
   EXPECT_NEAR(ledger.unattributed_cpu().joules(), 62.5, 1e-9);
-  EXPECT_EQ(ledger.unattributed_gpu().joules(), 50);  // GPUs are not attributed to cgroups yet
+  EXPECT_EQ(ledger.unattributed_gpu().joules(), 50);  // no GPU use given: all of it stays in the rest
   ExpectConserved(ledger, 160);
 }
 
@@ -103,6 +103,48 @@ TEST_F(CgroupsTest, SlurmJobsByDepthAndACgroupThatVanishesKeepsWhatItUsed) {
   EXPECT_NEAR(totals[1].cpu.joules(), 2 * 40 * 0.25 / 1.25 + 2 * 10, 1e-9);
   EXPECT_NEAR(totals[2].cpu.joules(), 20, 1e-9);  // 2 CPU-seconds of 4
   EXPECT_TRUE(totals[2].present);
+}
+
+TEST_F(CgroupsTest, GpuEnergyGoesToTheCgroupsOfTheProcessesThatUsedEachGpu) {
+  Cgroup("kubepods/pod-a", 0, 0);
+  Cgroup("kubepods/pod-b", 0, 0);
+  tree_.Write("proc/101/cgroup", "0::/kubepods/pod-a/ctr-1\n");        // below a followed cgroup
+  tree_.Write("proc/102/cgroup", "12:cpu:/x\n0::/kubepods/pod-b\n");   // v1 lines before the v2 one
+  tree_.Write("proc/103/cgroup", "0::/system.slice/other.service\n");  // not followed
+  tree_.Write("proc/104/cgroup", "0::/kubepods/pod-c (deleted)\n");
+  CgroupSelection sel;
+  sel.parents = {"kubepods"};
+  CgroupSampler sampler(PosixFileSystem(), roots_, sel);
+  EXPECT_EQ(sampler.CgroupOf(101).value_or("?"), "kubepods/pod-a/ctr-1");
+  EXPECT_EQ(sampler.CgroupOf(102).value_or("?"), "kubepods/pod-b");
+  EXPECT_FALSE(sampler.CgroupOf(104).has_value());
+  EXPECT_FALSE(sampler.CgroupOf(999).has_value());  // gone
+  const CgroupSnapshot a = Sample(sel, 0);
+  const CgroupSnapshot b = Sample(sel, 1);
+  // GPU 0 (300 J): pod-a's process at 50 % SM, pod-b's at 20 %, another
+  // service's at 10 %: the rest (idle, and the unfollowed one) stays
+  // unattributed. GPU 1 (100 J): two pod-a processes at 80 % each, and
+  // pod-b's at 40 %: 2.0 in all, scaled to 1.
+  std::vector<CgroupGpuUse> gpus(2);
+  gpus[0].energy = Energy::Joules(300);
+  for (int pid : {101, 102, 103}) {
+    gpus[0].processes.emplace_back(sampler.CgroupOf(pid).value(), pid == 101 ? 0.5 : pid == 102 ? 0.2 : 0.1);
+  }
+  gpus[1].energy = Energy::Joules(100);
+  gpus[1].processes = {{"kubepods/pod-a/ctr-1", 0.8}, {"kubepods/pod-a/ctr-2", 0.8}, {"kubepods/pod-b", 0.4}};
+  CgroupLedger ledger;
+  ledger.AddInterval(a, b, Energy::Joules(0), Energy::Joules(0), Energy::Joules(400), gpus);
+  const auto totals = ledger.totals();
+  ASSERT_EQ(totals.size(), 2u);
+  EXPECT_NEAR(totals[0].gpu.joules(), 150 + 100 * 1.6 / 2.0, 1e-9);
+  EXPECT_NEAR(totals[1].gpu.joules(), 60 + 100 * 0.4 / 2.0, 1e-9);
+  EXPECT_NEAR(ledger.unattributed_gpu().joules(), 90, 1e-9);
+  ExpectConserved(ledger, 400);
+  // GPU figures that claim more than the counted GPU energy never give
+  // more than it.
+  ledger.AddInterval(b, b, Energy::Joules(0), Energy::Joules(0), Energy::Joules(10), gpus);
+  EXPECT_GE(ledger.unattributed_gpu().joules(), 90 - 1e-9);
+  ExpectConserved(ledger, 410);
 }
 
 TEST_F(CgroupsTest, AThousandCgroupsAreBoundedAndConserved) {

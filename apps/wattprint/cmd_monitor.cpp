@@ -24,6 +24,7 @@
 #include "options.h"
 #include "output/prometheus.h"
 #include "wattprint/cgroups.h"
+#include "sources/nvml_processes.h"
 
 namespace wattprint::cli {
 namespace {
@@ -62,14 +63,34 @@ constexpr size_t kMaxRowIntervals = 4096;
 class CgroupTracking {
  public:
   CgroupTracking(const Config& cfg, CgroupSelection sel)
-      : sampler_(PosixFileSystem(), SystemRoots{cfg.sysfs_root, cfg.procfs_root}, std::move(sel)),
+      : nvml_library_(cfg.nvml_library),
+        sampler_(PosixFileSystem(), SystemRoots{cfg.sysfs_root, cfg.procfs_root}, std::move(sel)),
         ledger_(4096) {}
   // The first reading, just before the tracker starts: the energy of its
-  // first interval is charged against it.
-  Status Begin() {
-    Result<CgroupSnapshot> first = sampler_.Sample(SteadyClock::now());
+  // first interval is charged against it. NVIDIA GPUs among the channels
+  // get their energy attributed by process (MIG instances excepted: NVML
+  // has no per-process data there).
+  Status Begin(const std::vector<ChannelInfo>& channels) {
+    const SteadyTime now = SteadyClock::now();
+    Result<CgroupSnapshot> first = sampler_.Sample(now);
     if (!first.ok()) return first.status();
     prev_ = std::move(first).value();
+    std::vector<std::string> gpus;
+    for (const ChannelInfo& c : channels) {
+      if (c.kind == DeviceKind::kGpu && c.id.starts_with("nvml:") && !c.model.contains("mig_instances")) {
+        gpus.push_back(c.device_id);
+      }
+    }
+    if (!gpus.empty()) {
+      Result<std::unique_ptr<NvmlProcessUse>> use = NvmlProcessUse::Open(nvml_library_, gpus);
+      if (use.ok()) {
+        gpu_use_ = std::move(use).value();
+        (void)gpu_use_->Read(now);  // from now on: NVML keeps samples from before the start
+      } else {
+        std::fprintf(stderr, "wattprint: warning: GPU energy stays unattributed to cgroups: %s\n",
+                     use.status().message().c_str());
+      }
+    }
     return Status::Ok();
   }
   // On the sampling thread after each poll, and once more on this thread
@@ -79,7 +100,8 @@ class CgroupTracking {
     if (!now.ok()) return;
     const KindEnergies used = CountedEnergyByKind(ledger);
     if (prev_) {
-      ledger_.AddInterval(*prev_, *now, used.cpu - seen_.cpu, used.dram - seen_.dram, used.gpu - seen_.gpu);
+      ledger_.AddInterval(*prev_, *now, used.cpu - seen_.cpu, used.dram - seen_.dram, used.gpu - seen_.gpu,
+                          GpuUses(used, now->t));
     }
     prev_ = std::move(now).value();
     seen_ = used;
@@ -91,6 +113,30 @@ class CgroupTracking {
   }
 
  private:
+  // Each GPU's energy since the last reading and the cgroups of the
+  // processes that used it.
+  std::vector<CgroupGpuUse> GpuUses(const KindEnergies& used, SteadyTime now) {
+    std::vector<CgroupGpuUse> out;
+    if (!gpu_use_) return out;
+    for (const GpuProcessShares& g : gpu_use_->Read(now)) {
+      if (!g.known) continue;
+      CgroupGpuUse u;
+      for (const auto& [id, e] : used.gpus) {
+        if (id == g.device_id) u.energy += e;
+      }
+      for (const auto& [id, e] : seen_.gpus) {
+        if (id == g.device_id) u.energy -= e;
+      }
+      for (const auto& [pid, share] : g.shares) {
+        if (std::optional<std::string> cgroup = sampler_.CgroupOf(pid)) u.processes.emplace_back(*cgroup, share);
+      }
+      out.push_back(std::move(u));
+    }
+    return out;
+  }
+
+  std::string nvml_library_;
+  std::unique_ptr<NvmlProcessUse> gpu_use_;
   CgroupSampler sampler_;
   CgroupLedger ledger_;
   std::optional<CgroupSnapshot> prev_;
@@ -195,8 +241,12 @@ int MonitorCommand(const Config& input) {
   std::unique_ptr<PrometheusExporter> exporter;
   std::optional<CgroupTracking> cgroups;
   if (cfg.attribute_cgroups) {
+    std::vector<ChannelInfo> channels;
+    for (const auto& source : found.sources) {
+      channels.insert(channels.end(), source->channels().begin(), source->channels().end());
+    }
     cgroups.emplace(cfg, SelectionOf(cfg));
-    if (Status s = cgroups->Begin(); !s.ok()) {
+    if (Status s = cgroups->Begin(channels); !s.ok()) {
       std::fprintf(stderr, "wattprint: error: cannot attribute energy to cgroups: %s\n", s.message().c_str());
       return 1;
     }

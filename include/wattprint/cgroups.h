@@ -19,6 +19,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "wattprint/clock.h"
@@ -62,8 +63,14 @@ class CgroupSampler {
   // not a cgroup v2 hierarchy (no cgroup.controllers), or /proc unreadable.
   // Each cgroup's files stay open between samples (one pread each);
   // memory.current, which moves slowly, is read every kTreeWalkPeriod
-  // (5 s), as the process tree's RSS is.
+  // (5 s), as the process tree's RSS is; where it is missing (the memory
+  // controller is off for the subtree), it is looked for again every
+  // kMissingFileRetry.
   Result<CgroupSnapshot> Sample(SteadyTime now);
+  // The cgroup a process is in (its "0::/path" line of /proc/PID/cgroup
+  // under the procfs root), relative to the root; nullopt when the process
+  // is gone or has no v2 line.
+  std::optional<std::string> CgroupOf(int pid) const;
 
  private:
   struct Open {
@@ -71,7 +78,9 @@ class CgroupSampler {
     uint64_t seen = 0;  // the sample that last listed the cgroup
     std::optional<uint64_t> memory_bytes;  // as last read
     SteadyTime memory_read{};
+    bool memory_missing = false;  // not there at the last try
   };
+  static constexpr std::chrono::seconds kMissingFileRetry{60};
   void Find(const std::string& rel, int depth_left, std::vector<std::string>* out) const;
   // Reads a cgroup file through its kept handle, opening (or reopening,
   // when the cgroup was made anew under the same name) as needed.
@@ -97,6 +106,15 @@ struct CgroupTotal {
 // coalescing, so two readings' difference is what was used between them.
 struct KindEnergies {
   Energy cpu, dram, gpu;
+  std::vector<std::pair<std::string, Energy>> gpus;  // each counted GPU channel's: (device id, energy)
+};
+
+// One GPU over an interval: the machine energy it used, and the processes
+// that used it, each as (its cgroup, relative to the root; its share of
+// the GPU, 0..1).
+struct CgroupGpuUse {
+  Energy energy;
+  std::vector<std::pair<std::string, double>> processes;
 };
 KindEnergies CountedEnergyByKind(const Ledger& ledger);
 
@@ -114,9 +132,14 @@ class CgroupLedger {
   // each clamped to [0, 1]; a cgroup absent at a was born in the interval
   // (its usage at a counts as 0); one absent at b gets nothing more. When
   // the shares of an interval add up to more than 1 (cgroup files and
-  // /proc read microseconds apart), they are scaled to 1. GPU energy is not
-  // attributed to cgroups (yet): it stays in the rest.
-  void AddInterval(const CgroupSnapshot& a, const CgroupSnapshot& b, Energy cpu, Energy dram, Energy gpu);
+  // /proc read microseconds apart), they are scaled to 1.
+  // GPU energy: each GPU's goes to the followed cgroups its processes are
+  // in (a process in a cgroup below a followed one counts for that one),
+  // by their shares, scaled to 1 where they add up to more. The rest of
+  // `gpu` (idle, processes outside the followed cgroups, GPUs NVML has no
+  // per-process data for) stays unattributed.
+  void AddInterval(const CgroupSnapshot& a, const CgroupSnapshot& b, Energy cpu, Energy dram, Energy gpu,
+                   const std::vector<CgroupGpuUse>& gpus = {});
 
   std::vector<CgroupTotal> totals() const;  // sorted by path
   // Each total in path order, without a copy (the exporter, every poll).

@@ -110,7 +110,9 @@ Result<CgroupSnapshot> CgroupSampler::Sample(SteadyTime now) {
   } else {
     for (const std::string& parent : selection_.parents) Find(parent, 1, &paths);
   }
-  std::sort(paths.begin(), paths.end());
+  // One parent's listing comes sorted; sorting is only needed across
+  // parents and levels.
+  if (!std::is_sorted(paths.begin(), paths.end())) std::sort(paths.begin(), paths.end());
   paths.erase(std::unique(paths.begin(), paths.end()), paths.end());
   if (paths.size() > selection_.max_cgroups) {
     snap.dropped = paths.size() - selection_.max_cgroups;
@@ -119,15 +121,24 @@ Result<CgroupSnapshot> CgroupSampler::Sample(SteadyTime now) {
   snap.cgroups.reserve(paths.size());
   ++samples_;
   std::string text;
+  // Both the listing and the open files are in path order: one walk
+  // through them finds each cgroup's files, and closes those of the
+  // cgroups that went.
+  auto kept = open_.begin();
   for (std::string& p : paths) {
-    Open& files = open_[p];
+    int order = 1;
+    while (kept != open_.end() && (order = kept->first.compare(p)) < 0) kept = open_.erase(kept);
+    if (kept == open_.end() || order != 0) kept = open_.emplace_hint(kept, p, Open{});
+    Open& files = kept->second;
+    ++kept;
     const bool fresh = files.seen == 0;
     files.seen = samples_;
     CgroupReading r;
     if (ReadKept(&files.cpu, root, p, "cpu.stat", &text)) r.usage_usec = UsageUsec(text);
-    if (fresh || now - files.memory_read >= kTreeWalkPeriod) {
+    if (fresh || now - files.memory_read >= (files.memory_missing ? kMissingFileRetry : kTreeWalkPeriod)) {
       files.memory_bytes.reset();
-      if (ReadKept(&files.memory, root, p, "memory.current", &text)) files.memory_bytes = Number(text);
+      files.memory_missing = !ReadKept(&files.memory, root, p, "memory.current", &text);
+      if (!files.memory_missing) files.memory_bytes = Number(text);
       files.memory_read = now;
     }
     r.memory_bytes = files.memory_bytes;
@@ -135,9 +146,28 @@ Result<CgroupSnapshot> CgroupSampler::Sample(SteadyTime now) {
     r.path = std::move(p);
     snap.cgroups.push_back(std::move(r));
   }
-  // The cgroups that went close their files.
-  std::erase_if(open_, [&](const auto& kv) { return kv.second.seen != samples_; });
+  open_.erase(kept, open_.end());
   return snap;
+}
+
+std::optional<std::string> CgroupSampler::CgroupOf(int pid) const {
+  auto text = fs_->ReadFile(roots_.Proc(std::to_string(pid) + "/cgroup"));
+  if (!text.ok()) return std::nullopt;
+  std::string_view rest = *text;
+  while (!rest.empty()) {
+    const size_t nl = rest.find('\n');
+    std::string_view line = rest.substr(0, nl);
+    rest = nl == std::string_view::npos ? std::string_view() : rest.substr(nl + 1);
+    if (!line.starts_with("0::")) continue;
+    line.remove_prefix(3);
+    while (line.starts_with('/')) line.remove_prefix(1);
+    while (line.ends_with('/')) line.remove_suffix(1);
+    // " (deleted)" follows the path of a cgroup removed while the process
+    // is still in it: not one that is followed.
+    if (line.ends_with(" (deleted)")) return std::nullopt;
+    return std::string(line);
+  }
+  return std::nullopt;
 }
 
 }  // namespace wattprint

@@ -47,9 +47,9 @@ const char* MethodLabel(Method m) { return m == Method::kEstimated ? "estimated"
 
 std::string SourceOf(const ChannelInfo& c) { return c.id.substr(0, c.id.find(':')); }
 
-double CpuSeconds() {
+double CpuSeconds(int who) {
   rusage u{};
-  getrusage(RUSAGE_SELF, &u);
+  getrusage(who, &u);
   return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
          static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
 }
@@ -66,14 +66,16 @@ struct PrometheusExporter::Impl {
   std::vector<IntensityTimeline> timelines;  // chosen basis, then the other
   std::vector<Gauge*> intensity;     // per timeline
   Follower cpu;
+  Follower poll_cpu;  // the sampling thread's (Update runs on it)
   // Per cgroup and kind; a cgroup folded into "(gone)" loses its series.
   Family<Counter>* cgroup_family = nullptr;
+  // Series only for the kinds the machine has channels of: no GPU
+  // series on a machine without one.
+  std::array<bool, 3> cgroup_kinds{};  // cpu, dram, gpu
   struct CgroupSeries {
-    std::array<Follower, 3> kinds;  // cpu, dram, gpu
-    uint64_t seen = 0;              // the update that last saw the cgroup
+    std::array<Follower, 3> kinds;  // cpu, dram, gpu; null counter for a kind the machine lacks
   };
   std::map<std::string, CgroupSeries, std::less<>> cgroup_series;
-  uint64_t cgroup_updates = 0;
   Follower cgroups_unattributed;
   Gauge* cgroups_dropped = nullptr;
   Gauge* update_seconds = nullptr;
@@ -117,6 +119,7 @@ void PrometheusExporter::Impl::Build() {
                                        {"source", SourceOf(c)},           {"method", MethodLabel(c.method)},
                                        {"counted", counted[i] ? "true" : "false"}};
     energy.push_back({&joules.Add(labels), 0});
+    if (counted[i]) cgroup_kinds[c.kind == DeviceKind::kDram ? 1 : c.kind == DeviceKind::kGpu ? 2 : 0] = true;
     power.push_back(&watts.Add(labels));
     power.back()->Set(std::numeric_limits<double>::quiet_NaN());
   }
@@ -156,6 +159,12 @@ void PrometheusExporter::Impl::Build() {
                      .Help("CPU time the monitor process has used, polls and scrapes included (s)")
                      .Register(r)
                      .Add({});
+  poll_cpu.counter = &BuildCounter()
+                          .Name("wattprint_exporter_poll_cpu_seconds_total")
+                          .Help("CPU time of the sampling thread: the polls, the cgroups and these updates, "
+                                "scrapes not included (s)")
+                          .Register(r)
+                          .Add({});
   update_seconds = &BuildGauge()
                         .Name("wattprint_exporter_update_seconds")
                         .Help("Wall time the last update of these metrics took after a poll (s)")
@@ -166,32 +175,35 @@ void PrometheusExporter::Impl::Build() {
 
 namespace {
 
+// The ledger's totals and the series are both in path order: one walk
+// updates each, makes those of new cgroups and removes those of cgroups
+// folded into "(gone)".
 void UpdateCgroups(PrometheusExporter::Impl& m, const CgroupLedger& cgroups) {
-  const uint64_t update = ++m.cgroup_updates;
+  auto series = m.cgroup_series.begin();
+  auto drop = [&](auto it) {
+    for (Follower& f : it->second.kinds) {
+      if (f.counter != nullptr) m.cgroup_family->Remove(f.counter);
+    }
+    return m.cgroup_series.erase(it);
+  };
   cgroups.ForEach([&](const CgroupTotal& t) {
-    auto it = m.cgroup_series.find(t.path);
-    if (it == m.cgroup_series.end()) {
-      PrometheusExporter::Impl::CgroupSeries series;
+    int order = 1;
+    while (series != m.cgroup_series.end() && (order = series->first.compare(t.path)) < 0) series = drop(series);
+    if (series == m.cgroup_series.end() || order != 0) {
+      PrometheusExporter::Impl::CgroupSeries made;
       const char* kinds[] = {"cpu", "dram", "gpu"};
       for (size_t k = 0; k < 3; ++k) {
-        series.kinds[k].counter = &m.cgroup_family->Add({{"cgroup", t.path}, {"kind", kinds[k]}});
+        if (m.cgroup_kinds[k]) made.kinds[k].counter = &m.cgroup_family->Add({{"cgroup", t.path}, {"kind", kinds[k]}});
       }
-      it = m.cgroup_series.emplace(t.path, series).first;
+      series = m.cgroup_series.emplace_hint(series, t.path, made);
     }
-    it->second.seen = update;
-    it->second.kinds[0].To(t.cpu.joules());
-    it->second.kinds[1].To(t.dram.joules());
-    it->second.kinds[2].To(t.gpu.joules());
+    const double joules[] = {t.cpu.joules(), t.dram.joules(), t.gpu.joules()};
+    for (size_t k = 0; k < 3; ++k) {
+      if (series->second.kinds[k].counter != nullptr) series->second.kinds[k].To(joules[k]);
+    }
+    ++series;
   });
-  // A cgroup folded into "(gone)" loses its series.
-  for (auto it = m.cgroup_series.begin(); it != m.cgroup_series.end();) {
-    if (it->second.seen == update) {
-      ++it;
-      continue;
-    }
-    for (Follower& f : it->second.kinds) m.cgroup_family->Remove(f.counter);
-    it = m.cgroup_series.erase(it);
-  }
+  while (series != m.cgroup_series.end()) series = drop(series);
   m.cgroups_unattributed.To(cgroups.unattributed().joules());
   m.cgroups_dropped->Set(static_cast<double>(cgroups.dropped()));
 }
@@ -245,7 +257,8 @@ void PrometheusExporter::Update(const Ledger& ledger, const CgroupLedger* cgroup
     m.intensity[b]->Set(m.timelines[b].At(wall).g_per_kwh());
   }
   if (cgroups != nullptr) UpdateCgroups(m, *cgroups);
-  m.cpu.To(CpuSeconds());
+  m.cpu.To(CpuSeconds(RUSAGE_SELF));
+  m.poll_cpu.To(CpuSeconds(RUSAGE_THREAD));
   m.updates->Increment();
   m.update_seconds->Set(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
 }

@@ -81,16 +81,24 @@ bool InTree(int pid, const std::vector<int>& tree) {
 
 }  // namespace
 
-double TreeSmShare(const std::vector<std::pair<int, double>>& samples, const std::vector<int>& tree_pids) {
+std::vector<std::pair<int, double>> ProcessSmShares(const std::vector<std::pair<int, double>>& samples) {
   std::map<int, std::pair<double, int>> per_pid;  // pid -> (sum of SM %, samples)
   for (const auto& [pid, sm] : samples) {
-    if (!InTree(pid, tree_pids)) continue;
     auto& [sum, n] = per_pid[pid];
     sum += sm > 0.0 ? sm : 0.0;
     ++n;
   }
+  std::vector<std::pair<int, double>> out;
+  out.reserve(per_pid.size());
+  for (const auto& [pid, acc] : per_pid) out.emplace_back(pid, std::min(1.0, acc.first / acc.second / 100.0));
+  return out;
+}
+
+double TreeSmShare(const std::vector<std::pair<int, double>>& samples, const std::vector<int>& tree_pids) {
   double busy = 0.0;
-  for (const auto& [pid, acc] : per_pid) busy += acc.first / acc.second / 100.0;
+  for (const auto& [pid, share] : ProcessSmShares(samples)) {
+    if (InTree(pid, tree_pids)) busy += share;
+  }
   return std::min(1.0, busy);
 }
 

@@ -28,6 +28,8 @@ using wattprint::ParseGpuIds;
 // (pid, SM utilisation percent): each tree process's mean SM utilisation
 // over its samples, summed, capped at 1. A process alone at 5 % SM gets
 // 0.05, not the whole GPU.
+// Each process's mean SM busy fraction (0..1) over its samples, by pid.
+std::vector<std::pair<int, double>> ProcessSmShares(const std::vector<std::pair<int, double>>& samples);
 double TreeSmShare(const std::vector<std::pair<int, double>>& samples, const std::vector<int>& tree_pids);
 // Memory method, from the running compute processes (pid, used bytes): the
 // tree's GPU memory over the device's total memory (as RSS over MemTotal

@@ -99,56 +99,11 @@ Reading NvmlSource::Read(Gpu& g, SteadyTime now, const ActivitySnapshot& activit
   return r;
 }
 
-// Per-process samples newer than the last poll's; `ok` false on failure.
-std::vector<std::pair<int, double>> ProcessSamples(const nvml::Api& a, Gpu& g, bool* ok) {
-  std::vector<nvml::ProcessUtilizationSample> buf(64);
-  for (int attempt = 0; attempt < 3; ++attempt) {
-    unsigned int n = static_cast<unsigned int>(buf.size());
-    const Return rc = a.get_process_utilization(g.handle, buf.data(), &n, g.last_sample_us);
-    if (rc == nvml::kErrorInsufficientSize) {
-      buf.resize(std::max<size_t>(n, buf.size() * 2));
-      continue;
-    }
-    // NOT_FOUND: no process used the GPU since the last timestamp.
-    *ok = rc == nvml::kSuccess || rc == nvml::kErrorNotFound;
-    std::vector<std::pair<int, double>> out;
-    if (rc != nvml::kSuccess) return out;
-    for (unsigned int i = 0; i < n && i < buf.size(); ++i) {
-      out.emplace_back(static_cast<int>(buf[i].pid), static_cast<double>(buf[i].sm_util));
-      g.last_sample_us = std::max(g.last_sample_us, buf[i].timestamp_us);
-    }
-    return out;
-  }
-  *ok = false;
-  return {};
-}
-
-template <typename Info, typename Fn>
-std::vector<std::pair<int, double>> ListProcesses(Fn fn, nvml::Device d, bool* ok) {
-  std::vector<Info> buf(64);
-  for (int attempt = 0; attempt < 3; ++attempt) {
-    unsigned int n = static_cast<unsigned int>(buf.size());
-    const Return rc = fn(d, &n, buf.data());
-    if (rc == nvml::kErrorInsufficientSize) {
-      buf.resize(std::max<size_t>(n, buf.size() * 2));
-      continue;
-    }
-    *ok = rc == nvml::kSuccess;
-    std::vector<std::pair<int, double>> out;
-    for (unsigned int i = 0; *ok && i < n && i < buf.size(); ++i) {
-      out.emplace_back(static_cast<int>(buf[i].pid), static_cast<double>(buf[i].used_gpu_memory));
-    }
-    return out;
-  }
-  *ok = false;
-  return {};
-}
-
 double NvmlSource::Share(Gpu& g, SteadyTime now, const ActivitySnapshot& activity) {
   const nvml::Api& a = lib_->api();
   bool ok = false;
   if (g.share == ShareMethod::kSm) {
-    const std::vector<std::pair<int, double>> samples = ProcessSamples(a, g, &ok);
+    const std::vector<std::pair<int, double>> samples = nvml::ProcessSmSamples(a, g.handle, &g.last_sample_us, &ok);
     if (!ok) return -1.0;  // the query failed: unknown, not another method
     if (!samples.empty()) {
       g.last_share = sources::TreeSmShare(samples, activity.tree_pids);
@@ -159,12 +114,7 @@ double NvmlSource::Share(Gpu& g, SteadyTime now, const ActivitySnapshot& activit
     return 0.0;  // no process busy on the GPU: idle, unattributed
   }
   if (g.share == ShareMethod::kMemory) {
-    std::vector<std::pair<int, double>> procs;
-    if (a.get_compute_processes_v2) {
-      procs = ListProcesses<nvml::ProcessInfoV2>(a.get_compute_processes_v2, g.handle, &ok);
-    } else if (a.get_compute_processes_v1) {
-      procs = ListProcesses<nvml::ProcessInfoV1>(a.get_compute_processes_v1, g.handle, &ok);
-    }
+    const std::vector<std::pair<int, double>> procs = nvml::ComputeProcesses(a, g.handle, &ok);
     if (!ok) return -1.0;
     return sources::TreeMemoryShare(procs, activity.tree_pids, g.memory_total_bytes).value_or(-1.0);
   }

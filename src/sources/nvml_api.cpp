@@ -3,6 +3,8 @@
 
 #include <dlfcn.h>
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 namespace wattprint::nvml {
@@ -114,6 +116,62 @@ Result<std::shared_ptr<Library>> Load(const std::string& path) {
     return failed.ToStatus(r, "nvmlInit");
   }
   return std::make_shared<Library>(o.handle, api, o.path);
+}
+
+std::vector<std::pair<int, double>> ProcessSmSamples(const Api& a, Device d, unsigned long long* last_us, bool* ok) {
+  *ok = false;
+  if (a.get_process_utilization == nullptr) return {};
+  std::vector<ProcessUtilizationSample> buf(64);
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    unsigned int n = static_cast<unsigned int>(buf.size());
+    const Return rc = a.get_process_utilization(d, buf.data(), &n, *last_us);
+    if (rc == kErrorInsufficientSize) {
+      buf.resize(std::max<size_t>(n, buf.size() * 2));
+      continue;
+    }
+    // NOT_FOUND: no process used the GPU since the last timestamp.
+    *ok = rc == kSuccess || rc == kErrorNotFound;
+    std::vector<std::pair<int, double>> out;
+    if (rc != kSuccess) return out;
+    for (unsigned int i = 0; i < n && i < buf.size(); ++i) {
+      out.emplace_back(static_cast<int>(buf[i].pid), static_cast<double>(buf[i].sm_util));
+      *last_us = std::max(*last_us, buf[i].timestamp_us);
+    }
+    return out;
+  }
+  return {};
+}
+
+namespace {
+
+template <typename Info, typename Fn>
+std::vector<std::pair<int, double>> ListProcesses(Fn fn, Device d, bool* ok) {
+  std::vector<Info> buf(64);
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    unsigned int n = static_cast<unsigned int>(buf.size());
+    const Return rc = fn(d, &n, buf.data());
+    if (rc == kErrorInsufficientSize) {
+      buf.resize(std::max<size_t>(n, buf.size() * 2));
+      continue;
+    }
+    *ok = rc == kSuccess;
+    std::vector<std::pair<int, double>> out;
+    for (unsigned int i = 0; *ok && i < n && i < buf.size(); ++i) {
+      out.emplace_back(static_cast<int>(buf[i].pid), static_cast<double>(buf[i].used_gpu_memory));
+    }
+    return out;
+  }
+  *ok = false;
+  return {};
+}
+
+}  // namespace
+
+std::vector<std::pair<int, double>> ComputeProcesses(const Api& a, Device d, bool* ok) {
+  *ok = false;
+  if (a.get_compute_processes_v2) return ListProcesses<ProcessInfoV2>(a.get_compute_processes_v2, d, ok);
+  if (a.get_compute_processes_v1) return ListProcesses<ProcessInfoV1>(a.get_compute_processes_v1, d, ok);
+  return {};
 }
 
 }  // namespace wattprint::nvml

@@ -14,6 +14,7 @@
 
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "wattprint/status.h"
@@ -122,6 +123,14 @@ class Library {
   Api api_;
   std::string path_;
 };
+
+// Per-process utilisation samples (pid, SM %) newer than *last_us, which
+// moves to the newest; `ok` false when the query failed (NOT_FOUND, no
+// process busy since then, is an empty success).
+std::vector<std::pair<int, double>> ProcessSmSamples(const Api& a, Device d, unsigned long long* last_us, bool* ok);
+// The running compute processes (pid, GPU memory in bytes, all ones when
+// NVML does not know); `ok` false when the query failed or is missing.
+std::vector<std::pair<int, double>> ComputeProcesses(const Api& a, Device d, bool* ok);
 
 // The names tried when no path is configured: the driver's soname first,
 // then the development symlink (NVML API reference, "Linux" notes).

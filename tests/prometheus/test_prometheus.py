@@ -249,3 +249,58 @@ def test_energy_per_cgroup_adds_up_to_the_machine(tmp_path):
     charged = sum(i["energy_j"] for i in c["items"]) + sum(c["unattributed"].values())
     assert charged == pytest.approx(out["energy"]["machine"]["j"], rel=1e-9)
     assert charged == pytest.approx(160 + 16, rel=1e-6)  # every joule the tree moved
+
+
+def test_gpu_energy_goes_to_the_cgroups_of_its_processes(tmp_path):
+    """A fake NVML GPU used by a process of a.service at 50 % SM and one of
+    b.service at 25 %: the record gives each its share of the GPU's
+    energy, the idle rest stays unattributed, and Prometheus gets the
+    kind="gpu" series."""
+    root = str(tmp_path / "tree")
+    make_tree(root, 1_000_000_000)
+    os.makedirs(os.path.join(root, "proc"))
+    with open(os.path.join(root, "proc/stat"), "w") as f:
+        f.write("cpu  100 0 100 800 0 0 0 0 0 0\n" + "".join(f"cpu{i} 25 0 25 200 0 0 0 0 0 0\n" for i in range(4)))
+    with open(os.path.join(root, "proc/meminfo"), "w") as f:
+        f.write("MemTotal:        8000000 kB\nMemFree:         4000000 kB\nMemAvailable:    6000000 kB\n")
+    for pid, cgroup in ((4001, "system.slice/a.service/worker"), (4002, "system.slice/b.service"),
+                        (4003, "user.slice/ignored")):
+        os.makedirs(os.path.join(root, f"proc/{pid}"))
+        with open(os.path.join(root, f"proc/{pid}/cgroup"), "w") as f:
+            f.write(f"0::/{cgroup}\n")
+    os.makedirs(os.path.join(root, "sys/fs/cgroup"), exist_ok=True)
+    with open(os.path.join(root, "sys/fs/cgroup/cgroup.controllers"), "w") as f:
+        f.write("cpu memory\n")
+    write_cgroup(root, "system.slice/a.service", 0, 0)
+    write_cgroup(root, "system.slice/b.service", 0, 0)
+    scenario = tmp_path / "nvml.txt"
+    scenario.write_text("count 1\ngpu0.name Fake H100\ngpu0.uuid GPU-1\ngpu0.energy_mj 5000000\n"
+                        "gpu0.mem_total 80000000000\ngpu0.samples 4001:50,4002:25,4003:0\ngpu0.samples_ts 1000\n")
+    env = dict(os.environ, FAKE_NVML_SCENARIO=str(scenario))
+    port = free_port()
+    record = tmp_path / "monitor.json"
+    monitor = subprocess.Popen(
+        [WATTPRINT, "monitor", "--sysfs-root", os.path.join(root, "sys"), "--procfs-root", os.path.join(root, "proc"),
+         "--nvml-library", os.environ["WP_TEST_FAKE_NVML"], "--no-cloud-metadata", "--country", "FRA",
+         "--interval", "0.2", "--no-save", "--quiet", "--attribute", "cgroups", "--cgroup-parents", "system.slice",
+         "--json", str(record), "--prometheus", f"127.0.0.1:{port}"],
+        cwd=tmp_path, env=env, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_port(port, "wattprint monitor", monitor)
+        for i in range(1, 7):
+            with open(scenario, "a") as f:  # 200 J a step, and fresh samples
+                f.write(f"gpu0.energy_mj {5_000_000 + i * 200_000}\ngpu0.samples_ts {1000 + i * 1000}\n")
+            time.sleep(0.3)
+        body = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10).read().decode()
+    finally:
+        monitor.send_signal(2)
+        assert monitor.wait(timeout=20) == 0, monitor.stderr.read()
+    assert 'wattprint_cgroup_energy_joules_total{cgroup="system.slice/a.service",kind="gpu"}' in body
+    out = json.loads(record.read_text())
+    c = out["cgroups"]
+    items = {i["cgroup"]: i for i in c["items"]}
+    assert items["system.slice/a.service"]["gpu_j"] == pytest.approx(0.5 * 1200, rel=1e-6)
+    assert items["system.slice/b.service"]["gpu_j"] == pytest.approx(0.25 * 1200, rel=1e-6)
+    assert c["unattributed"]["gpu_j"] == pytest.approx(0.25 * 1200, rel=1e-6)  # idle, and user.slice's 0 %
+    charged = sum(i["energy_j"] for i in c["items"]) + sum(c["unattributed"].values())
+    assert charged == pytest.approx(out["energy"]["machine"]["j"], rel=1e-9)
