@@ -43,6 +43,7 @@
 #include <cstring>
 
 #include "commands.h"
+#include "output/prometheus.h"
 #include "options.h"
 #include "wait.h"
 
@@ -278,7 +279,12 @@ int RunCommand(const Config& cfg, const std::vector<std::string>& command, const
 
   LiveStatus live(cfg, &run);
   TrackerOptions topts = MakeTrackerOptions(cfg);
-  topts.on_sample = live.Callback();
+  // Set before the tracker starts, then used only on its sampling side.
+  std::unique_ptr<GatewayPusher> pusher;
+  topts.on_sample = [status = live.Callback(), &pusher](const Ledger& ledger) {
+    if (status) status(ledger);
+    if (pusher) pusher->metrics().Update(ledger);
+  };
   // A closed stderr (`wattprint run ... 2>&1 | head -1`) must not kill
   // wattprint with SIGPIPE while it prints: writes fail with EPIPE instead,
   // and the command's exit code is kept. The command gets the original
@@ -307,6 +313,15 @@ int RunCommand(const Config& cfg, const std::vector<std::string>& command, const
   if (!tracker.interval_note().empty()) {
     std::fprintf(stderr, "wattprint: warning: %s\n", tracker.interval_note().c_str());
   }
+  if (!cfg.pushgateway.empty()) {
+    run.snapshot = tracker.Snapshot();  // the channels
+    Result<std::unique_ptr<PrometheusExporter>> metrics = PrometheusExporter::Create(&run);
+    if (metrics.ok()) {
+      pusher = std::make_unique<GatewayPusher>(cfg.pushgateway, cfg.pushgateway_job,
+                                               run.meta.host.empty() ? "unknown" : run.meta.host,
+                                               cfg.pushgateway_interval_s, std::move(metrics).value());
+    }
+  }
   run.wall_start = std::chrono::system_clock::now();
   Status st = tracker.Start();
   if (!st.ok()) {
@@ -329,6 +344,11 @@ int RunCommand(const Config& cfg, const std::vector<std::string>& command, const
   live.Clear();
   FinishRun(background, tracker, exit, &run);
   Report(cfg, run);
+  if (pusher) {
+    pusher->metrics().Update(*run.snapshot.ledger);
+    pusher->metrics().Finish(run);
+    (void)pusher->PushFinal(std::chrono::milliseconds(3000));
+  }
   if (replay) replay->Finish();
   SendToCollector(cfg, run);
   return exit.code;

@@ -41,6 +41,9 @@ const char* TypeName(std::string_view key) {
   if (key == "json" || key == "nvml_library" || key == "rocm_smi_library") return "FILE";
   if (key == "gpu_ids") return "IDS";
   if (key == "prometheus") return "HOST:PORT";
+  if (key == "pushgateway") return "URL";
+  if (key == "pushgateway_job") return "NAME";
+  if (key == "pushgateway_interval") return "SECONDS";
   if (key == "attribute") return "none|cgroups";
   if (key == "cgroup_depth") return "N";
   if (key == "cgroup_parents") return "PATHS";
@@ -95,6 +98,7 @@ void SharedFlags::Register(CLI::App* cmd, bool with_save_interval) {
     const std::string_view key = k.key;
     const bool monitor_only = key == "prometheus" || key == "attribute" || key == "cgroup_depth" || key == "cgroup_parents";
     if (monitor_only && !with_save_interval) continue;  // monitor's alone
+    if (key.starts_with("pushgateway") && with_save_interval) continue;  // run's alone
     Add(cmd, k);
   }
 }

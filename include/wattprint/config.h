@@ -132,6 +132,12 @@ struct Config {
   // `monitor` serves Prometheus metrics on HOST:PORT (docs/PROMETHEUS.md);
   // empty: it does not.
   std::string prometheus;
+  // `run` pushes its figures to a Prometheus pushgateway at this URL when
+  // the command ends (and every pushgateway_interval_s when not 0), under
+  // the grouping key job=pushgateway_job, instance=the host name.
+  std::string pushgateway;
+  std::string pushgateway_job = "wattprint";
+  double pushgateway_interval_s = 0;
   // `monitor --attribute cgroups`: energy per cgroup of the v2 hierarchy
   // (wattprint/cgroups.h), those cgroup_depth levels below the root, or the
   // children of cgroup_parents (comma-separated paths below the root).

@@ -24,7 +24,7 @@ namespace {
 using Type = ConfigKey::Type;
 
 // The one list of keys. Order = the order `doctor` and --help show them.
-constexpr std::array<ConfigKey, 50> kKeys = {{
+constexpr std::array<ConfigKey, 53> kKeys = {{
     {"country", "WATTPRINT_COUNTRY", "--country",
      "Use this country's grid intensity (ISO3, ISO2 or English name)", Type::kString},
     {"region", "WATTPRINT_REGION", "--region",
@@ -106,6 +106,12 @@ constexpr std::array<ConfigKey, 50> kKeys = {{
     {"listen", "WATTPRINT_LISTEN", "--listen", "Listen on HOST:PORT", Type::kString},
     {"prometheus", "WATTPRINT_PROMETHEUS", "--prometheus",
      "Serve Prometheus metrics at http://HOST:PORT/metrics (monitor)", Type::kString},
+    {"pushgateway", "WATTPRINT_PUSHGATEWAY", "--pushgateway",
+     "Push the run's figures to the Prometheus pushgateway at URL when it ends (run)", Type::kString},
+    {"pushgateway_job", "WATTPRINT_PUSHGATEWAY_JOB", "--pushgateway-job",
+     "Group the pushed figures under this job name (default: wattprint)", Type::kString},
+    {"pushgateway_interval", "WATTPRINT_PUSHGATEWAY_INTERVAL", "--pushgateway-interval",
+     "Also push the running figures every SECONDS (default 0: at the end only)", Type::kNumber},
     {"attribute", "WATTPRINT_ATTRIBUTE", "--attribute",
      "Attribute the machine's energy to its cgroups (monitor: none or cgroups)", Type::kString},
     {"cgroup_depth", "WATTPRINT_CGROUP_DEPTH", "--cgroup-depth",
@@ -176,6 +182,9 @@ std::string CheckNumber(std::string_view key, double v) {
   }
   if (key == "live_cache_ttl" && (v < 0 || v > kOneYearS)) return "must be from 0 seconds to a year";
   if (key == "collector_wait" && (v < 0 || v > 3600)) return "must be from 0 to 3600 seconds";
+  if (key == "pushgateway_interval" && v != 0 && (v < 1 || v > 86400)) {
+    return "must be 0 (at the end only) or from 1 to 86400 seconds";
+  }
   return "";
 }
 
@@ -194,6 +203,7 @@ Status SetNumber(Config* cfg, std::string_view key, double v) {
   if (key == "cgroup_depth") cfg->cgroup_depth = static_cast<int>(v);
   if (key == "live_cache_ttl") cfg->live_cache_ttl_s = v;
   if (key == "collector_wait") cfg->collector_wait_s = v;
+  if (key == "pushgateway_interval") cfg->pushgateway_interval_s = v;
   return Status::Ok();
 }
 
@@ -246,6 +256,10 @@ Status SetString(Config* cfg, std::string_view key, std::string_view v, const st
       return Bad(where, "prometheus must be HOST:PORT (e.g. 127.0.0.1:9464)");
     }
   }
+  if (key == "pushgateway" && !s.empty() && !s.starts_with("http://") && !s.starts_with("https://")) {
+    return Bad(where, "pushgateway must be an http:// or https:// URL (e.g. http://127.0.0.1:9091)");
+  }
+  if (key == "pushgateway_job" && s.empty()) return Bad(where, "must not be empty");
   if (key == "cloud_provider" && !s.empty() && s != "aws" && s != "gcp" && s != "azure") {
     return Bad(where, "cloud provider must be 'aws', 'gcp' or 'azure'");
   }
@@ -265,7 +279,7 @@ Status SetString(Config* cfg, std::string_view key, std::string_view v, const st
   // Location resolution and live intensity (wattprint/location.h,
   // wattprint/live_intensity.h); URLs lose a trailing '/'.
   while ((key == "metadata_endpoint" || key == "electricitymaps_url" || key == "uk_intensity_url" ||
-          key == "collector_url") &&
+          key == "collector_url" || key == "pushgateway") &&
          !s.empty() && s.back() == '/') {
     s.pop_back();
   }
@@ -277,13 +291,15 @@ Status SetString(Config* cfg, std::string_view key, std::string_view v, const st
                                 &cfg->cluster_job.node,      &cfg->cluster_job.user,
                                 &cfg->cluster_job.account,   &cfg->db,
                                 &cfg->listen,                &cfg->prometheus,
-                                &cfg->cgroup_parents};
+                                &cfg->cgroup_parents,        &cfg->pushgateway,
+                                &cfg->pushgateway_job};
   const char* live_names[] = {"metadata_endpoint", "electricitymaps_token", "electricitymaps_url",
                               "uk_intensity_url",  "collector_url",         "collector_token",
                               "spool_dir",         "cluster",               "job_id",
                               "job_step",          "job_node",              "job_user",
                               "job_account",       "db",                    "listen",
-                              "prometheus",        "cgroup_parents"};
+                              "prometheus",        "cgroup_parents",        "pushgateway",
+                              "pushgateway_job"};
   for (size_t i = 0; i < std::size(live_names); ++i) {
     if (key == live_names[i]) *live_fields[i] = s;
   }
@@ -392,6 +408,9 @@ std::string ConfigValueText(const Config& c, std::string_view key) {
       {"attribute", c.attribute_cgroups ? "cgroups" : "none"},
       {"cgroup_depth", fmt::format("{}", c.cgroup_depth)},
       {"cgroup_parents", c.cgroup_parents},
+      {"pushgateway", c.pushgateway},
+      {"pushgateway_job", c.pushgateway_job},
+      {"pushgateway_interval", fmt::format("{}", c.pushgateway_interval_s)},
   };
   for (const auto& [k, v] : values) {
     if (k == key) return v;

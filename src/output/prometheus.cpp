@@ -5,9 +5,13 @@
 #include <prometheus/family.h>
 #include <prometheus/gauge.h>
 #include <prometheus/registry.h>
+#include <prometheus/text_serializer.h>
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cstdio>
+#include <string_view>
 #include <cmath>
 #include <array>
 #include <exception>
@@ -16,6 +20,7 @@
 #include <limits>
 #include <vector>
 
+#include "net/http.h"
 #include "wattprint/emissions.h"
 #include "wattprint/figures.h"
 #include "wattprint/sources.h"
@@ -58,6 +63,7 @@ double CpuSeconds(int who) {
 
 struct PrometheusExporter::Impl {
   RunResult base;  // a copy: the caller's changes as the monitor writes rows
+  bool process_scope = false;  // the tree's share, not the machine's (run --scope process)
   std::shared_ptr<prometheus::Registry> registry = std::make_shared<prometheus::Registry>();
   std::unique_ptr<prometheus::Exposer> exposer;
   std::vector<Follower> energy;      // per channel
@@ -86,6 +92,17 @@ struct PrometheusExporter::Impl {
 
 void PrometheusExporter::Impl::Build() {
   prometheus::Registry& r = *registry;
+  if (!base.meta.run_id.empty()) {
+    BuildGauge()
+        .Name("wattprint_run_info")
+        .Help("Always 1; the labels say which run the figures are of and in which scope")
+        .Register(r)
+        .Add({{"run_id", base.meta.run_id},
+              {"project", base.meta.project_name},
+              {"experiment_id", base.meta.experiment_id},
+              {"scope", process_scope ? "process" : "machine"}})
+        .Set(1);
+  }
   BuildGauge()
       .Name("wattprint_build_info")
       .Help("Always 1; the labels say which wattprint this is")
@@ -227,6 +244,52 @@ Result<std::unique_ptr<PrometheusExporter>> PrometheusExporter::Start(const std:
   return std::unique_ptr<PrometheusExporter>(new PrometheusExporter(std::move(impl)));
 }
 
+Result<std::unique_ptr<PrometheusExporter>> PrometheusExporter::Create(const RunResult* base) {
+  if (base->snapshot.ledger == nullptr) return Status::InvalidArgument("the metrics need the tracker's channels");
+  auto impl = std::make_unique<Impl>();
+  impl->base = *base;
+  impl->process_scope = base->scope == Scope::kProcess;
+  impl->Build();
+  return std::unique_ptr<PrometheusExporter>(new PrometheusExporter(std::move(impl)));
+}
+
+std::string PrometheusExporter::Text() const {
+  return prometheus::TextSerializer().Serialize(impl_->registry->Collect());
+}
+
+void PrometheusExporter::Finish(const RunResult& run) {
+  prometheus::Registry& r = *impl_->registry;
+  const Seconds duration = std::chrono::duration_cast<Seconds>(run.snapshot.ledger->SumAll().duration());
+  BuildGauge()
+      .Name("wattprint_run_duration_seconds")
+      .Help("How long the measured command ran (s)")
+      .Register(r)
+      .Add({})
+      .Set(duration.count());
+  BuildGauge()
+      .Name("wattprint_run_end_timestamp_seconds")
+      .Help("When the measured command ended (Unix time, s)")
+      .Register(r)
+      .Add({})
+      .Set(std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count());
+  if (run.meta.exit_code) {
+    BuildGauge()
+        .Name("wattprint_run_exit_code")
+        .Help("The measured command's exit code")
+        .Register(r)
+        .Add({})
+        .Set(*run.meta.exit_code);
+  }
+  if (run.meta.signal) {
+    BuildGauge()
+        .Name("wattprint_run_signal")
+        .Help("The signal that killed the measured command")
+        .Register(r)
+        .Add({})
+        .Set(*run.meta.signal);
+  }
+}
+
 PrometheusExporter::PrometheusExporter(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 PrometheusExporter::~PrometheusExporter() = default;
 
@@ -235,7 +298,7 @@ void PrometheusExporter::Update(const Ledger& ledger, const CgroupLedger* cgroup
   const auto t0 = std::chrono::steady_clock::now();
   const Totals all = ledger.SumAll();
   for (size_t i = 0; i < all.channels.size() && i < m.energy.size(); ++i) {
-    m.energy[i].To(all.channels[i].machine.joules());
+    m.energy[i].To((m.process_scope ? all.channels[i].process : all.channels[i].machine).joules());
   }
   const auto& intervals = ledger.intervals();
   if (!intervals.empty()) {
@@ -243,7 +306,8 @@ void PrometheusExporter::Update(const Ledger& ledger, const CgroupLedger* cgroup
     const double s = std::chrono::duration<double>(last.end - last.begin).count();
     for (size_t i = 0; i < last.channels.size() && i < m.power.size(); ++i) {
       const ChannelDelta& d = last.channels[i];
-      m.power[i]->Set(d.ok && s > 0 ? d.machine.joules() / s : std::numeric_limits<double>::quiet_NaN());
+      const Energy e = m.process_scope ? d.process : d.machine;
+      m.power[i]->Set(d.ok && s > 0 ? e.joules() / s : std::numeric_limits<double>::quiet_NaN());
     }
   }
   // Emissions under each basis: the run's figures with that timeline.
@@ -253,7 +317,8 @@ void PrometheusExporter::Update(const Ledger& ledger, const CgroupLedger* cgroup
   const SystemTime wall = std::chrono::system_clock::now();
   for (size_t b = 0; b < m.timelines.size(); ++b) {
     now.intensity = m.timelines[b];
-    m.emissions[b].To(ComputeFigures(now).machine.co2e.grams());
+    const Figures f = ComputeFigures(now);
+    m.emissions[b].To((m.process_scope ? f.process : f.machine).co2e.grams());
     m.intensity[b]->Set(m.timelines[b].At(wall).g_per_kwh());
   }
   if (cgroups != nullptr) UpdateCgroups(m, *cgroups);
@@ -261,6 +326,97 @@ void PrometheusExporter::Update(const Ledger& ledger, const CgroupLedger* cgroup
   m.poll_cpu.To(CpuSeconds(RUSAGE_THREAD));
   m.updates->Increment();
   m.update_seconds->Set(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+}
+
+namespace {
+
+// RFC 4648 base64url without padding: the pushgateway's "@base64" label
+// values (so a job name may hold '/').
+std::string Base64Url(std::string_view in) {
+  static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  std::string out;
+  size_t i = 0;
+  for (; i + 2 < in.size(); i += 3) {
+    const uint32_t v = (uint32_t(uint8_t(in[i])) << 16) | (uint32_t(uint8_t(in[i + 1])) << 8) | uint8_t(in[i + 2]);
+    for (int shift : {18, 12, 6, 0}) out += kAlphabet[(v >> shift) & 63];
+  }
+  if (i + 1 == in.size()) {
+    const uint32_t v = uint32_t(uint8_t(in[i])) << 16;
+    out += kAlphabet[(v >> 18) & 63];
+    out += kAlphabet[(v >> 12) & 63];
+  } else if (i + 2 == in.size()) {
+    const uint32_t v = (uint32_t(uint8_t(in[i])) << 16) | (uint32_t(uint8_t(in[i + 1])) << 8);
+    for (int shift : {18, 12, 6}) out += kAlphabet[(v >> shift) & 63];
+  }
+  // An empty value is "=" in the pushgateway's encoding.
+  return out.empty() ? "=" : out;
+}
+
+}  // namespace
+
+GatewayPusher::GatewayPusher(std::string url, std::string job, std::string instance, double interval_s,
+                             std::unique_ptr<PrometheusExporter> metrics)
+    : interval_s_(interval_s), metrics_(std::move(metrics)) {
+  while (!url.empty() && url.back() == '/') url.pop_back();
+  uri_ = url + "/metrics/job@base64/" + Base64Url(job) + "/instance@base64/" + Base64Url(instance);
+  if (interval_s_ > 0) thread_ = std::thread([this] { Loop(); });
+}
+
+GatewayPusher::~GatewayPusher() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+Status GatewayPusher::Push(std::chrono::milliseconds timeout) {
+  net::HttpRequest req;
+  req.method = "PUT";
+  req.url = uri_;
+  req.body = metrics_->Text();
+  req.headers = {{"Content-Type", "text/plain; version=0.0.4"}, {"Expect", ""}};
+  req.connect_timeout = std::min(timeout, std::chrono::milliseconds(1000));
+  req.timeout = timeout;
+  Result<net::HttpResponse> r = net::HttpFetch(req);
+  if (!r.ok()) return r.status();
+  if (r->status != 200 && r->status != 202) {
+    std::string said = r->body.substr(0, 200);
+    std::replace(said.begin(), said.end(), '\n', ' ');
+    return Status::IOError("HTTP " + std::to_string(r->status) + (said.empty() ? "" : ": " + said));
+  }
+  return Status::Ok();
+}
+
+void GatewayPusher::Loop() {
+  const auto period = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::duration<double>(interval_s_));
+  std::unique_lock<std::mutex> lock(mu_);
+  while (!cv_.wait_for(lock, period, [this] { return stop_; })) {
+    lock.unlock();
+    const Status st = Push(std::min(period, std::chrono::milliseconds(5000)));
+    lock.lock();
+    if (!st.ok() && !warned_) {
+      warned_ = true;  // once: the command's output is not to be flooded
+      std::fprintf(stderr, "wattprint: warning: pushgateway %s did not take the running figures: %s\n",
+                   uri_.c_str(), st.message().c_str());
+    }
+  }
+}
+
+bool GatewayPusher::PushFinal(std::chrono::milliseconds timeout) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+  const Status st = Push(timeout);
+  if (!st.ok()) {
+    std::fprintf(stderr, "wattprint: warning: pushgateway %s did not take the run's figures: %s\n", uri_.c_str(),
+                 st.message().c_str());
+  }
+  return st.ok();
 }
 
 }  // namespace wattprint::cli
