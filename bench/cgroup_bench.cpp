@@ -7,6 +7,7 @@
 #include <benchmark/benchmark.h>
 
 #include <string>
+#include <thread>
 
 #include "support/temp_tree.h"
 #include "wattprint/cgroups.h"
@@ -36,7 +37,14 @@ void BM_PollOf1000Cgroups(benchmark::State& state) {
   wattprint::CgroupSampler sampler(wattprint::PosixFileSystem(), roots, sel);
   wattprint::CgroupLedger ledger;
   auto prev = sampler.Sample(wattprint::SteadyClock::now());
+  const auto pause = std::chrono::milliseconds(state.range(1));
   for (auto _ : state) {
+    if (pause.count() > 0) {
+      // As in the monitor: the thread sleeps between polls (caches cool).
+      state.PauseTiming();
+      std::this_thread::sleep_for(pause);
+      state.ResumeTiming();
+    }
     auto now = sampler.Sample(wattprint::SteadyClock::now());
     ledger.AddInterval(*prev, *now, wattprint::Energy::Joules(10), wattprint::Energy::Joules(1),
                        wattprint::Energy::Joules(0));
@@ -44,7 +52,8 @@ void BM_PollOf1000Cgroups(benchmark::State& state) {
   }
   state.counters["cgroups"] = static_cast<double>(prev->cgroups.size());
 }
-BENCHMARK(BM_PollOf1000Cgroups)->Arg(1000)->Unit(benchmark::kMillisecond);
+// Back to back, and with a 50 ms sleep between polls.
+BENCHMARK(BM_PollOf1000Cgroups)->Args({1000, 0})->Args({1000, 50})->Unit(benchmark::kMillisecond);
 
 }  // namespace
 

@@ -51,11 +51,13 @@ long RssKib(pid_t pid) {
 int main(int argc, char** argv) {
   std::string wattprint;
   int n = 1000;
+  std::string interval = "1";  // the monitor's poll interval, seconds
   std::string real;  // a cgroup2 mount to make the cgroups in, instead of plain files
   for (int i = 1; i + 1 < argc; i += 2) {
     if (std::string(argv[i]) == "--wattprint") wattprint = argv[i + 1];
     if (std::string(argv[i]) == "--cgroups") n = std::atoi(argv[i + 1]);
     if (std::string(argv[i]) == "--real-cgroup2") real = argv[i + 1];
+    if (std::string(argv[i]) == "--interval") interval = argv[i + 1];
   }
   if (wattprint.empty()) {
     std::fprintf(stderr, "usage: cgroup_monitor_load --wattprint PATH\n");
@@ -94,7 +96,7 @@ int main(int argc, char** argv) {
   const int port = wattprint::testing::FreePort();
   std::vector<std::string> args = {wattprint,        "monitor",         "--sysfs-root",     t.Path("sys"),
                                    "--procfs-root",  t.Path("proc"),    "--no-cloud-metadata", "--country",
-                                   "FRA",            "--interval",      "1",                "--no-save",
+                                   "FRA",            "--interval",      interval,                "--no-save",
                                    "--quiet",        "--prometheus",    "127.0.0.1:" + std::to_string(port)};
   if (n > 0) {
     for (const char* a : {"--attribute", "cgroups", "--cgroup-parents"}) args.push_back(a);
