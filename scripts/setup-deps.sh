@@ -11,6 +11,7 @@ pkgs=(
   clang libclang-rt-14-dev
   iso-codes tzdata
   chromium fonts-dejavu-core
+  slurmd slurmctld slurm-client munge libslurm-dev
 )
 missing=()
 for p in "${pkgs[@]}"; do

@@ -1,6 +1,7 @@
 // The Store's conformance suite: every test runs against both engines, an
 // SQLite file and a real PostgreSQL 15 (support/pg_server.h), with the same
 // assertions.
+#include "wattprint/budget.h"
 #include "wattprint/store.h"
 
 #include <gtest/gtest.h>
@@ -371,7 +372,7 @@ TEST_P(StoreTest, ClusterJobsJoinAcrossNodes) {
   const char* nodes[] = {"n01", "n02", "n01"};
   for (int i = 0; i < 3; ++i) {
     store::Run r = NewRun(e, kT0 + i * 1000000);
-    r.job = {"hpc", "4242", std::to_string(i), nodes[i], "ada", "physics"};
+    r.job = {"hpc", "4242", std::to_string(i), nodes[i], "ada", "physics", "gpu"};
     r.figures = {0, 0, 0, 1.5, 0.25, 10, 0};
     r.end_us = r.start_us + 10000000;
     r.complete = true;
@@ -402,6 +403,48 @@ TEST_P(StoreTest, ClusterJobsJoinAcrossNodes) {
   EXPECT_DOUBLE_EQ(jobs->front().totals.figures.duration_s, 12);  // the span there too
   EXPECT_TRUE(store_->ListJobs(org, {}, 10, 1)->empty());
   EXPECT_EQ(store_->GetJob("hpc", "1").status().code(), Status::Code::kNotFound);
+}
+
+TEST_P(StoreTest, BudgetsAndAnAccountsEmissionsSplitAcrossTheNewYear) {
+  const Experiment e = MakeExperiment();
+  const BudgetYear y2025 = BudgetYearOf(2025, 1).value();
+  const BudgetYear y2026 = BudgetYearOf(2026, 1).value();
+  constexpr int64_t kHour = int64_t{3600} * 1000000;
+  auto add = [&](const std::string& account, int64_t start, int64_t end, double kg) {
+    store::Run r = NewRun(e, start);
+    r.end_us = end;
+    r.job = {"hpc", NewId(), "0", "n01", "ada", account, "cpu"};
+    r.figures.emissions_kg = kg;
+    r.complete = true;
+    r.record_json = "{}";
+    ASSERT_TRUE(store_->PutRunRecord(r).ok());
+  };
+  add("physics", y2026.from_us - 3 * kHour, y2026.from_us + kHour, 4.0);  // 3/4 in 2025, 1/4 in 2026
+  add("physics", y2026.from_us + 10 * kHour, y2026.from_us + 12 * kHour, 2.0);
+  add("physics", y2026.from_us + 20 * kHour, y2026.from_us + 20 * kHour, 0.5);  // no duration: where it started
+  add("physics", y2026.to_us - kHour, y2026.to_us + kHour, 1.0);           // half in 2026
+  add("chemistry", y2026.from_us + kHour, y2026.from_us + 2 * kHour, 9.0);  // another account
+  auto in2025 = store_->AccountEmissions("physics", {y2025.from_us, y2025.to_us});
+  ASSERT_TRUE(in2025.ok()) << in2025.status().ToString();
+  EXPECT_NEAR(in2025->first, 3.0, 1e-9);
+  EXPECT_EQ(in2025->second, 1);
+  auto in2026 = store_->AccountEmissions("physics", {y2026.from_us, y2026.to_us});
+  ASSERT_TRUE(in2026.ok());
+  EXPECT_NEAR(in2026->first, 1.0 + 2.0 + 0.5 + 0.5, 1e-9);
+  EXPECT_EQ(in2026->second, 4);
+  EXPECT_NEAR(store_->AccountEmissions("nobody", {y2026.from_us, y2026.to_us})->first, 0, 0);
+
+  EXPECT_EQ(store_->GetBudget("physics", 2026).status().code(), Status::Code::kNotFound);
+  ASSERT_TRUE(store_->SetBudget({"physics", 2026, 500, 0}).ok());
+  ASSERT_TRUE(store_->SetBudget({"chemistry", 2026, 20, 0}).ok());
+  ASSERT_TRUE(store_->SetBudget({"physics", 2026, 250, 0}).ok());  // changed mid-year: replaced
+  EXPECT_DOUBLE_EQ(store_->GetBudget("physics", 2026)->kg, 250);
+  EXPECT_GT(store_->GetBudget("physics", 2026)->updated_us, 0);
+  auto all = store_->ListBudgets(2026);
+  ASSERT_TRUE(all.ok());
+  ASSERT_EQ(all->size(), 2u);
+  EXPECT_EQ((*all)[0].account, "chemistry");
+  EXPECT_TRUE(store_->ListBudgets(2025)->empty());
 }
 
 TEST_P(StoreTest, TokensAreCheckedByHashAndRevoked) {

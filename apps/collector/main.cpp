@@ -58,8 +58,10 @@ bool ParseListen(const std::string& text, collector::Options* o) {
   return true;
 }
 
-int Serve(const std::string& db, const std::string& listen, int threads, const std::string& dashboard_dir) {
+int Serve(const std::string& db, const std::string& listen, int threads, const std::string& dashboard_dir,
+          int budget_start_month) {
   collector::Options options;
+  options.budget_start_month = budget_start_month;
   if (!ParseListen(listen, &options)) return Fail(2, "--listen '" + listen + "' is not HOST:PORT");
   options.threads = threads;
   options.dashboard_dir = dashboard_dir;
@@ -189,6 +191,10 @@ int main(int argc, char** argv) {
                     "Serve the dashboard's files from this folder, read at each request, instead of the built-in "
                     "ones (for working on web/dashboard/)")
       ->check(CLI::ExistingDirectory);
+  int budget_start_month = 1;
+  serve->add_option("--budget-year-start", budget_start_month,
+                    "Start yearly CO2e budgets in this month (1-12; default 1: calendar years)")
+      ->check(CLI::Range(1, 12));
 
   auto* admin = app.add_subcommand("admin", "Create and list organisations, projects and tokens");
   CLI::Option* admin_db_flag = admin->add_option("--db", db, "The collector's database (as serve)");
@@ -224,7 +230,7 @@ int main(int argc, char** argv) {
   if (listen_flag->count() > 0) given.emplace_back("listen", listen);
   Result<Config> cfg = Settings(given);
   if (!cfg.ok()) return Fail(2, cfg.status().message());
-  if (serve->parsed()) return Serve(cfg->db, cfg->listen, threads, dashboard_dir);
+  if (serve->parsed()) return Serve(cfg->db, cfg->listen, threads, dashboard_dir, budget_start_month);
   auto store = store::OpenStore(cfg->db, 2);
   if (!store.ok()) return Fail(1, "cannot open the database: " + store.status().message());
   if (cp->parsed()) return CreateProject(**store, org, project, is_public);

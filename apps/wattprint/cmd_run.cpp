@@ -33,6 +33,7 @@
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/signalfd.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -41,6 +42,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <fstream>
 
 #include "commands.h"
 #include "output/prometheus.h"
@@ -200,6 +202,45 @@ ChildExit WaitForwarding(pid_t child, int sigfd, Tracker& tracker) {
   }
 }
 
+// `run --attach PID`: the tree of a process wattprint did not start, until
+// it exits (a pidfd becomes readable) or a stop signal arrives. No signal
+// is forwarded: the process is not ours.
+ChildExit WaitAttached(pid_t pid, int sigfd, Tracker& tracker) {
+  const int pidfd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
+  for (;;) {
+    pollfd p[2] = {{sigfd, POLLIN, 0}, {pidfd, POLLIN, 0}};
+    timespec ts{};
+    // Without a pidfd (an old kernel), the process is checked at each poll.
+    const int ready = ppoll(p, pidfd >= 0 ? 2 : 1, UntilDue(tracker.NextPoll(), &ts), nullptr);
+    if (pidfd < 0 && kill(pid, 0) != 0 && errno == ESRCH) break;
+    if (ready == 0) {
+      tracker.PollDue(SteadyClock::now());
+      continue;
+    }
+    if (ready < 0) {
+      if (errno == EINTR) continue;
+      break;
+    }
+    if (pidfd >= 0 && (p[1].revents & (POLLIN | POLLHUP)) != 0) break;
+    signalfd_siginfo si{};
+    if (read(sigfd, &si, sizeof si) == static_cast<ssize_t>(sizeof si) &&
+        (si.ssi_signo == SIGINT || si.ssi_signo == SIGTERM || si.ssi_signo == SIGHUP)) {
+      break;
+    }
+  }
+  if (pidfd >= 0) close(pidfd);
+  return {0, 0};
+}
+
+// The command line of a running process, for the record.
+std::vector<std::string> CmdlineOf(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/cmdline", std::ios::binary);
+  std::vector<std::string> out;
+  std::string arg;
+  while (std::getline(in, arg, '\0')) out.push_back(arg);
+  return out;
+}
+
 int ExecFailure(const std::string& cmd, int err) {
   std::fprintf(stderr, "wattprint: cannot run '%s': %s\n", cmd.c_str(), std::strerror(err));
   // Like a shell: 127 = not found, 126 = found but not executable.
@@ -254,7 +295,8 @@ void FinishRun(BackgroundIntensity& background, const Tracker& tracker, const Ch
   }
   run->snapshot = tracker.Snapshot();
   run->wall_start = run->snapshot.wall_start;
-  run->meta.exit_code = exit.signal == 0 ? std::optional<int>(exit.code) : std::nullopt;
+  const bool attached = run->meta.tree_cpu_source.starts_with("procfs walk (attached");
+  run->meta.exit_code = exit.signal == 0 && !attached ? std::optional<int>(exit.code) : std::nullopt;
   if (exit.signal != 0) run->meta.signal = exit.signal;
   run->self_cost = MeasureSelfCost();
 }
@@ -274,8 +316,12 @@ void Report(const Config& cfg, const RunResult& run) {
 int RunCommand(const Config& cfg, const std::vector<std::string>& command, const WaitOptions& wait) {
   Result<std::optional<IntensityTimeline>> given = CheckExplicitIntensity(cfg);
   if (!given.ok()) return UsageError(given.status().message());
+  const pid_t attach = wait.attach;
+  if (attach > 0 && kill(attach, 0) != 0 && errno == ESRCH) {
+    return UsageError("--attach " + std::to_string(attach) + ": no such process");
+  }
   DiscoveredSources found = DiscoverSources(MakeSourceOptions(cfg));
-  RunResult run = NewRun(cfg, command, found, *given);
+  RunResult run = NewRun(cfg, attach > 0 ? CmdlineOf(attach) : command, found, *given);
 
   LiveStatus live(cfg, &run);
   TrackerOptions topts = MakeTrackerOptions(cfg);
@@ -328,16 +374,24 @@ int RunCommand(const Config& cfg, const std::vector<std::string>& command, const
     std::fprintf(stderr, "wattprint: error: cannot start tracking: %s\n", st.ToString().c_str());
     return 1;
   }
-  Spawned spawned = Spawn(command, old_mask, original);
-  if (spawned.err != 0) {
+  ChildExit exit;
+  if (attach > 0) {
+    run.meta.tree_cpu_source = "procfs walk (attached to process " + std::to_string(attach) + ")";
+    tracker.SetTreeRoot(attach);
+    exit = WaitAttached(attach, sigfd, tracker);
     (void)tracker.Stop();
-    return ExecFailure(command[0], spawned.err);
+  } else {
+    Spawned spawned = Spawn(command, old_mask, original);
+    if (spawned.err != 0) {
+      (void)tracker.Stop();
+      return ExecFailure(command[0], spawned.err);
+    }
+    run.meta.tree_cpu_source = spawned.clock_note;
+    tracker.SetTreeRoot(spawned.pid, std::move(spawned.clock));
+    exit = WaitForwarding(spawned.pid, sigfd, tracker);
+    (void)tracker.Stop();
+    waitpid(spawned.pid, nullptr, 0);
   }
-  run.meta.tree_cpu_source = spawned.clock_note;
-  tracker.SetTreeRoot(spawned.pid, std::move(spawned.clock));
-  const ChildExit exit = WaitForwarding(spawned.pid, sigfd, tracker);
-  (void)tracker.Stop();
-  waitpid(spawned.pid, nullptr, 0);
   if (sigfd >= 0) close(sigfd);
   // The forwarded signals stay blocked until wattprint exits, so one that
   // arrives now cannot interrupt the outputs.

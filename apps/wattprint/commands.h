@@ -30,10 +30,33 @@ int RunCommand(const Config& cfg, const std::vector<std::string>& command);
 struct WaitOptions {
   std::optional<double> below_g_per_kwh;
   std::optional<Duration> max_wait;
+  // `run --attach PID`: measure that running process's tree instead of
+  // starting a command, until it exits or SIGINT/SIGTERM (the Slurm
+  // plugin's measuring process).
+  pid_t attach = 0;
 };
 int RunCommand(const Config& cfg, const std::vector<std::string>& command, const WaitOptions& wait);
 // "90s", "30m", "2h", "1h30m", "45" (seconds); InvalidArgument otherwise.
 Result<Duration> ParseDuration(std::string_view text);
+// `wattprint job JOBID`: a cluster job over its nodes, from the collector.
+struct JobOptions {
+  std::string job_id, cluster;
+  bool block = false;  // the short block for the end of a job's output
+  bool json = false;
+};
+int JobCommand(const Config& cfg, const JobOptions& options);
+// `wattprint budget set|status|check`: yearly CO2e budgets of Slurm
+// accounts (docs/SLURM.md). check exits 0 to allow a job and 1 to refuse it.
+struct BudgetOptions {
+  std::string action;  // "set", "status" or "check"
+  std::string account;
+  int64_t year = 0;    // 0: the budget year now
+  double kg = -1;
+  std::string policy = "allow";  // check, when the collector cannot answer
+  double cache_ttl_s = 30;       // check's cache of the collector's answer
+  bool json = false;
+};
+int BudgetCommand(const Config& cfg, const BudgetOptions& options);
 // `wattprint monitor`: the whole machine until SIGINT/SIGTERM/SIGHUP.
 int MonitorCommand(const Config& cfg);
 // `wattprint doctor`: what wattprint can see, on stdout.

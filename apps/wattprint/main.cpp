@@ -153,8 +153,8 @@ std::string_view Invoked(int argc, char** argv) {
   return {};
 }
 
-constexpr const char* kCommands[] = {"run",    "monitor", "doctor", "intensity",
-                                     "compare", "upload", "serve",  "admin"};
+constexpr const char* kCommands[] = {"run",    "monitor", "doctor", "intensity", "compare",
+                                     "upload", "job",     "budget", "serve",     "admin"};
 
 // `serve` and `admin` are wattprint-collector's, installed beside this
 // binary: it links libpq, libsqlite3 and libssl, which `run` must not load.
@@ -197,6 +197,10 @@ struct Commands {
     upload = app.add_subcommand(
         "upload", "Send the spooled records, and these JSON records or emissions.csv files, to the collector");
     if (invoked == "upload") AddUploadFlags();
+    job = app.add_subcommand("job", "Show a cluster job's energy and CO2e over its nodes, from the collector");
+    if (invoked == "job") AddJobFlags();
+    budget = app.add_subcommand("budget", "Set and show the yearly CO2e budgets of Slurm accounts; check one");
+    if (invoked == "budget") AddBudgetFlags();
     // Listed for --help only: main() hands them to wattprint-collector.
     app.add_subcommand("serve", "Serve the collector that gathers every run of an organisation (docs/COLLECTOR.md)");
     app.add_subcommand("admin", "Create and list the collector's organisations, projects and tokens");
@@ -204,7 +208,7 @@ struct Commands {
 
   // "run " etc. for the parsed subcommand, "" for none.
   std::string ParsedName() const {
-    for (CLI::App* s : {run, monitor, doctor, intensity, compare, upload}) {
+    for (CLI::App* s : {run, monitor, doctor, intensity, compare, upload, job, budget}) {
       if (s->parsed()) return s->get_name() + " ";
     }
     return "";
@@ -216,6 +220,8 @@ struct Commands {
            : intensity->parsed() ? intensity_flags
            : compare->parsed()   ? compare_flags
            : upload->parsed()    ? upload_flags
+           : job->parsed()       ? job_flags
+           : budget->parsed()    ? budget_flags
                                  : doctor_flags;
   }
 
@@ -223,6 +229,9 @@ struct Commands {
   int Dispatch(const wattprint::Config& cfg, const std::vector<std::string>& files) const {
     if (run->parsed()) {
       wattprint::cli::WaitOptions wait;
+      wait.attach = attach_pid;
+      if (attach_pid > 0 && !command.empty()) return UsageError("give a command or --attach PID, not both");
+      if (attach_pid == 0 && command.empty()) return UsageError("command is required (or --attach PID); run 'wattprint run --help' for usage");
       if (wait_opt != nullptr && wait_opt->count() > 0) {
         wattprint::Result<wattprint::Duration> d = wattprint::cli::ParseDuration(max_wait);
         if (!d.ok()) return UsageError("--max-wait " + max_wait + ": " + d.status().message());
@@ -239,6 +248,12 @@ struct Commands {
     if (intensity->parsed()) return wattprint::cli::IntensityCommand(cfg, intensity_opt);
     if (compare->parsed()) return wattprint::cli::CompareCommand(cfg, compare_opt);
     if (upload->parsed()) return wattprint::cli::UploadCommand(cfg, upload_files);
+    if (job->parsed()) return wattprint::cli::JobCommand(cfg, job_opt);
+    if (budget->parsed()) {
+      wattprint::cli::BudgetOptions o = budget_opt;
+      o.action = budget_set->parsed() ? "set" : budget_check->parsed() ? "check" : "status";
+      return wattprint::cli::BudgetCommand(cfg, o);
+    }
     return wattprint::cli::DoctorCommand(cfg, files);
   }
 
@@ -249,7 +264,11 @@ struct Commands {
 
   void AddRunFlags() {
     run_flags.Register(run, false);
-    run->add_option("command", command, "Run this command with its arguments (put it after --)")->required();
+    run->add_option("command", command, "Run this command with its arguments (put it after --)");
+    run->add_option("--attach", attach_pid,
+                    "Measure the running process PID and its children instead, until it exits or SIGINT/SIGTERM")
+        ->type_name("PID")
+        ->check(CLI::Range(1, 1 << 30));
     wait_opt = run->add_option("--wait-for-intensity-below", wait_below,
                                "Start CMD once the live grid intensity is below G g CO2e/kWh")
                    ->type_name("G")
@@ -288,6 +307,49 @@ struct Commands {
     upload->add_option("files", upload_files, "Also send these JSON records (what --json wrote) and the runs of these emissions.csv files");
   }
 
+  static constexpr std::string_view kCollectorKeys[] = {"collector_url", "collector_token"};
+
+  void AddJobFlags() {
+    static constexpr std::string_view kKeys[] = {"collector_url", "collector_token", "cluster"};
+    job_flags.RegisterKeys(job, kKeys);
+    job->add_option("job", job_opt.job_id, "Show this job id")->required();
+    job->add_flag("--block", job_opt.block, "Print the short block that ends a job's output instead");
+    job->add_flag("--json", job_opt.json, "Print the collector's JSON instead");
+  }
+
+  void AddBudgetFlags() {
+    budget_flags.RegisterKeys(budget, kCollectorKeys);
+    budget->require_subcommand(1);
+    budget_set = budget->add_subcommand("set", "Set an account's CO2e budget for a year (needs the admin token)");
+    budget_set->add_option("account", budget_opt.account, "Set this Slurm account's budget")->required();
+    budget_set->add_option("--year", budget_opt.year, "For this year (default: this year)")->type_name("YEAR");
+    budget_set->add_option("--kg", budget_opt.kg, "Allow this many kg CO2e in the year")->type_name("KG")->required();
+    budget_status = budget->add_subcommand("status", "Show spent, left, the share of the year gone and a projection");
+    budget_status->add_option("account", budget_opt.account, "Show only this account");
+    budget_status->add_option("--year", budget_opt.year, "For this year (default: this year)")->type_name("YEAR");
+    budget_status->add_flag("--json", budget_opt.json, "Print the collector's JSON instead");
+    budget_check = budget->add_subcommand(
+        "check", "Say whether a job of ACCOUNT may start: exit 0 (a warning line at 80 and 95 %) or 1 (over budget)");
+    budget_check->add_option("account", budget_opt.account, "Check this Slurm account")->required();
+    budget_check->add_option("--policy", budget_opt.policy,
+                             "When the collector cannot answer: allow (with a warning) or refuse (default allow)")
+        ->type_name("allow|refuse");
+    for (CLI::App* sub : {budget_set, budget_status}) sub->fallthrough();
+    budget_check->fallthrough();
+    budget_check->add_option("--cache-ttl", budget_opt.cache_ttl_s,
+                             "Reuse the collector's answer for SECONDS (default 30; 0: always ask)")
+        ->type_name("SECONDS")
+        ->check(CLI::Range(0.0, 3600.0));
+  }
+
+  CLI::App* job = nullptr;
+  CLI::App* budget = nullptr;
+  CLI::App* budget_set = nullptr;
+  CLI::App* budget_status = nullptr;
+  CLI::App* budget_check = nullptr;
+  SharedFlags job_flags, budget_flags;
+  wattprint::cli::JobOptions job_opt;
+  wattprint::cli::BudgetOptions budget_opt;
   CLI::App* run = nullptr;
   CLI::App* monitor = nullptr;
   CLI::App* doctor = nullptr;
@@ -297,6 +359,7 @@ struct Commands {
   SharedFlags run_flags, monitor_flags, doctor_flags, intensity_flags, compare_flags, upload_flags;
   std::vector<std::string> upload_files;
   std::vector<std::string> command;
+  int attach_pid = 0;
   double wait_below = 0;
   std::string max_wait;
   CLI::Option* wait_opt = nullptr;
@@ -320,7 +383,7 @@ int main(int argc, char** argv) {
     const std::string near = wattprint::ClosestMatch(invoked, names);
     return UsageError("unknown command '" + std::string(invoked) + "'" +
                       (near.empty() ? "" : "; did you mean '" + near + "'?") +
-                      " (commands: run, monitor, doctor, intensity, compare, upload, serve, admin)");
+                      " (commands: run, monitor, doctor, intensity, compare, upload, job, budget, serve, admin)");
   }
   Commands commands;
   commands.Add(app, invoked);

@@ -25,6 +25,9 @@ struct Options {
   // The dashboard's files are compiled in; a folder here serves them from
   // disk instead, read at each request (docs/DASHBOARD.md).
   std::string dashboard_dir;
+  // The month yearly CO2e budgets start in: 1 for calendar years
+  // (docs/SLURM.md, Budgets).
+  int budget_start_month = 1;
 };
 
 class Server {

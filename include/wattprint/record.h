@@ -41,6 +41,7 @@ struct TrackerSnapshot {
 // in a cluster job.
 struct ClusterJob {
   std::string cluster, job_id, step, node, user, account;
+  std::string partition;  // SLURM_JOB_PARTITION
   bool operator==(const ClusterJob&) const = default;
 };
 

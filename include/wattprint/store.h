@@ -54,6 +54,7 @@ struct Figures {
 // Where a run belongs on a cluster. Empty when it ran outside one.
 struct ClusterJob {
   std::string cluster, job_id, step, node, user, account;
+  std::string partition;
 };
 
 struct Run {
@@ -134,6 +135,7 @@ struct JobNode {
   int64_t runs = 0;
   Figures figures;
   int64_t first_us = 0, last_us = 0;
+  double gpu_hours = 0;
 };
 
 // A cluster job joined from its runs: energy and emissions summed over every
@@ -143,6 +145,19 @@ struct Job {
   std::string organization_id;  // of its runs (the first, should they differ)
   Totals totals;
   std::vector<JobNode> nodes;
+  // Where the intensity came from (of the first node's runs, should they
+  // differ), and the job's partition.
+  std::string intensity_source, zone, intensity_basis, partition;
+  int64_t intensity_year = 0;
+};
+
+// A yearly CO2e budget of a Slurm account (wattprint/budget.h): the year
+// it starts in, and the kilograms it allows.
+struct Budget {
+  std::string account;
+  int64_t year = 0;
+  double kg = 0;
+  int64_t updated_us = 0;
 };
 
 enum class TokenKind { kProject, kOrganization, kAdmin };
@@ -221,6 +236,16 @@ class Store {
   // NotFound. An empty scope_id counts every run.
   virtual Result<Job> GetJob(const std::string& cluster, const std::string& job_id,
                              Level scope = Level::kOrganization, const std::string& scope_id = "") = 0;
+
+  // -- budgets ---------------------------------------------------------------
+  // Sets (or replaces) an account's budget for a year.
+  virtual Status SetBudget(const Budget& budget) = 0;
+  virtual Result<Budget> GetBudget(const std::string& account, int64_t year) = 0;  // NotFound when none
+  virtual Result<std::vector<Budget>> ListBudgets(int64_t year) = 0;                // by account
+  // The kg CO2e of the account's runs (every organisation's) inside the
+  // range, each run's emissions split by the share of its duration there
+  // (ShareInWindow), and how many runs counted.
+  virtual Result<std::pair<double, int64_t>> AccountEmissions(const std::string& account, Range range) = 0;
 
   // -- tokens ----------------------------------------------------------------
   // Makes a token and returns it with its secret, which is never stored

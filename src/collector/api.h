@@ -76,8 +76,9 @@ struct Caller {
 
 class Api {
  public:
-  explicit Api(store::Store& s) : store(s) {}
+  explicit Api(store::Store& s, int budget_start_month = 1) : store(s), budget_start_month(budget_start_month) {}
   store::Store& store;
+  int budget_start_month;  // the month budget years start in (1: calendar years)
 
   Caller Identify(const httplib::Request& req) const;
   // Ok, or the reply to send: 401 without a valid token, 403 with one that
@@ -118,5 +119,6 @@ void AddCodeCarbonRoutes(httplib::Server& http, Api& api);
 void AddV1Routes(httplib::Server& http, Api& api);
 void AddV1ListRoutes(httplib::Server& http, Api& api);
 void AddV1ViewRoutes(httplib::Server& http, Api& api);
+void AddBudgetRoutes(httplib::Server& http, Api& api);
 
 }  // namespace wattprint::collector

@@ -53,7 +53,8 @@ store::Run RunFromMetadata(const json& m) {
   if (m.contains("cluster_job") && m["cluster_job"].is_object()) {
     const json& j = m["cluster_job"];
     run.job = {OptText(j, "cluster"), OptText(j, "job_id"), OptText(j, "step"),
-               OptText(j, "node"),    OptText(j, "user"),   OptText(j, "account")};
+               OptText(j, "node"),    OptText(j, "user"),   OptText(j, "account"),
+               OptText(j, "partition")};
   }
   return run;
 }

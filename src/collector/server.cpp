@@ -31,7 +31,7 @@ std::string WithoutBrotli(const std::string& accepted) {
 }  // namespace
 
 struct Server::Impl {
-  Impl(store::Store& s, Options o) : api(s), options(std::move(o)) {}
+  Impl(store::Store& s, Options o) : api(s, o.budget_start_month), options(std::move(o)) {}
   Api api;
   Options options;
   httplib::Server http;
@@ -75,6 +75,7 @@ Server::Server(store::Store& store, Options options) : impl_(std::make_unique<Im
   AddV1Routes(http, impl_->api);
   AddV1ListRoutes(http, impl_->api);
   AddV1ViewRoutes(http, impl_->api);
+  AddBudgetRoutes(http, impl_->api);
   AddDashboardRoutes(http, impl_->options.dashboard_dir);
   http.set_error_handler([](const httplib::Request&, httplib::Response& res) {
     if (!res.body.empty()) return;

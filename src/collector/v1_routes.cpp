@@ -142,7 +142,8 @@ json RunJson(const store::Run& r) {
             {"gpu_model", r.gpu_model}};
   if (!r.job.job_id.empty()) {
     j["cluster_job"] = {{"cluster", r.job.cluster}, {"job_id", r.job.job_id}, {"step", r.job.step},
-                        {"node", r.job.node},       {"user", r.job.user},     {"account", r.job.account}};
+                        {"node", r.job.node},       {"user", r.job.user},     {"account", r.job.account},
+                        {"partition", r.job.partition}};
   }
   return j;
 }
@@ -193,13 +194,17 @@ void AddV1Routes(httplib::Server& http, Api& api) {
     json nodes = json::array();
     for (const auto& n : job->nodes) {
       json j = FiguresJson(n.figures);
-      j.update({{"node", n.node}, {"runs", n.runs}, {"first_us", n.first_us}, {"last_us", n.last_us}});
+      j.update({{"node", n.node}, {"runs", n.runs}, {"first_us", n.first_us}, {"last_us", n.last_us},
+                {"gpu_hours", n.gpu_hours}});
       nodes.push_back(j);
     }
     auto org = a.store.GetOrganization(job->organization_id);
     if (!org.ok()) return FromStatus(org.status());
     return {200, {{"cluster", job->cluster},        {"job_id", job->job_id},   {"user", job->user},
                   {"account", job->account},        {"organization_id", org->id}, {"organization_name", org->name},
+                  {"partition", job->partition},
+                  {"intensity", {{"source", job->intensity_source}, {"zone", job->zone},
+                                 {"basis", job->intensity_basis}, {"year", job->intensity_year}}},
                   {"totals", TotalsJson(job->totals)}, {"nodes", nodes}}};
   });
 }

@@ -67,7 +67,8 @@ json StatusJson(const StatusRecord& s) {
 json ClusterJobJson(const std::optional<ClusterJob>& j) {
   if (!j) return nullptr;
   return {{"cluster", j->cluster}, {"job_id", j->job_id}, {"step", j->step},
-          {"node", j->node},       {"user", j->user},     {"account", j->account}};
+          {"node", j->node},       {"user", j->user},     {"account", j->account},
+          {"partition", j->partition}};
 }
 
 json MetadataJson(const MetadataRecord& m) {
@@ -457,7 +458,8 @@ MetadataRecord MetadataOf(const json& v, const std::string& p) {
     const std::string q = p + ".cluster_job";
     m.cluster_job = ClusterJob{Get<std::string>(j, "cluster", q), Get<std::string>(j, "job_id", q),
                                Get<std::string>(j, "step", q),    Get<std::string>(j, "node", q),
-                               Get<std::string>(j, "user", q),    Get<std::string>(j, "account", q)};
+                               Get<std::string>(j, "user", q),    Get<std::string>(j, "account", q),
+                               j.contains("partition") ? Get<std::string>(j, "partition", q) : std::string()};
   }
   return m;
 }

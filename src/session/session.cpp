@@ -106,7 +106,8 @@ ClusterJob ClusterJobFor(const ClusterJob& given) {
   };
   ClusterJob j{pick(given.cluster, "SLURM_CLUSTER_NAME"), pick(given.job_id, "SLURM_JOB_ID"),
                pick(given.step, "SLURM_STEP_ID"),         pick(given.node, "SLURMD_NODENAME"),
-               pick(given.user, "SLURM_JOB_USER"),        pick(given.account, "SLURM_JOB_ACCOUNT")};
+               pick(given.user, "SLURM_JOB_USER"),        pick(given.account, "SLURM_JOB_ACCOUNT"),
+               pick(given.partition, "SLURM_JOB_PARTITION")};
   if (j.job_id.empty()) return {};
   return j;
 }

@@ -50,7 +50,7 @@ std::vector<Value> RunValues(const Run& r) {
           r.job.job_id,   r.job.step,     r.job.node,       r.job.user,
           r.job.account,  int64_t{r.complete}, r.record_json, r.intensity_year,
           r.zone,         r.country,      r.cpu_method,     r.gpu_method,
-          r.ram_method};
+          r.ram_method,   r.job.partition};
 }
 
 constexpr const char* kRunWriteColumns[] = {
@@ -59,7 +59,8 @@ constexpr const char* kRunWriteColumns[] = {
     "ram_total_gb", "longitude", "latitude", "cpu_kwh",     "gpu_kwh",      "ram_kwh",             "energy_kwh",
     "emissions_kg", "duration_s", "water_l", "intensity_g_per_kwh", "intensity_source", "intensity_basis",
     "cluster",    "job_id",    "step",       "node",        "user_name",    "account",             "complete",
-    "record_json", "intensity_year", "zone", "country", "cpu_method", "gpu_method", "ram_method"};
+    "record_json", "intensity_year", "zone", "country", "cpu_method", "gpu_method", "ram_method",
+    "job_partition"};
 
 }  // namespace
 
@@ -93,13 +94,13 @@ Run ReadRun(const Row& r) {
   run.intensity_g_per_kwh = OptReal(r, 26);
   run.intensity_source = r.Text(27);
   run.intensity_basis = r.Text(28);
-  run.job = {r.Text(29), r.Text(30), r.Text(31), r.Text(32), r.Text(33), r.Text(34)};
+  run.job = {r.Text(29), r.Text(30), r.Text(31), r.Text(32), r.Text(33), r.Text(34), r.Text(43)};
   run.complete = r.Int(35) != 0;
   run.interval_count = r.Int(36);
   run.intensity_year = r.Int(37);
   std::string* more[] = {&run.zone, &run.country, &run.cpu_method, &run.gpu_method, &run.ram_method};
   for (size_t i = 0; i < std::size(more); ++i) *more[i] = r.Text(38 + i);
-  run.record_json = r.Text(43);
+  run.record_json = r.Text(44);
   return run;
 }
 
@@ -133,6 +134,8 @@ Totals ReadTotals(const Row& r, size_t c) {
   t.gpu_hours = r.Real(c + 11);
   return t;
 }
+
+Budget ReadBudget(const Row& r) { return Budget{r.Text(0), r.Int(1), r.Real(2), r.Int(3)}; }
 
 Token ReadToken(const Row& r) {
   Token t;

@@ -21,7 +21,7 @@ inline constexpr const char* kRunColumns =
     "tracking_mode, region, provider, cpu_count, gpu_count, ram_total_gb, longitude, latitude, cpu_kwh, gpu_kwh, "
     "ram_kwh, energy_kwh, emissions_kg, duration_s, water_l, intensity_g_per_kwh, intensity_source, "
     "intensity_basis, cluster, job_id, step, node, user_name, account, complete, interval_count, intensity_year, "
-    "zone, country, cpu_method, gpu_method, ram_method";
+    "zone, country, cpu_method, gpu_method, ram_method, job_partition";
 inline constexpr const char* kIntervalColumns =
     "seq, start_us, end_us, cpu_kwh, gpu_kwh, ram_kwh, energy_kwh, emissions_kg, duration_s, water_l, "
     "cpu_power_w, gpu_power_w, ram_power_w, cpu_utilization, gpu_utilization, ram_utilization";
@@ -45,6 +45,7 @@ Interval ReadInterval(const Row& r);
 SeriesPoint ReadSeriesPoint(const Row& r);
 Totals ReadTotals(const Row& r, size_t first);  // kTotalsColumns from column `first`
 Token ReadToken(const Row& r);
+Budget ReadBudget(const Row& r);  // account, year, kg, updated_us
 
 std::vector<Value> IntervalValues(const std::string& run_id, const std::string& project_id, const Interval& iv);
 

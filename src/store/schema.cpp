@@ -152,7 +152,21 @@ CREATE INDEX runs_by_project_emissions ON runs (project_id, emissions_kg, start_
 CREATE INDEX runs_by_project_host ON runs (project_id, host, start_us, id);
 )sql";
 
-constexpr const char* kMigrations[] = {kMigration1, kMigration2};
+// Version 3: yearly CO2e budgets per Slurm account, the index that sums an
+// account's runs over a year, and the job's partition.
+constexpr const char* kMigration3 = R"sql(
+CREATE TABLE budgets (
+  account TEXT NOT NULL,
+  year BIGINT NOT NULL,
+  kg DOUBLE PRECISION NOT NULL,
+  updated_us BIGINT NOT NULL,
+  PRIMARY KEY (account, year)
+);
+ALTER TABLE runs ADD COLUMN job_partition TEXT NOT NULL DEFAULT '';
+CREATE INDEX runs_by_account ON runs (account, start_us);
+)sql";
+
+constexpr const char* kMigrations[] = {kMigration1, kMigration2, kMigration3};
 
 }  // namespace
 

@@ -365,7 +365,13 @@ class SqlStore final : public Store {
     if (!rows.ok()) return rows.status();
     std::vector<Job> jobs;
     for (const Row& r : *rows) {
-      Job j{r.Text(0), r.Text(1), r.Text(2), r.Text(3), org, ReadTotals(r, 4), {}};
+      Job j;
+      j.cluster = r.Text(0);
+      j.job_id = r.Text(1);
+      j.user = r.Text(2);
+      j.account = r.Text(3);
+      j.organization_id = org;
+      j.totals = ReadTotals(r, 4);
       j.totals.figures.duration_s = static_cast<double>(j.totals.last_us - j.totals.first_us) / 1e6;  // the span
       jobs.push_back(std::move(j));
     }
@@ -392,8 +398,10 @@ class SqlStore final : public Store {
 
   Result<Job> GetJob(const std::string& cluster, const std::string& job_id, Level scope,
                      const std::string& scope_id) override {
-    std::string sql = "SELECT node, MIN(user_name), MIN(account), MIN(organization_id), " + std::string(kTotalsColumns) +
-                      " FROM runs WHERE cluster = ? AND job_id = ?";
+    std::string sql =
+        "SELECT node, MIN(user_name), MIN(account), MIN(organization_id), MIN(intensity_source), MIN(zone), "
+        "MIN(intensity_basis), MAX(intensity_year), MIN(job_partition), " +
+        std::string(kTotalsColumns) + " FROM runs WHERE cluster = ? AND job_id = ?";
     std::vector<Value> values = {cluster, job_id};
     if (!scope_id.empty()) {
       sql += scope == Level::kProject ? " AND project_id = ?" : " AND organization_id = ?";
@@ -402,10 +410,21 @@ class SqlStore final : public Store {
     auto rows = Query(sql + " GROUP BY node ORDER BY node", values);
     if (!rows.ok()) return rows.status();
     if (rows->empty()) return Status::NotFound("no job " + job_id + " on cluster '" + cluster + "'");
-    Job job{cluster, job_id, (*rows)[0].Text(1), (*rows)[0].Text(2), (*rows)[0].Text(3), {}, {}};
+    const Row& first = (*rows)[0];
+    Job job;
+    job.cluster = cluster;
+    job.job_id = job_id;
+    job.user = first.Text(1);
+    job.account = first.Text(2);
+    job.organization_id = first.Text(3);
+    job.intensity_source = first.Text(4);
+    job.zone = first.Text(5);
+    job.intensity_basis = first.Text(6);
+    job.intensity_year = first.Int(7);
+    job.partition = first.Text(8);
     for (const Row& r : *rows) {
-      const Totals t = ReadTotals(r, 4);
-      job.nodes.push_back(JobNode{r.Text(0), t.runs, t.figures, t.first_us, t.last_us});
+      const Totals t = ReadTotals(r, 9);
+      job.nodes.push_back(JobNode{r.Text(0), t.runs, t.figures, t.first_us, t.last_us, t.gpu_hours});
       Join(job.totals, t);
     }
     return job;
@@ -435,6 +454,43 @@ class SqlStore final : public Store {
     if (!t.ok()) return t.status();  // the database, not the token: 503, never 401
     if (t->revoked_us != 0) return Status::PermissionDenied("the token was revoked");
     return t;
+  }
+
+  Status SetBudget(const Budget& b) override {
+    return Tx(true, [&](Connection& c) {
+      return c
+          .Query("INSERT INTO budgets (account, year, kg, updated_us) VALUES (?, ?, ?, ?) "
+                 "ON CONFLICT (account, year) DO UPDATE SET kg = excluded.kg, updated_us = excluded.updated_us",
+                 {b.account, b.year, b.kg, NowUs()})
+          .status();
+    });
+  }
+
+  Result<Budget> GetBudget(const std::string& account, int64_t year) override {
+    return One<Budget>("SELECT account, year, kg, updated_us FROM budgets WHERE account = ? AND year = ?",
+                       {account, year}, ReadBudget, "budget for account " + account + " in " + std::to_string(year));
+  }
+
+  Result<std::vector<Budget>> ListBudgets(int64_t year) override {
+    return Many<Budget>("SELECT account, year, kg, updated_us FROM budgets WHERE year = ? ORDER BY account", {year},
+                        ReadBudget);
+  }
+
+  Result<std::pair<double, int64_t>> AccountEmissions(const std::string& account, Range range) override {
+    // Each run's share of its duration inside the range (ShareInWindow, in
+    // SQL); runs start at most kLongestRun before the range, which bounds
+    // the index walk.
+    constexpr int64_t kLongestRun = int64_t{400} * 24 * 3600 * 1000000;
+    const int64_t from = range.from_us, to = range.to_us;
+    auto rows = Query(
+        "SELECT COALESCE(SUM(emissions_kg * CASE WHEN end_us > start_us THEN "
+        "CAST((CASE WHEN end_us < ? THEN end_us ELSE ? END) - (CASE WHEN start_us > ? THEN start_us ELSE ? END) "
+        "AS DOUBLE PRECISION) / CAST(end_us - start_us AS DOUBLE PRECISION) ELSE 1.0 END), 0), COUNT(*) "
+        "FROM runs WHERE account = ? AND start_us < ? AND start_us >= ? "
+        "AND (end_us > ? OR (end_us <= start_us AND start_us >= ?))",
+        {to, to, from, from, account, to, from - kLongestRun, from, from});
+    if (!rows.ok()) return rows.status();
+    return std::make_pair((*rows)[0].Real(0), (*rows)[0].Int(1));
   }
 
   Status RevokeToken(const std::string& id) override {
