@@ -3,6 +3,8 @@
 // configuration errors print one line on stderr and exit 2.
 #include <unistd.h>
 
+#include <signal.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
@@ -369,7 +371,26 @@ struct Commands {
 
 }  // namespace
 
+// `run --attach` is stopped with SIGINT, and may be at once (a Slurm step
+// that ends in milliseconds): the stop signals are held from the first
+// instruction, so that the record is still written; run's signalfd reads
+// them once it is ready.
+void HoldStopSignalsWhenAttaching(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view a = argv[i];
+    if (a == "--") return;
+    if (a == "--attach" || a.starts_with("--attach=")) {
+      sigset_t set;
+      sigemptyset(&set);
+      for (int s : {SIGINT, SIGTERM, SIGHUP}) sigaddset(&set, s);
+      pthread_sigmask(SIG_BLOCK, &set, nullptr);
+      return;
+    }
+  }
+}
+
 int main(int argc, char** argv) {
+  HoldStopSignalsWhenAttaching(argc, argv);
   CLI::App app{"Measure the energy and CO2e of a command or of the whole machine.", "wattprint"};
   app.set_version_flag("--version", "wattprint " WATTPRINT_VERSION);
   app.require_subcommand(1);

@@ -25,6 +25,7 @@ Result<Config> ResolveConfig(std::vector<std::pair<std::string, std::string>> fl
   in.cwd = std::string(".");  // (operator=(const char*) trips GCC 12 -Wrestrict here)
   in.xdg_config_home = Env("XDG_CONFIG_HOME");
   in.home = Env("HOME");
+  if (const std::string site = Env("WATTPRINT_SITE_CONFIG"); !site.empty()) in.site_config = site;
   in.flags = std::move(flags);
   return LoadConfig(in, files);
 }

@@ -196,6 +196,10 @@ struct ConfigInputs {
   std::string cwd = ".";                 // where ./wattprint.toml is looked for
   std::string xdg_config_home;           // empty = unset
   std::string home;                      // empty = unset
+  // The site's file, below the user's: what an administrator sets for
+  // every user of a machine or a cluster (the Slurm plugin's runs among
+  // them). Empty: none.
+  std::string site_config = "/etc/wattprint/config.toml";
   // Flags given on the command line, in order: (key, raw value). Boolean
   // keys take "true"/"false".
   std::vector<std::pair<std::string, std::string>> flags;
@@ -205,7 +209,7 @@ struct ConfigInputs {
 std::string UserConfigPath(const ConfigInputs& in);
 std::string ProjectConfigPath(const ConfigInputs& in);
 
-// Defaults < user file < project file < environment < flags.
+// Defaults < site file < user file < project file < environment < flags.
 // `files_loaded` (optional) receives the files that existed and were applied.
 Result<Config> LoadConfig(const ConfigInputs& in, std::vector<std::string>* files_loaded = nullptr);
 

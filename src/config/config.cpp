@@ -134,7 +134,8 @@ constexpr std::array<ConfigKey, 53> kKeys = {{
 
 // Read by other modules; not config keys. (The GPU library paths,
 // WATTPRINT_NVML_LIBRARY and WATTPRINT_ROCM_SMI_LIBRARY, are config keys.)
-constexpr std::array<std::string_view, 0> kReservedEnv = {};
+// Not keys: where the site file is (tests, and a Slurm plugin's config=).
+constexpr std::array<std::string_view, 1> kReservedEnv = {"WATTPRINT_SITE_CONFIG"};
 
 const ConfigKey* FindKey(std::string_view key) {
   for (const ConfigKey& k : kKeys) {
@@ -641,7 +642,7 @@ std::string ProjectConfigPath(const ConfigInputs& in) {
 
 Result<Config> LoadConfig(const ConfigInputs& in, std::vector<std::string>* files_loaded) {
   Config cfg;
-  for (const std::string& path : {UserConfigPath(in), ProjectConfigPath(in)}) {
+  for (const std::string& path : {in.site_config, UserConfigPath(in), ProjectConfigPath(in)}) {
     if (path.empty()) continue;
     bool loaded = false;
     Status st = ApplyConfigFile(&cfg, path, &loaded);
