@@ -15,8 +15,8 @@ import urllib.request
 
 import pytest
 
-from test_prometheus import (DRAM, PKG, PROMETHEUS, WATTPRINT, free_port, make_tree, query, wait_port,
-                             write_cgroup, write_counter)
+from test_prometheus import (DRAM, PKG, PROMETHEUS, WATTPRINT, free_port, make_cgroup_host, make_tree, query,
+                             wait_port, write_cgroup, write_counter)
 
 DASHBOARD = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "docs", "grafana", "wattprint.json")
 
@@ -136,16 +136,10 @@ def cgroup_stack(tmp_path):
     0.2 s, and Prometheus scraping it every second."""
     root = str(tmp_path / "tree")
     make_tree(root, 1_000_000_000)
+    make_cgroup_host(root)
     os.makedirs(os.path.join(root, "proc/4001"))
-    with open(os.path.join(root, "proc/stat"), "w") as f:
-        f.write("cpu  100 0 100 800 0 0 0 0 0 0\n" + "".join(f"cpu{i} 25 0 25 200 0 0 0 0 0 0\n" for i in range(4)))
-    with open(os.path.join(root, "proc/meminfo"), "w") as f:
-        f.write("MemTotal:        8000000 kB\nMemFree:         4000000 kB\nMemAvailable:    6000000 kB\n")
     with open(os.path.join(root, "proc/4001/cgroup"), "w") as f:
         f.write("0::/system.slice/a.service\n")
-    os.makedirs(os.path.join(root, "sys/fs/cgroup"), exist_ok=True)
-    with open(os.path.join(root, "sys/fs/cgroup/cgroup.controllers"), "w") as f:
-        f.write("cpu memory\n")
     write_cgroup(root, "system.slice/a.service", 0, 100_000_000)
     write_cgroup(root, "system.slice/b.service", 0, 0)
     scenario = tmp_path / "nvml.txt"

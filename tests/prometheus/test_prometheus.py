@@ -185,6 +185,18 @@ def test_a_taken_address_is_a_one_line_error(tmp_path):
     assert r.returncode == 2 and "HOST:PORT" in r.stderr
 
 
+def make_cgroup_host(root):
+    """A four-CPU, 8 GB machine's /proc and a cgroup v2 root under root."""
+    os.makedirs(os.path.join(root, "proc"), exist_ok=True)
+    with open(os.path.join(root, "proc/stat"), "w") as f:
+        f.write("cpu  100 0 100 800 0 0 0 0 0 0\n" + "".join(f"cpu{i} 25 0 25 200 0 0 0 0 0 0\n" for i in range(4)))
+    with open(os.path.join(root, "proc/meminfo"), "w") as f:
+        f.write("MemTotal:        8000000 kB\nMemFree:         4000000 kB\nMemAvailable:    6000000 kB\n")
+    os.makedirs(os.path.join(root, "sys/fs/cgroup"), exist_ok=True)
+    with open(os.path.join(root, "sys/fs/cgroup/cgroup.controllers"), "w") as f:
+        f.write("cpu memory\n")
+
+
 def write_cgroup(root, path, usage_usec, memory):
     """Rewrites a cgroup's files in place, as the kernel's cgroupfs changes
     them: the monitor keeps them open and re-reads them (fixed widths, so
@@ -206,14 +218,7 @@ def test_energy_per_cgroup_adds_up_to_the_machine(tmp_path):
     up to the machine's counted energy, and Prometheus gets their series."""
     root = str(tmp_path / "tree")
     make_tree(root, 1_000_000_000)
-    os.makedirs(os.path.join(root, "proc"))
-    with open(os.path.join(root, "proc/stat"), "w") as f:
-        f.write("cpu  100 0 100 800 0 0 0 0 0 0\n" + "".join(f"cpu{i} 25 0 25 200 0 0 0 0 0 0\n" for i in range(4)))
-    with open(os.path.join(root, "proc/meminfo"), "w") as f:
-        f.write("MemTotal:        8000000 kB\nMemFree:         4000000 kB\nMemAvailable:    6000000 kB\n")
-    os.makedirs(os.path.join(root, "sys/fs/cgroup"), exist_ok=True)
-    with open(os.path.join(root, "sys/fs/cgroup/cgroup.controllers"), "w") as f:
-        f.write("cpu memory\n")
+    make_cgroup_host(root)
     write_cgroup(root, "system.slice/a.service", 0, 100_000_000)
     write_cgroup(root, "user.slice/ignored", 0, 0)
     port = free_port()
@@ -258,19 +263,12 @@ def test_gpu_energy_goes_to_the_cgroups_of_its_processes(tmp_path):
     kind="gpu" series."""
     root = str(tmp_path / "tree")
     make_tree(root, 1_000_000_000)
-    os.makedirs(os.path.join(root, "proc"))
-    with open(os.path.join(root, "proc/stat"), "w") as f:
-        f.write("cpu  100 0 100 800 0 0 0 0 0 0\n" + "".join(f"cpu{i} 25 0 25 200 0 0 0 0 0 0\n" for i in range(4)))
-    with open(os.path.join(root, "proc/meminfo"), "w") as f:
-        f.write("MemTotal:        8000000 kB\nMemFree:         4000000 kB\nMemAvailable:    6000000 kB\n")
+    make_cgroup_host(root)
     for pid, cgroup in ((4001, "system.slice/a.service/worker"), (4002, "system.slice/b.service"),
                         (4003, "user.slice/ignored")):
         os.makedirs(os.path.join(root, f"proc/{pid}"))
         with open(os.path.join(root, f"proc/{pid}/cgroup"), "w") as f:
             f.write(f"0::/{cgroup}\n")
-    os.makedirs(os.path.join(root, "sys/fs/cgroup"), exist_ok=True)
-    with open(os.path.join(root, "sys/fs/cgroup/cgroup.controllers"), "w") as f:
-        f.write("cpu memory\n")
     write_cgroup(root, "system.slice/a.service", 0, 0)
     write_cgroup(root, "system.slice/b.service", 0, 0)
     scenario = tmp_path / "nvml.txt"
