@@ -234,7 +234,7 @@ int Status1(const Config& cfg, const BudgetOptions& o) {
 
 int Set(const Config& cfg, const BudgetOptions& o) {
   if (o.kg < 0) return UsageError("budget set needs --kg KG (0 or more)");
-  const int64_t year = o.year > 0 ? o.year : static_cast<int64_t>(std::stoll(Utc(NowUs()).substr(0, 4)));
+  const int64_t year = o.year;
   Result<Answer> a = Ask(cfg, "PUT", fmt::format("/api/v1/budgets/{}/{}", o.account, year),
                          json{{"kg", o.kg}}.dump(), std::chrono::milliseconds(10000));
   if (!a.ok()) return Fail(1, "cannot set the budget: " + a.status().message());

@@ -324,7 +324,9 @@ struct Commands {
     budget->require_subcommand(1);
     budget_set = budget->add_subcommand("set", "Set an account's CO2e budget for a year (needs the admin token)");
     budget_set->add_option("account", budget_opt.account, "Set this Slurm account's budget")->required();
-    budget_set->add_option("--year", budget_opt.year, "For this year (default: this year)")->type_name("YEAR");
+    budget_set->add_option("--year", budget_opt.year, "For this budget year (the year it starts in)")
+        ->type_name("YEAR")
+        ->required();
     budget_set->add_option("--kg", budget_opt.kg, "Allow this many kg CO2e in the year")->type_name("KG")->required();
     budget_status = budget->add_subcommand("status", "Show spent, left, the share of the year gone and a projection");
     budget_status->add_option("account", budget_opt.account, "Show only this account");

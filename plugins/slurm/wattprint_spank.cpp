@@ -320,7 +320,10 @@ ChildPlan meter_plan(const State& s) {
   const Config& c = s.config;
   std::string step = step_name(s.job.step);
   ChildPlan plan;
-  plan.args = {c.wattprint, "run", "--attach", std::to_string(getpid()), "--collector", c.collector};
+  // The step's share (its processes' CPU time, memory and GPU use), not
+  // the node's: other jobs may share it.
+  plan.args = {c.wattprint, "run", "--attach", std::to_string(getpid()), "--scope", "process",
+               "--collector", c.collector};
   if (!c.spool.empty()) plan.args.insert(plan.args.end(), {"--spool-dir", c.spool});
   plan.args.insert(plan.args.end(), {"--interval", std::to_string(c.interval_s), "--no-save", "--quiet"});
   const std::string where = plain_word(s.job.node, "_.-") ? step + "." + s.job.node : step;

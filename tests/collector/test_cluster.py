@@ -100,11 +100,11 @@ def test_budget_warns_at_80_and_95_percent_and_refuses_over_it(site):
     used = job_json(site, 201)["totals"]["emissions_kg"]
     assert 0.05e-3 <= used < 0.052e-3
     assert cli(site, "budget", "check", "physics", "--cache-ttl", "0").returncode == 0  # no budget: allowed
-    bad = cli(site, "budget", "set", "physics", "--kg", "1")  # a reader may not set one
+    bad = cli(site, "budget", "set", "physics", "--year", str(time.gmtime().tm_year), "--kg", "1")  # a reader may not set one
     assert bad.returncode == 1 and "admin" in bad.stderr
     for kg, code, needle in ((used / 0.5, 0, None), (used / 0.85, 0, "has spent 85 % of its"),
                              (used / 0.97, 0, "has spent 97 % of its"), (used * 0.9, 1, "has spent its")):
-        s = cli(site, "budget", "set", "physics", "--kg", repr(kg), token="admin")
+        s = cli(site, "budget", "set", "physics", "--year", str(time.gmtime().tm_year), "--kg", repr(kg), token="admin")
         assert s.returncode == 0, s.stderr
         p = cli(site, "budget", "check", "physics", "--cache-ttl", "0")
         assert p.returncode == code, (kg, p.stdout, p.stderr)
@@ -124,9 +124,9 @@ def test_budget_warns_at_80_and_95_percent_and_refuses_over_it(site):
 
 def test_a_burst_of_checks_asks_the_collector_once(site):
     job_step(site, 301, "n1", 360)
-    assert cli(site, "budget", "set", "physics", "--kg", "0.00001", token="admin").returncode == 0
+    assert cli(site, "budget", "set", "physics", "--year", str(time.gmtime().tm_year), "--kg", "0.00001", token="admin").returncode == 0
     assert cli(site, "budget", "check", "physics").returncode == 1  # over, and cached
-    assert cli(site, "budget", "set", "physics", "--kg", "100", token="admin").returncode == 0
+    assert cli(site, "budget", "set", "physics", "--year", str(time.gmtime().tm_year), "--kg", "100", token="admin").returncode == 0
     assert cli(site, "budget", "check", "physics").returncode == 1  # the cached answer, for 30 s
     assert cli(site, "budget", "check", "physics", "--cache-ttl", "0").returncode == 0
     # A cache file that is not what wattprint writes is asked again, not trusted.

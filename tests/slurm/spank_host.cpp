@@ -391,7 +391,7 @@ TEST_F(SpankHost, BatchStepChecksBudgetMeasuresAndAppendsTheBlock) {
   pid_t meter = meter_pid();
   ASSERT_GT(meter, 0);
   EXPECT_EQ(argv_of("run"), "ARGV <run> <--attach> <" + std::to_string(getpid()) +
-                                "> <--collector> <http://collector.test:8080> <--spool-dir> " + P(spool_) +
+                                "> <--scope> <process> <--collector> <http://collector.test:8080> <--spool-dir> " + P(spool_) +
                                 " <--interval> <7> <--no-save> <--quiet> <--json> " +
                                 P(spool_ / "wattprint-4242.batch.n1.json") + " <--gpu-ids> <0,1>");
   std::string env = calls("run");
@@ -700,7 +700,7 @@ TEST_F(SpankHost, WithoutSpoolThereIsNoRecordButStillTheBlock) {
   ASSERT_GT(meter_pid(), 0);
   EXPECT_EQ(argv_of("run"),
             "ARGV <run> <--attach> <" + std::to_string(getpid()) +
-                "> <--collector> <http://collector.test:8080> <--interval> <10> <--no-save> <--quiet>");
+                "> <--scope> <process> <--collector> <http://collector.test:8080> <--interval> <10> <--no-save> <--quiet>");
   EXPECT_FALSE(contains(calls("run"), "WATTPRINT_COLLECTOR_TOKEN")) << "no token_file, no token";
   fs::path output = dir_ / "slurm-4242.out";
   std::ofstream(output) << "job\n";
