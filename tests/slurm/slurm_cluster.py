@@ -13,6 +13,19 @@ SLURM_CONF through the environment handed to them (`cluster.env`). stop()
 ends only the processes this cluster started (the daemons by PID, then any
 job step or task left, found by a marker in its environment) and leaves the
 directory as it is, logs included, for a failing test to show.
+
+With separate_hosts=True each node is a host of its own: a network namespace
+per node and one for slurmctld (names wp<pid>x<n>-<role>), joined by veth
+pairs to a bridge in the controller's namespace, on a /24 that exists only
+inside those namespaces (SUBNET: the controller .1, the nodes .11, .12, ...).
+Each namespace has no route elsewhere, so nothing that the daemons or jobs
+send can leave the machine. slurmctld and every slurmd run there under
+`nsenter --net=` (`ip netns exec` would hide /sys/fs/cgroup), munged stays
+here (its socket is a path, shared through the filesystem), and run() and
+the commands built on it (sbatch, srun, scontrol, ...) run in the
+controller's namespace; on_host() prefixes any other command for a host.
+stop() also ends whatever is still inside the namespaces, then deletes
+them, and with them their links.
 """
 
 import os
@@ -29,6 +42,12 @@ SLURMCTLD = shutil.which("slurmctld") or "/usr/sbin/slurmctld"
 SLURMD = shutil.which("slurmd") or "/usr/sbin/slurmd"
 MUNGED = shutil.which("munged") or "/usr/sbin/munged"
 MUNGEKEY = shutil.which("mungekey") or "/usr/sbin/mungekey"
+IP = shutil.which("ip") or "/usr/sbin/ip"
+NSENTER = shutil.which("nsenter") or "/usr/bin/nsenter"
+
+# The network of a cluster with separate hosts; it exists only inside its
+# namespaces, so every cluster may use the same one.
+SUBNET = "10.77.1"
 
 # Job states after which a job never runs again.
 FINISHED_STATES = {
@@ -37,6 +56,7 @@ FINISHED_STATES = {
 }
 
 _MARKER = "WP_SLURM_CLUSTER"
+_netns_seq = 0
 
 
 def slurm_installed():
@@ -118,7 +138,8 @@ def parse_scontrol(line):
 
 class SlurmCluster:
     def __init__(self, tmpdir, nodes=("n1", "n2"), plugstack_lines=(), job_submit_lua=None,
-                 extra_conf="", cpus_per_node=None, start_timeout=20.0, stop_timeout=10.0):
+                 extra_conf="", cpus_per_node=None, start_timeout=20.0, stop_timeout=10.0,
+                 separate_hosts=False):
         self.root = Path(tmpdir).resolve()
         self.nodes = tuple(nodes)
         self.plugstack_lines = list(plugstack_lines)
@@ -128,6 +149,21 @@ class SlurmCluster:
         self.start_timeout = start_timeout
         self.stop_timeout = stop_timeout
         self.hostname = socket.gethostname().split(".")[0]
+        self.separate_hosts = separate_hosts
+        # host ("ctld" or a node) -> its address, and its namespace when
+        # the hosts are separate.
+        self.netns = {}
+        if separate_hosts:
+            global _netns_seq
+            _netns_seq += 1
+            prefix = f"wp{os.getpid()}x{_netns_seq}"
+            self.netns = {h: f"{prefix}-{h}" for h in ("ctld", *self.nodes)}
+            self.addrs = {"ctld": f"{SUBNET}.1"}
+            self.addrs.update({n: f"{SUBNET}.{11 + i}" for i, n in enumerate(self.nodes)})
+        else:
+            self.addrs = {h: "127.0.0.1" for h in ("ctld", *self.nodes)}
+        self.ctld_addr = self.addrs["ctld"]
+        self._netns_made = []
 
         self.etc = self.root / "etc"
         self.conf_path = self.etc / "slurm.conf"
@@ -184,10 +220,14 @@ class SlurmCluster:
     def _conf_text(self):
         lines = [
             "ClusterName=wptest",
-            f"SlurmctldHost={self.hostname}(127.0.0.1)",
+            f"SlurmctldHost={self.hostname}({self.ctld_addr})",
             f"SlurmctldPort={self.ctld_port}",
             f"SlurmdPort={next(iter(self.node_ports.values()))}",
-            "CommunicationParameters=NoInAddrAny,NoCtldInAddrAny",
+            # These flags bind slurmctld and slurmd to the host name's
+            # address, 127.0.0.1, out of the other hosts' reach when they are
+            # separate. There every daemon, srun and slurmstepd listens on
+            # all of its namespace's addresses instead: its lo and its veth.
+            *([] if self.separate_hosts else ["CommunicationParameters=NoInAddrAny,NoCtldInAddrAny"]),
             "AuthType=auth/munge",
             "CredType=cred/munge",
             f"AuthInfo=socket={self.munge_socket}",
@@ -225,7 +265,7 @@ class SlurmCluster:
         if self.job_submit_lua is not None:
             lines.append("JobSubmitPlugins=lua")
         for n in self.nodes:
-            lines.append(f"NodeName={n} NodeHostname={self.hostname} NodeAddr=127.0.0.1 "
+            lines.append(f"NodeName={n} NodeHostname={self.hostname} NodeAddr={self.addrs[n]} "
                          f"Port={self.node_ports[n]} CPUs={self.cpus} State=UNKNOWN")
         lines.append(f"PartitionName=debug Nodes={','.join(self.nodes)} Default=YES "
                      "MaxTime=INFINITE State=UP")
@@ -238,15 +278,103 @@ class SlurmCluster:
             d.mkdir(parents=True, exist_ok=True)
         for n in self.nodes:
             (self.spool_dir / n).mkdir(parents=True, exist_ok=True)
-        ports = _free_ports(1 + len(self.nodes))
-        self.ctld_port = ports[0]
-        self.node_ports = dict(zip(self.nodes, ports[1:]))
+        if self.separate_hosts:
+            # Fresh namespaces: Slurm's own ports are free on every host.
+            self.ctld_port = 6817
+            self.node_ports = {n: 6818 for n in self.nodes}
+        else:
+            ports = _free_ports(1 + len(self.nodes))
+            self.ctld_port = ports[0]
+            self.node_ports = dict(zip(self.nodes, ports[1:]))
         self.conf_path.write_text(self._conf_text())
         self.plugstack_path.write_text("".join(l.rstrip("\n") + "\n" for l in self.plugstack_lines))
         if self.job_submit_lua is not None:
             shutil.copyfile(self.job_submit_lua, self.etc / "job_submit.lua")
 
-    def _spawn(self, name, argv):
+    # ---- separate hosts -----------------------------------------------
+
+    def on_host(self, argv, host="ctld"):
+        """argv run on a host of this cluster ("ctld" or a node): in its
+        namespace when the hosts are separate, as it is otherwise."""
+        argv = [str(a) for a in argv]
+        if not self.separate_hosts:
+            return argv
+        return [NSENTER, f"--net=/run/netns/{self.netns[host]}", "--", *argv]
+
+    def _ip(self, *args):
+        p = subprocess.run([IP, *args], capture_output=True, text=True, timeout=30)
+        if p.returncode != 0:
+            raise SlurmError(f"ip {' '.join(args)} failed", p)
+        return p
+
+    def _make_hosts(self):
+        """The namespaces and their network: a bridge in the controller's
+        namespace holding its address, and a veth pair from each node's
+        namespace (eth0 there) to a port of that bridge."""
+        import pytest
+
+        if not os.access(IP, os.X_OK) or not os.access(NSENTER, os.X_OK):
+            pytest.skip(f"separate hosts need {IP} and {NSENTER}")
+        for name in self.netns.values():
+            p = subprocess.run([IP, "netns", "add", name], capture_output=True, text=True, timeout=30)
+            if p.returncode != 0:
+                self._remove_hosts()
+                if os.geteuid() != 0 or "not permitted" in p.stderr or "Permission denied" in p.stderr:
+                    pytest.skip("separate hosts need network namespaces: `ip netns add` is not "
+                                f"permitted here ({p.stderr.strip()})")
+                raise SlurmError("ip netns add failed", p)
+            self._netns_made.append(name)
+        ctld = self.netns["ctld"]
+        for name in self.netns.values():
+            self._ip("-n", name, "link", "set", "lo", "up")
+        self._ip("-n", ctld, "link", "add", "br0", "type", "bridge")
+        self._ip("-n", ctld, "addr", "add", f"{self.addrs['ctld']}/24", "dev", "br0")
+        self._ip("-n", ctld, "link", "set", "br0", "up")
+        for i, n in enumerate(self.nodes):
+            ns, port = self.netns[n], f"veth{i}"
+            # Made in the node's namespace with its peer straight in the
+            # controller's: neither end ever shows in this host's `ip link`.
+            self._ip("-n", ns, "link", "add", "eth0", "type", "veth", "peer", "name", port, "netns", ctld)
+            self._ip("-n", ctld, "link", "set", port, "master", "br0")
+            self._ip("-n", ctld, "link", "set", port, "up")
+            self._ip("-n", ns, "addr", "add", f"{self.addrs[n]}/24", "dev", "eth0")
+            self._ip("-n", ns, "link", "set", "eth0", "up")
+
+    def _netns_pids(self):
+        """Processes inside this cluster's namespaces."""
+        inodes = set()
+        for name in self._netns_made:
+            try:
+                st = os.stat(f"/run/netns/{name}")
+                inodes.add((st.st_dev, st.st_ino))
+            except OSError:
+                pass
+        pids = []
+        if not inodes:
+            return pids
+        for d in os.listdir("/proc"):
+            if not d.isdigit():
+                continue
+            try:
+                st = os.stat(f"/proc/{d}/ns/net")
+            except OSError:
+                continue
+            if (st.st_dev, st.st_ino) in inodes and _alive(int(d)):
+                pids.append(int(d))
+        return pids
+
+    def _remove_hosts(self):
+        left = self._netns_pids()
+        if left:
+            self._terminate(left, 3)
+        for name in list(self._netns_made):
+            # Deleting a namespace removes its links (and their peers).
+            subprocess.run([IP, "netns", "del", name], capture_output=True, text=True, timeout=30)
+            self._netns_made.remove(name)
+
+    def _spawn(self, name, argv, host=None):
+        if host is not None:
+            argv = self.on_host(argv, host)
         out = open(self.log_dir / f"{name}.stdout", "ab")
         try:
             p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
@@ -283,8 +411,14 @@ class SlurmCluster:
         if self.started:
             return self
         t0 = time.monotonic()
-        self._write_munge()
-        self._write_conf()
+        try:
+            if self.separate_hosts:
+                self._make_hosts()
+            self._write_munge()
+            self._write_conf()
+        except BaseException:
+            self._remove_hosts()
+            raise
         self.started = True
         try:
             m = self.munge_dir
@@ -294,10 +428,10 @@ class SlurmCluster:
                 f"--log-file={m}/log/munged.log", f"--seed-file={m}/lib/munged.seed",
                 "--num-threads=2"])
             self._wait("munged's socket", self.munge_socket.exists, self.start_timeout, ["munged"])
-            self._spawn("slurmctld", [SLURMCTLD, "-D", "-f", str(self.conf_path)])
+            self._spawn("slurmctld", [SLURMCTLD, "-D", "-f", str(self.conf_path)], host="ctld")
             self._wait("slurmctld to answer", self._ctld_up, self.start_timeout, ["slurmctld"])
             for n in self.nodes:
-                self._spawn(f"slurmd-{n}", [SLURMD, "-D", "-N", n, "-f", str(self.conf_path)])
+                self._spawn(f"slurmd-{n}", [SLURMD, "-D", "-N", n, "-f", str(self.conf_path)], host=n)
             self._wait("the nodes to be idle", self._nodes_idle, self.start_timeout,
                        ["munged", "slurmctld"] + [f"slurmd-{n}" for n in self.nodes])
         except BaseException:
@@ -371,7 +505,15 @@ class SlurmCluster:
     def stop(self):
         """Cancel the jobs, stop the daemons (SIGTERM, then SIGKILL after
         stop_timeout), end any step or task they left, munged last. Files
-        stay."""
+        stay. Separate hosts: then end what is left in their namespaces and
+        delete these, even when stopping failed."""
+        try:
+            self._stop()
+        finally:
+            if self.separate_hosts:
+                self._remove_hosts()
+
+    def _stop(self):
         if not self.started:
             return
         t0 = time.monotonic()
@@ -428,9 +570,9 @@ class SlurmCluster:
         return e
 
     def run(self, *argv, env=None, input=None, timeout=60, cwd=None):
-        """Any command with this cluster's environment; never raises on a
-        non-zero exit."""
-        return subprocess.run([str(a) for a in argv], env=self._env(env), input=input,
+        """Any command with this cluster's environment, on the controller's
+        host; never raises on a non-zero exit."""
+        return subprocess.run(self.on_host(argv), env=self._env(env), input=input,
                               capture_output=True, text=True, timeout=timeout,
                               cwd=str(cwd or self.work_dir))
 
