@@ -6,7 +6,8 @@
 //
 // Every figure the page shows is compared with the API's answer, charts
 // must draw, navigation, sorting, paging, filter, CSV export, sign-in,
-// errors, phone and dark layouts are exercised; each page must be drawn
+// errors, phone and dark layouts and the organisation's CO2e budgets are
+// exercised; each page must be drawn
 // within 1000 ms. DIR gets the screenshots and results.json. Exits 1 with
 // one line per failed check.
 
@@ -24,6 +25,7 @@ import {
 import {
   checkOrg, checkProject, checkRunsTable, checkRun, checkJob, checkNavigation, checkStreamingRun, runExpected,
 } from './checks.mjs';
+import { seedBudgets, checkBudgetsNone, checkBudgets, checkBudgetsRefused, budgetsScreenshots } from './budgets.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const require = createRequire(path.join(here, '..', '..', 'web', 'package.json'));
@@ -272,6 +274,16 @@ async function layoutChecks(T, B) {
     const w2 = await page.evaluate(() => document.documentElement.scrollWidth);
     check('phone: run page fits', w2 <= 391, `page is ${w2} px wide`);
     await page.screenshot({ path: path.join(T.out, 'phone-run.png'), fullPage: true });
+    await load(page, `${T.base}/#/org/${T.ids.org}`);
+    const w3 = await page.evaluate(() => document.documentElement.scrollWidth);
+    check('phone: org page with budgets fits', w3 <= 391, `page is ${w3} px wide`);
+    const fit = await page.$eval('[data-testid="budgets"]', (t) => [t.parentElement.scrollWidth, t.parentElement.clientWidth]);
+    check('phone: the budgets need no sideways scrolling', fit[0] <= fit[1], `${fit[0]} px in ${fit[1]} px`);
+    const roles = await page.locator('[data-testid="budgets"]').getByRole('row').count();
+    const trs = await page.$$eval('[data-testid="budgets"] tr', (rows) => rows.length);
+    check('phone: the budgets are still a table to a screen reader', roles === trs, `${roles} rows of ${trs}`);
+    await page.screenshot({ path: path.join(T.out, 'phone-org.png'), fullPage: true });
+    await budgetsScreenshots(T, page, 'phone-org');
     await ctx.close();
   });
   B.scenario('dark');
@@ -285,6 +297,7 @@ async function layoutChecks(T, B) {
     check('dark: light text', luminance(fg) > 0.6, fg);
     await checkChart(page, 'dark', 'chart-org-weekly', 1);
     await page.screenshot({ path: path.join(T.out, 'dark-org.png'), fullPage: true });
+    await budgetsScreenshots(T, page, 'dark-org');
     await load(page, `${T.base}/#/run/${T.records.gpu.metadata.run_id}`);
     await page.screenshot({ path: path.join(T.out, 'dark-run.png'), fullPage: true });
     await ctx.close();
@@ -337,11 +350,12 @@ async function main() {
   const climate = admin(wp, db, 'create-project', 'Acme Research', 'climate');
   const openData = admin(wp, db, 'create-project', 'Acme Research', 'open-data', '--public');
   const orgToken = admin(wp, db, 'create-token', '--kind', 'organization', '--scope', vision.organization_id, '--read').token;
+  const adminToken = admin(wp, db, 'create-token', '--kind', 'admin').token;
   const grid = JSON.parse(execFileSync(wp, ['intensity', '--list', '--json'], { encoding: 'utf8' }));
   const server = await startServer(wp, db, opt['dashboard-dir']);
   const base = `http://127.0.0.1:${server.port}`;
   const T = {
-    base, out, grid, orgToken, api: makeApi(base), parseCsv, loadTimes: {},
+    base, out, grid, orgToken, adminToken, api: makeApi(base), parseCsv, loadTimes: {},
     ids: { org: vision.organization_id, vision, climate, openData },
     tokens: { vision: vision.token, climate: climate.token, 'open-data': openData.token },
   };
@@ -367,10 +381,15 @@ async function main() {
     const ctx = await B.context();
     const page = await ctx.newPage();
     await step('landing and sign-in', () => landingChecks(T, B, page));
+    B.scenario('no budgets');
+    await step('org page without budgets', () => checkBudgetsNone(T, page));
+    await step('budgets set with the admin token', () => seedBudgets(T));
     B.scenario('org');
     await step('org page', async () => {
       await checkOrg(T, page);
+      await checkBudgets(T, page);
       await page.screenshot({ path: path.join(out, 'org.png'), fullPage: true });
+      await budgetsScreenshots(T, page, 'org');
     });
     B.scenario('project');
     await step('project page', async () => {
@@ -401,6 +420,7 @@ async function main() {
     await ctx.close();
     await publicChecks(T, B);
     await errorChecks(T, B);
+    await checkBudgetsRefused(T, B, REFUSED);
     await layoutChecks(T, B);
     for (const [name, ms] of Object.entries(T.loadTimes)) {
       const d = T.loadDetail[name];

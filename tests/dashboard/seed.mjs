@@ -90,6 +90,13 @@ export function plan(ids, grid, now) {
       samples: 4,
     };
   }
+  // Two more Slurm accounts, with the budgets test's over and warning
+  // states: the most recent climate runs are jobs of theirs.
+  for (let i = 0; i < 8; i++) {
+    const r = runs[`climate_${i}`];
+    const account = i < 4 ? 'geo-sim' : 'ocean-lab';
+    r.clusterJob = { cluster: 'hpc', job_id: i < 4 ? '5150' : '5151', step: 'batch', node: r.host, user: 'bob', account };
+  }
   for (const r of Object.values(runs)) r.runId = randomUUID();
   return runs;
 }

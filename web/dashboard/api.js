@@ -105,6 +105,7 @@ export const api = {
   runTotals: (r) => getJson(`/api/v1/runs/${enc(r)}/totals`),
   runSeries: (r) => getJson(`/api/v1/runs/${enc(r)}/series`),
   alternatives: (r, top = 5) => getJson(`/api/v1/runs/${enc(r)}/alternatives${query({ top })}`),
+  budgets: (year) => getJson(`/api/v1/budgets${query({ year })}`),
   job: (cluster, job) => getJson(`/api/v1/jobs/${enc(cluster)}/${enc(job)}`),
 };
 

@@ -1,5 +1,6 @@
-// #/org/{id}: an organisation's totals, equivalents, emissions by week,
-// a bar per project, its projects and its cluster jobs.
+// #/org/{id}: an organisation's totals, equivalents, the CO2e budgets of
+// the Slurm accounts (when there are any), emissions by week, a bar per
+// project, its projects and its cluster jobs.
 
 import { api } from './api.js';
 import {
@@ -10,6 +11,7 @@ import {
   formatCount, formatHours, formatDuration, formatMass, formatEnergy, formatNumber, formatDate, CO2E,
 } from './format.js';
 import { timeChart, emptyChart } from './charts.js';
+import { loadBudgets, budgetsSection } from './budgets.js';
 
 const WEEK_S = 7 * 86400;
 
@@ -87,8 +89,9 @@ function jobsTable(jobs) {
 
 export async function orgPage(ctx) {
   const [id] = ctx.params;
-  const [orgs, totals, projects, series, jobs] = await Promise.all([
+  const [orgs, totals, projects, series, jobs, budgets] = await Promise.all([
     api.organizations(), api.orgTotals(id), api.orgProjects(id), api.orgSeries(id, 'week'), api.orgJobs(id, 50, 0),
+    loadBudgets(),
   ]);
   const org = orgs.find((o) => o.id === id) || { id, name: 'Organisation', description: '' };
   ctx.setTitle(org.name);
@@ -120,6 +123,7 @@ export async function orgPage(ctx) {
       spanLine('org', totals)),
     totalsStats('org', totals),
     section('What that compares to', 'org-equiv', equivalents(totals.equivalents, 'org')),
+    budgetsSection(budgets),
     h('div', { class: 'grid-2' },
       section('Over time', 'org-time', weekly.node),
       section('By project', 'org-by-project',
