@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
 # Installs the dependencies, builds wattprint, installs it to /usr/local/bin
+# (with the Slurm plugin in /usr/local/lib/wattprint where Slurm is installed)
 # and the Python package for /usr/bin/python3,
 # and measures a short sample workload with it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup-deps.sh
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build build --target wattprint_cli
+# The Slurm plugin too, where Slurm's spank.h made CMake configure it.
+targets=(wattprint_cli)
+if ninja -C build -t targets all 2>/dev/null | grep -q '^wattprint_spank:'; then targets+=(wattprint_spank); fi
+cmake --build build --target "${targets[@]}"
 cmake --install build --component Unspecified >/dev/null
 # The Python package, for /usr/bin/python3 (docs/PYTHON.md), from the same build.
 WATTPRINT_BUILD_DIR="$PWD/build" /usr/bin/python3 -m pip install -q --no-build-isolation --no-deps \

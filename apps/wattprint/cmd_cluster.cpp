@@ -247,9 +247,10 @@ int Set(const Config& cfg, const BudgetOptions& o) {
 }  // namespace
 
 int JobCommand(const Config& cfg, const JobOptions& o) {
-  if (o.job_id.empty() || o.job_id.find('/') != std::string::npos) return UsageError("give a job id, e.g. wattprint job 4242");
+  if (o.job_id.empty()) return UsageError("give a job id, e.g. wattprint job 4242");
   const std::string cluster = ClusterOf(cfg, o.cluster);
-  Result<Answer> a = Ask(cfg, "GET", "/api/v1/jobs/" + cluster + "/" + o.job_id, "", std::chrono::milliseconds(10000));
+  Result<Answer> a = Ask(cfg, "GET", "/api/v1/jobs/" + net::UrlEncode(cluster) + "/" + net::UrlEncode(o.job_id), "",
+                         std::chrono::milliseconds(10000));
   if (!a.ok()) return Fail(1, "cannot read job " + o.job_id + ": " + a.status().message());
   if (a->status != 200) return Fail(1, "cannot read job " + o.job_id + ": " + ErrorOf(*a));
   const std::string out = o.json ? a->body.dump(2) + "\n" : o.block ? Block(a->body, cfg.collector_url) : Table(a->body);
