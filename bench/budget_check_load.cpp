@@ -21,6 +21,7 @@
 #include <thread>
 #include <vector>
 
+#include "support/capture.h"
 #include "support/free_port.h"
 #include "wattprint/budget.h"
 #include "wattprint/store.h"
@@ -30,6 +31,7 @@ extern char** environ;
 namespace {
 
 using Clock = std::chrono::steady_clock;
+using wattprint::testing::Capture;
 
 // Runs argv to the end; its exit code.
 int Run(std::vector<std::string> args, const std::vector<std::string>& env) {
@@ -48,15 +50,6 @@ int Run(std::vector<std::string> args, const std::vector<std::string>& env) {
   int status = 0;
   waitpid(pid, &status, 0);
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-std::string Capture(const std::string& cmd) {
-  FILE* p = popen(cmd.c_str(), "r");
-  std::string out;
-  char buf[4096];
-  while (p != nullptr && fgets(buf, sizeof buf, p) != nullptr) out += buf;
-  if (p != nullptr) pclose(p);
-  return out;
 }
 
 }  // namespace

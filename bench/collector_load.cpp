@@ -34,6 +34,7 @@
 
 #include "store/db.h"
 #include "store/rows.h"
+#include "support/capture.h"
 #include "support/free_port.h"
 #include "support/pg_server.h"
 #include "wattprint/store.h"
@@ -52,12 +53,7 @@ double Ms(Clock::duration d) { return std::chrono::duration<double, std::milli>(
 std::string Capture(const std::vector<std::string>& args) {
   std::string cmd;
   for (const auto& a : args) cmd += "'" + a + "' ";
-  FILE* p = popen(cmd.c_str(), "r");
-  std::string out;
-  char buf[4096];
-  while (p != nullptr && fgets(buf, sizeof buf, p) != nullptr) out += buf;
-  if (p != nullptr) pclose(p);
-  return out;
+  return wattprint::testing::Capture(cmd);
 }
 
 struct Server {
