@@ -15,8 +15,8 @@ import urllib.request
 
 import pytest
 
-from test_prometheus import (DRAM, PKG, PROMETHEUS, WATTPRINT, free_port, make_cgroup_host, make_tree, query,
-                             wait_port, write_cgroup, write_counter)
+from test_prometheus import (DRAM, PKG, WATTPRINT, free_port, make_cgroup_host, make_tree, query,
+                             start_prometheus, wait_port, write_cgroup, write_counter)
 
 DASHBOARD = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "docs", "grafana", "wattprint.json")
 
@@ -152,14 +152,7 @@ def cgroup_stack(tmp_path):
          "--interval", "0.2", "--no-save", "--quiet", "--attribute", "cgroups", "--cgroup-parents", "system.slice",
          "--prometheus", f"127.0.0.1:{mport}"],
         cwd=tmp_path, env=dict(os.environ, FAKE_NVML_SCENARIO=str(scenario)), stderr=subprocess.PIPE, text=True)
-    config = tmp_path / "prometheus.yml"
-    config.write_text("global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
-                      "scrape_configs:\n  - job_name: wattprint\n    static_configs:\n"
-                      f"      - targets: ['127.0.0.1:{mport}']\n")
-    prom = subprocess.Popen(
-        [PROMETHEUS, f"--config.file={config}", f"--storage.tsdb.path={tmp_path / 'tsdb'}",
-         f"--web.listen-address=127.0.0.1:{pport}", "--log.level=warn"],
-        cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=open(tmp_path / "prometheus.log", "w"))
+    prom = start_prometheus(tmp_path, mport, pport)
     try:
         wait_port(mport, "wattprint monitor", monitor)
         wait_port(pport, "prometheus", prom)

@@ -76,6 +76,19 @@ def value(port, expr, at=None):
     return None if not result else float(result[0]["value"][1])
 
 
+def start_prometheus(tmp_path, mport, pport):
+    """Debian's Prometheus on 127.0.0.1:pport, scraping 127.0.0.1:mport every
+    second, with its config, data and log under tmp_path."""
+    config = tmp_path / "prometheus.yml"
+    config.write_text("global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
+                      "scrape_configs:\n  - job_name: wattprint\n    static_configs:\n"
+                      f"      - targets: ['127.0.0.1:{mport}']\n")
+    return subprocess.Popen(
+        [PROMETHEUS, f"--config.file={config}", f"--storage.tsdb.path={tmp_path / 'tsdb'}",
+         f"--web.listen-address=127.0.0.1:{pport}", "--log.level=warn"],
+        cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=open(tmp_path / "prometheus.log", "w"))
+
+
 @pytest.fixture
 def stack(tmp_path):
     """A fake RAPL tree 100 J short of its wrap, a monitor polling it every
@@ -88,14 +101,7 @@ def stack(tmp_path):
         [WATTPRINT, "monitor", "--sysfs-root", str(root / "sys"), "--no-cloud-metadata", "--country", "FRA",
          "--interval", "0.2", "--no-save", "--quiet", "--prometheus", f"127.0.0.1:{mport}"],
         cwd=tmp_path, stderr=subprocess.PIPE, text=True)
-    config = tmp_path / "prometheus.yml"
-    config.write_text("global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
-                      "scrape_configs:\n  - job_name: wattprint\n    static_configs:\n"
-                      f"      - targets: ['127.0.0.1:{mport}']\n")
-    prom = subprocess.Popen(
-        [PROMETHEUS, f"--config.file={config}", f"--storage.tsdb.path={tmp_path / 'tsdb'}",
-         f"--web.listen-address=127.0.0.1:{pport}", "--log.level=warn"],
-        cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=open(tmp_path / "prometheus.log", "w"))
+    prom = start_prometheus(tmp_path, mport, pport)
     try:
         wait_port(mport, "wattprint monitor", monitor)
         wait_port(pport, "prometheus", prom)
