@@ -36,6 +36,38 @@ TEST(RunJson, MetadataAndCommand) {
   EXPECT_EQ(j["duration_s"], 2.0);
 }
 
+// The "embodied" object: its total, scope, method, one item per device with
+// the figures it was computed from, and what was not counted. A run with
+// embodied reporting off has none (no key, not null).
+TEST(RunJson, EmbodiedObjectStandsApartFromEmissions) {
+  EXPECT_FALSE(RunToJson(FixtureRun()).contains("embodied"));
+  RunResult run = FixtureRun();
+  run.meta.cpu_sockets = 2;
+  run.meta.embodied_factors = BuiltinEmbodiedFactors();
+  const json j = RunToJson(run);
+  ASSERT_TRUE(j.contains("embodied"));
+  const json& e = j["embodied"];
+  EXPECT_EQ(e["scope"], "machine");
+  EXPECT_TRUE(e["method"].get<std::string>().starts_with("linear: "));
+  ASSERT_EQ(e["items"].size(), 2u);  // server, the second socket; the 16 GiB are in the server figure
+  const json& server = e["items"][0];
+  for (const char* key : {"device", "factor", "count", "manufacture_kg", "lifetime_years", "time_share", "use_share",
+                          "kg", "source", "licence"}) {
+    EXPECT_TRUE(server.contains(key)) << key;
+  }
+  EXPECT_EQ(server["device"], "server");
+  EXPECT_EQ(server["factor"], "server");
+  EXPECT_EQ(server["count"], 1.0);
+  EXPECT_EQ(server["use_share"], 1.0);
+  EXPECT_DOUBLE_EQ(server["time_share"].get<double>(), 2.0 / (server["lifetime_years"].get<double>() * 365.25 * 86400));
+  EXPECT_DOUBLE_EQ(server["kg"].get<double>(), server["manufacture_kg"].get<double>() * server["time_share"].get<double>());
+  EXPECT_EQ(e["items"][1]["device"], "cpu");
+  EXPECT_DOUBLE_EQ(e["kg"].get<double>(), server["kg"].get<double>() + e["items"][1]["kg"].get<double>());
+  EXPECT_EQ(e["not_counted"], json({"gpu-0: GPU model unknown"}));
+  // The operational figures do not move.
+  EXPECT_EQ(j["emissions"], RunToJson(FixtureRun())["emissions"]);
+}
+
 TEST(RunJson, ChannelsCarryMethodAndBothScopes) {
   const json j = RunToJson(FixtureRun());
   ASSERT_EQ(j["channels"].size(), 3u);

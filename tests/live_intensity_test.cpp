@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <mutex>
 #include <thread>
 
 #include "support/fake_http.h"
@@ -328,6 +329,217 @@ TEST(LiveParse, TimesOutOfRangeAreCorrupt) {
   for (const char* t : {"2200-01-20T12:00Z", "1969-12-31T23:59Z", "1600-01-01T00:00Z", "2300-01-01T00:00Z", "9999-12-31T23:59Z", "2024-05-01T12:00:nanZ"}) {
     EXPECT_FALSE(ParseIsoUtc(t).ok()) << t;
   }
+}
+
+// ---- forecasts ------------------------------------------------------------
+
+// Shapes of carbon-intensity.github.io/api-definitions (fw24h: the
+// national periods, "actual" null ahead of time; the regional answer's
+// "data" is an object) and of the Electricity Maps forecast reference.
+constexpr const char* kUkForecast =
+    R"({"data":[{"from":"2018-01-20T12:00Z","to":"2018-01-20T12:30Z","intensity":{"forecast":266,"actual":263,"index":"moderate"}},)"
+    R"({"from":"2018-01-20T12:30Z","to":"2018-01-20T13:00Z","intensity":{"forecast":200,"actual":null,"index":"moderate"}}]})";
+constexpr const char* kUkRegionalForecast =
+    R"({"data":{"regionid":13,"dnoregion":"UKPN London","shortname":"London","data":[)"
+    R"({"from":"2018-01-20T12:30Z","to":"2018-01-20T13:00Z","intensity":{"forecast":120,"index":"low"},"generationmix":[]},)"
+    R"({"from":"2018-01-20T12:00Z","to":"2018-01-20T12:30Z","intensity":{"forecast":180,"index":"moderate"},"generationmix":[]}]}})";
+constexpr const char* kEmForecast =
+    R"({"zone":"DE","forecast":[{"carbonIntensity":557,"datetime":"2018-01-20T12:00:00.000Z"},)"
+    R"({"carbonIntensity":517,"datetime":"2018-01-20T13:00:00.000Z"}],"updatedAt":"2018-01-20T11:53:00.000Z"})";
+
+TEST(LiveForecastParse, UkNationalRegionalAndElectricityMaps) {
+  Result<LiveForecast> uk = ParseUkForecast(kUkForecast, false);
+  ASSERT_TRUE(uk.ok()) << uk.status().ToString();
+  ASSERT_EQ(uk->points.size(), 2u);
+  EXPECT_EQ(uk->points[0].from, Utc(12, 0));
+  EXPECT_EQ(uk->points[0].value.g_per_kwh(), 266);  // the forecast, also where an actual exists
+  EXPECT_EQ(uk->points[1].value.g_per_kwh(), 200);
+  EXPECT_EQ(uk->end, Utc(13, 0));
+  EXPECT_EQ(uk->zone, "GB");
+  EXPECT_EQ(uk->source, "UK Carbon Intensity API (national), forecast");
+
+  Result<LiveForecast> region = ParseUkForecast(kUkRegionalForecast, true);
+  ASSERT_TRUE(region.ok()) << region.status().ToString();
+  ASSERT_EQ(region->points.size(), 2u);
+  EXPECT_EQ(region->points[0].from, Utc(12, 0));  // sorted
+  EXPECT_EQ(region->points[0].value.g_per_kwh(), 180);
+  EXPECT_EQ(region->zone, "GB region 13 (London)");
+  EXPECT_EQ(region->source, "UK Carbon Intensity API (regional), forecast");
+  // The array form of /regional/regionid/N is read too.
+  Result<LiveForecast> array = ParseUkForecast(kUkRegional, true);
+  ASSERT_TRUE(array.ok()) << array.status().ToString();
+  EXPECT_EQ(array->points[0].value.g_per_kwh(), 198);
+
+  Result<LiveForecast> em = ParseElectricityMapsForecast(kEmForecast);
+  ASSERT_TRUE(em.ok()) << em.status().ToString();
+  ASSERT_EQ(em->points.size(), 2u);
+  EXPECT_EQ(em->points[1].value.g_per_kwh(), 517);
+  EXPECT_EQ(em->end, Utc(14, 0));  // hourly: the spacing of the points
+  EXPECT_EQ(em->zone, "DE");
+  EXPECT_EQ(em->source, "Electricity Maps API, forecast");
+}
+
+TEST(LiveForecastParse, MalformedBodiesSayWhat) {
+  const std::pair<const char*, const char*> uk[] = {
+      {"<html>", "malformed response: not JSON"},
+      {R"({"data":[]})", "malformed response: no forecast periods"},
+      {R"({"data":{"regionid":1}})", "malformed response: no forecast periods"},
+      {R"({"data":[{"to":"2018-01-20T12:30Z","intensity":{"forecast":1}}]})",
+       "malformed response: period 0: no 'from' time"},
+      {R"({"data":[{"from":"2018-01-20T12:00Z","intensity":{"forecast":1}},{"from":"soon","intensity":{"forecast":1}}]})",
+       "malformed response: period 1: bad time 'soon'"},
+      {R"({"data":[{"from":"2018-01-20T12:00Z","intensity":{"forecast":null,"actual":null}}]})",
+       "malformed response: period 0: no intensity.forecast number"},
+      {R"({"data":[{"from":"2018-01-20T12:00Z","intensity":{"forecast":-4}}]})",
+       "malformed response: period 0: no intensity.forecast number"},
+  };
+  for (const auto& [body, want] : uk) {
+    Result<LiveForecast> r = ParseUkForecast(body, false);
+    ASSERT_FALSE(r.ok()) << body;
+    EXPECT_EQ(r.status().code(), Status::Code::kCorrupt);
+    EXPECT_EQ(r.status().message(), want) << body;
+  }
+  EXPECT_EQ(ParseUkForecast(R"({"data":{"regionid":1}})", true).status().message(), "malformed response: no data.data array");
+  const std::pair<const char*, const char*> em[] = {
+      {R"({"zone":"DE"})", "malformed response: no 'forecast' array"},
+      {R"({"forecast":[{"datetime":"2018-01-20T12:00Z"}]})", "malformed response: forecast[0]: no 'carbonIntensity' number"},
+      {R"({"forecast":[{"carbonIntensity":5}]})", "malformed response: forecast[0]: no 'datetime' time"},
+      {R"({"forecast":[{"carbonIntensity":5,"datetime":"2018-01-20T12:00+02:00"}]})",
+       "malformed response: forecast[0]: time '2018-01-20T12:00+02:00' is not UTC"},
+  };
+  for (const auto& [body, want] : em) {
+    EXPECT_EQ(ParseElectricityMapsForecast(body).status().message(), want) << body;
+  }
+}
+
+// The mean is weighted by the time each period covers of [from, to].
+TEST(LiveForecastParse, MeanOverIsTimeWeighted) {
+  Result<LiveForecast> f = ParseUkForecast(kUkForecast, false);
+  ASSERT_TRUE(f.ok());
+  std::optional<ForecastMean> m = MeanOver(*f, Utc(12, 20), Utc(12, 50));  // 10 min at 266, 20 at 200
+  ASSERT_TRUE(m);
+  EXPECT_DOUBLE_EQ(m->mean.g_per_kwh(), (10 * 266 + 20 * 200) / 30.0);
+  EXPECT_DOUBLE_EQ(m->covered.count(), 1800);
+  m = MeanOver(*f, Utc(12, 45), Utc(15, 0));  // past the end: only what is covered
+  ASSERT_TRUE(m);
+  EXPECT_DOUBLE_EQ(m->mean.g_per_kwh(), 200);
+  EXPECT_DOUBLE_EQ(m->covered.count(), 900);
+  EXPECT_FALSE(MeanOver(*f, Utc(13, 0), Utc(14, 0)));
+  EXPECT_FALSE(MeanOver(*f, Utc(12, 10), Utc(12, 10)));
+}
+
+// The request names the half-hour the time falls in and the window; a
+// second ask within the cache lifetime makes no request.
+TEST(LiveIntensity, UkForecastRequestAndMemoryCache) {
+  FakeHttpServer s;
+  std::vector<std::string> paths;
+  std::mutex mu;
+  s.server().Get(R"(/intensity/([^/]+)/(fw24h|fw48h))", [&](const httplib::Request& req, httplib::Response& res) {
+    std::lock_guard<std::mutex> l(mu);
+    paths.push_back(req.path);
+    res.set_content(kUkForecast, "application/json");
+  });
+  s.server().Get(R"(/regional/intensity/([^/]+)/fw24h/regionid/13)",
+                 [&](const httplib::Request&, httplib::Response& res) {
+                   res.set_content(kUkRegionalForecast, "application/json");
+                 });
+  s.Start();
+  LiveIntensity live(Uk(s));
+  Result<LiveForecast> f = live.Forecast(Utc(12, 17) + 23s, Seconds(3600));
+  ASSERT_TRUE(f.ok()) << f.status().ToString();
+  EXPECT_FALSE(f->from_cache);
+  EXPECT_EQ(f->points.size(), 2u);
+  Result<LiveForecast> again = live.Forecast(Utc(12, 29), Seconds(3600));
+  ASSERT_TRUE(again.ok());
+  EXPECT_TRUE(again->from_cache);
+  ASSERT_TRUE(live.Forecast(Utc(12, 17), Seconds(30 * 3600)).ok());  // over 24 h: fw48h
+  ASSERT_EQ(paths.size(), 2u);
+  EXPECT_EQ(paths[0], "/intensity/2018-01-20T12:00Z/fw24h");
+  EXPECT_EQ(paths[1], "/intensity/2018-01-20T12:00Z/fw48h");
+  LiveOptions o = Uk(s);
+  o.uk_region = 13;
+  Result<LiveForecast> r = LiveIntensity(o).Forecast(Utc(12, 40), Seconds(600));
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->zone, "GB region 13 (London)");
+}
+
+TEST(LiveIntensity, ElectricityMapsForecastSendsTokenAndZone) {
+  FakeHttpServer s;
+  std::string zone_seen, token_seen;
+  s.server().Get("/carbon-intensity/forecast", [&](const httplib::Request& req, httplib::Response& res) {
+    zone_seen = req.get_param_value("zone");
+    token_seen = req.get_header_value("auth-token");
+    res.set_content(kEmForecast, "application/json");
+  });
+  s.Start();
+  LiveOptions o;
+  o.provider = LiveProvider::kElectricityMaps;
+  o.base_url = s.url();
+  o.zone = "DE";
+  o.token = "secret";
+  Result<LiveForecast> f = LiveIntensity(o).Forecast(Utc(12, 0), Seconds(3600));
+  ASSERT_TRUE(f.ok()) << f.status().ToString();
+  EXPECT_EQ(f->points[0].value.g_per_kwh(), 557);
+  EXPECT_EQ(zone_seen, "DE");
+  EXPECT_EQ(token_seen, "secret");
+  o.token.clear();
+  EXPECT_EQ(LiveIntensity(o).Forecast(Utc(12, 0), Seconds(3600)).status().message(),
+            "Electricity Maps API: no token (set electricitymaps_token or WATTPRINT_ELECTRICITYMAPS_TOKEN)");
+  EXPECT_EQ(s.requests(), 1);
+}
+
+// A caller that must not wait long gives its own limit; errors are the
+// provider's one-line messages, and a 429 is respected.
+TEST(LiveIntensity, ForecastTimeoutErrorsAndRateLimit) {
+  FakeHttpServer s;
+  s.server().Get(R"(/intensity/([^/]+)/fw24h)", [](const httplib::Request&, httplib::Response&) {
+    std::this_thread::sleep_for(1000ms);
+  });
+  s.server().Get(R"(/regional/intensity/([^/]+)/fw24h/regionid/1)", [](const httplib::Request&, httplib::Response& res) {
+    res.status = 429;
+    res.set_header("Retry-After", "60");
+  });
+  s.server().Get(R"(/regional/intensity/([^/]+)/fw24h/regionid/2)", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content(R"({"data":[]})", "application/json");
+  });
+  s.Start();
+  LiveIntensity slow(Uk(s));
+  EXPECT_EQ(slow.Forecast(Utc(12, 0), Seconds(60), 200ms).status().message(),
+            "UK Carbon Intensity API: timed out after 200 ms");
+  LiveOptions o = Uk(s);
+  o.uk_region = 1;
+  LiveIntensity limited(o);
+  EXPECT_EQ(limited.Forecast(Utc(12, 0), Seconds(60)).status().message(),
+            "UK Carbon Intensity API: HTTP 429: rate limited; no request for 60 s (Retry-After)");
+  const int before = s.requests();
+  EXPECT_FALSE(limited.Forecast(Utc(12, 0), Seconds(60)).ok());
+  EXPECT_FALSE(limited.Latest().ok());  // the same wait holds for readings
+  EXPECT_EQ(s.requests(), before);
+  o.uk_region = 2;
+  Result<LiveForecast> bad = LiveIntensity(o).Forecast(Utc(12, 0), Seconds(60));
+  EXPECT_EQ(bad.status().code(), Status::Code::kCorrupt);
+  EXPECT_EQ(bad.status().message(), "UK Carbon Intensity API: malformed response: no data.data array");
+}
+
+TEST(LivePoller, CurrentShowsTheReadingsSoFar) {
+  FakeHttpServer s;
+  std::atomic<int> n{0};
+  s.server().Get("/intensity", [&](const httplib::Request&, httplib::Response& res) {
+    ++n;
+    res.set_content(kUkNational, "application/json");
+  });
+  s.Start();
+  LivePoller poller(std::make_shared<LiveIntensity>(Uk(s)), 10s);
+  poller.Start();
+  while (n.load() < 1) std::this_thread::sleep_for(5ms);
+  LiveSeries now;
+  for (int i = 0; i < 400 && now.readings == 0; ++i) {
+    now = poller.Current();
+    std::this_thread::sleep_for(5ms);
+  }
+  ASSERT_EQ(now.points.size(), 1u);
+  EXPECT_EQ(now.points[0].value.g_per_kwh(), 263);
+  EXPECT_EQ(poller.Stop().readings, 1);
 }
 
 }  // namespace

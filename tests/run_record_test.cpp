@@ -3,6 +3,8 @@
 // Corrupt with the path of the bad field.
 #include "wattprint/run_record.h"
 
+#include <algorithm>
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -18,6 +20,20 @@ using nlohmann::json;
 using testing::FixedSteady;
 using testing::FixedWall;
 using testing::FixtureRun;
+
+// The built-in table and a row for the fixture's "NVIDIA H100".
+std::vector<EmbodiedFactor> EmbodiedTable() {
+  std::vector<EmbodiedFactor> t = BuiltinEmbodiedFactors();
+  EmbodiedOverride h100;
+  h100.key = "gpu_test_h100";
+  h100.kind = "gpu";
+  h100.model_match = "^NVIDIA H100$";
+  h100.kg_co2e = 164;
+  h100.lifetime_years = 6;
+  h100.source = "test";
+  EXPECT_TRUE(ApplyEmbodiedOverride(&t, h100, "test").ok());
+  return t;
+}
 
 // A run that fills every optional part: tasks, GPU facts, a reset and a
 // wrap, an estimate with bounds, sub-second times, both bases, overhead.
@@ -84,6 +100,9 @@ RunResult RichRun() {
   run.self_cost = SelfCost{0.0123, 4608};
   run.sources.push_back(testing::FixtureProbe("estimate_ram", ProbeState::kFound, "4 DIMMs", "", {ram}));
   run.sources.push_back(testing::FixtureProbe("perf_rapl", ProbeState::kDenied, "paranoid", "sysctl", {}));
+  run.meta.cpu_sockets = 2;
+  run.meta.ram_total_bytes = 48ULL << 30;  // installed; the activity's 16 GiB sets the share
+  run.meta.embodied_factors = EmbodiedTable();
   return run;
 }
 
@@ -117,6 +136,84 @@ TEST(RunRecord, EverySectionRoundTripsLosslessly) {
   }
   EXPECT_TRUE(reset && wrap);
   EXPECT_EQ(r.metadata.start, FixedWall() + std::chrono::microseconds(250));
+  ASSERT_TRUE(r.embodied.has_value());
+  EXPECT_EQ(r.embodied->items.size(), 4u);  // server, 1 more socket, dram, gpu0
+  ExpectRoundTrip(run);
+}
+
+// Process scope: the server and sockets by the tree's CPU share (1/4 of the
+// ticks), the 32 GiB of DRAM beyond the server's 16 by its RAM share (1 GiB
+// of 16), the GPU by its process
+// energy share (1/4); each over duration / lifetime (4.5 s here).
+TEST(RunRecord, EmbodiedIsSharedInTheRunsScope) {
+  const RunResult run = RichRun();
+  const RunRecord r = MakeRunRecord(run);
+  ASSERT_TRUE(r.embodied.has_value());
+  const EmbodiedRecord& e = *r.embodied;
+  EXPECT_EQ(e.scope, "process");
+  const std::vector<EmbodiedFactor> t = EmbodiedTable();
+  auto factor = [&](const std::string& key) {
+    return *std::find_if(t.begin(), t.end(), [&](const EmbodiedFactor& f) { return f.key == key; });
+  };
+  constexpr double kYear = 365.25 * 86400;
+  struct Expect {
+    const char* device;
+    const char* factor;
+    double count, share;
+  } expect[] = {{"server", "server", 1, 0.25}, {"cpu", "cpu", 1, 0.25}, {"dram", "dram", 0, 1.0 / 16},
+                {"gpu0", "gpu_test_h100", 1, 0.25}};
+  expect[2].count = 48.0 - factor("server").includes_dram_gb;
+  ASSERT_EQ(e.items.size(), std::size(expect));
+  double sum = 0;
+  for (size_t i = 0; i < std::size(expect); ++i) {
+    const EmbodiedItemRecord& item = e.items[i];
+    const EmbodiedFactor f = factor(expect[i].factor);
+    SCOPED_TRACE(expect[i].device);
+    EXPECT_EQ(item.device, expect[i].device);
+    EXPECT_EQ(item.factor, expect[i].factor);
+    EXPECT_DOUBLE_EQ(item.count, expect[i].count);
+    EXPECT_NEAR(item.use_share, expect[i].share, 1e-12);
+    EXPECT_NEAR(item.time_share, 4.5 / (f.lifetime_years * kYear), 1e-15);
+    EXPECT_NEAR(item.kg, expect[i].count * f.kg_co2e * item.time_share * expect[i].share, 1e-15);
+    EXPECT_EQ(item.source, f.source);
+    EXPECT_EQ(item.licence, f.licence);
+    sum += item.kg;
+  }
+  EXPECT_NEAR(e.kg, sum, 1e-15);
+  EXPECT_TRUE(e.not_counted.empty());
+  EXPECT_EQ(EmbodiedOfRun(run), r.embodied);
+}
+
+// Manufacturing emissions stand apart: the operational figures and the
+// CSV row are the same with and without them.
+TEST(RunRecord, EmbodiedIsNeverAddedToEmissions) {
+  RunResult with = RichRun();
+  RunResult without = with;
+  without.meta.embodied_factors.reset();
+  const RunRecord a = MakeRunRecord(with), b = MakeRunRecord(without);
+  ASSERT_TRUE(a.embodied.has_value());
+  EXPECT_GT(a.embodied->kg, 0);
+  EXPECT_FALSE(b.embodied.has_value());
+  EXPECT_TRUE(a.emissions == b.emissions);
+  EXPECT_TRUE(a.emissions_by_basis == b.emissions_by_basis);
+  EXPECT_EQ(MakeCsvRow(with, 0, 3, FixedWall()).fields, MakeCsvRow(without, 0, 3, FixedWall()).fields);
+  EXPECT_FALSE(RunToJson(without).contains("embodied"));
+}
+
+// Machine scope on the fixture: a GPU the source could not name is listed,
+// not counted as 0.
+TEST(RunRecord, EmbodiedListsWhatItCouldNotCount) {
+  RunResult run = FixtureRun();
+  run.meta.embodied_factors = BuiltinEmbodiedFactors();
+  const std::optional<EmbodiedRecord> e = MakeRunRecord(run).embodied;
+  ASSERT_TRUE(e.has_value());
+  EXPECT_EQ(e->scope, "machine");
+  EXPECT_THAT(e->not_counted, ::testing::ElementsAre(
+                                  "cpu: socket count unknown (no \"physical id\" in /proc/cpuinfo)", "gpu-0: GPU model unknown"));
+  // The server alone: its figure covers the fixture's 16 GiB; no socket count.
+  ASSERT_EQ(e->items.size(), 1u);
+  EXPECT_EQ(e->items[0].device, "server");
+  for (const EmbodiedItemRecord& i : e->items) EXPECT_EQ(i.use_share, 1);
   ExpectRoundTrip(run);
 }
 
@@ -143,6 +240,9 @@ TEST(RunRecord, BadRecordsAreCorruptNamingTheField) {
       {"not an object", [](json& j) { j = json::array(); }, "record: expected an object"},
       {"bad sample", [](json& j) { j["samples"][0]["machine_j"][0] = "x"; }, "record.samples[0].machine_j[0]"},
       {"bad event kind", [](json& j) { j["events"][0]["kind"] = "boom"; }, "record.events[0].kind"},
+      {"bad embodied item", [](json& j) { j["embodied"]["items"][0]["kg"] = "x"; },
+       "record.embodied.items[0].kg: wrong type"},
+      {"embodied without items", [](json& j) { j["embodied"].erase("items"); }, "record.embodied.items: missing"},
   };
   for (const Case& c : cases) {
     json j = good;
@@ -171,6 +271,7 @@ TEST(RunRecord, VersionOneRecordsAreRead) {
   j["emissions"]["process"].erase("bounds");
   j["emissions_by_basis"]["average"].erase("g");
   for (json& e : j["events"]) e.erase("kind");
+  j.erase("embodied");  // older agents wrote none
   Result<RunRecord> r = RunRecordFromJson(j);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(r->schema_version, 1);
@@ -178,6 +279,7 @@ TEST(RunRecord, VersionOneRecordsAreRead) {
   EXPECT_EQ(r->events[0].kind, LedgerEventKind::kWrap);  // from "counter wrapped ..."
   EXPECT_EQ(r->emissions.machine.low, r->emissions.machine.co2e);
   EXPECT_TRUE(r->emissions_by_basis.average.has_value());
+  EXPECT_FALSE(r->embodied.has_value());
 }
 
 }  // namespace

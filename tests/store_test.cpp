@@ -476,6 +476,88 @@ TEST_P(StoreTest, TokensAreCheckedByHashAndRevoked) {
   EXPECT_EQ(store_->ListTokens(e.project_id)->size(), 2u);
 }
 
+// Manufacturing emissions: a column of their own, NULL when unknown, and
+// summed in totals apart from the operational emissions.
+TEST_P(StoreTest, EmbodiedIsStoredAndSummedApartFromEmissions) {
+  const Experiment e = MakeExperiment();
+  const double embodied[] = {0.5, 0.25};
+  std::vector<std::string> ids;
+  for (int i = 0; i < 2; ++i) {
+    store::Run r = NewRun(e, kT0 + i * kHourUs);
+    r.source = "wattprint";
+    r.end_us = r.start_us + 1000000;
+    r.figures.energy_kwh = 1;
+    r.figures.emissions_kg = 0.1;
+    r.figures.duration_s = 1;
+    r.embodied_kg = embodied[i];
+    r.job = {"c1", "42", "0", "node" + std::to_string(i), "ada", "physics", "gpu"};
+    r.complete = true;
+    r.record_json = "{\"n\":" + std::to_string(i) + "}";
+    ASSERT_TRUE(store_->PutRunRecord(r).ok());
+    ids.push_back(r.id);
+  }
+  store::Run codecarbon = NewRun(e, kT0 + 2 * kHourUs);  // no embodied figure: NULL, not 0
+  ASSERT_TRUE(store_->CreateRun(codecarbon).ok());
+  ASSERT_TRUE(store_->AppendInterval(codecarbon.id, Delta(codecarbon.start_us + 1000000, 2, 0.2, 1)).ok());
+  EXPECT_EQ(store_->GetRun(ids[0])->embodied_kg, 0.5);
+  EXPECT_EQ(store_->GetRun(ids[1])->embodied_kg, 0.25);
+  EXPECT_FALSE(store_->GetRun(codecarbon.id)->embodied_kg.has_value());
+  RunQuery q;
+  q.project_id = e.project_id;
+  q.descending = false;
+  auto page = store_->ListRuns(q);
+  ASSERT_EQ(page->runs.size(), 3u);
+  EXPECT_EQ(page->runs[0].embodied_kg, 0.5);
+  EXPECT_FALSE(page->runs[2].embodied_kg.has_value());
+  auto t = store_->TotalsOf(Store::Level::kProject, e.project_id, {});
+  ASSERT_TRUE(t.ok()) << t.status().ToString();
+  EXPECT_EQ(t->runs, 3);
+  EXPECT_DOUBLE_EQ(t->embodied_kg, 0.75);
+  EXPECT_EQ(t->embodied_runs, 2);
+  EXPECT_DOUBLE_EQ(t->figures.emissions_kg, 0.1 + 0.1 + 0.2);  // operational only
+  auto later = store_->TotalsOf(Store::Level::kProject, e.project_id, {kT0 + kHourUs, INT64_MAX});
+  EXPECT_DOUBLE_EQ(later->embodied_kg, 0.25);
+  EXPECT_EQ(later->embodied_runs, 1);
+  auto job = store_->GetJob("c1", "42");
+  ASSERT_TRUE(job.ok()) << job.status().ToString();
+  EXPECT_DOUBLE_EQ(job->totals.embodied_kg, 0.75);  // joined across its two nodes
+  EXPECT_EQ(job->totals.embodied_runs, 2);
+  auto jobs = store_->ListJobs(store_->GetProject(e.project_id)->organization_id, {}, 10);
+  ASSERT_EQ(jobs->size(), 1u);
+  EXPECT_DOUBLE_EQ(jobs->front().totals.embodied_kg, 0.75);
+  auto per_project = store_->ProjectTotals(store_->GetProject(e.project_id)->organization_id, {});
+  EXPECT_DOUBLE_EQ(per_project->front().second.embodied_kg, 0.75);
+}
+
+// A database of schema version 3 gains the column, NULL for its runs.
+TEST_P(StoreTest, VersionThreeDatabaseGainsTheEmbodiedColumn) {
+  EXPECT_EQ(SchemaVersion(), 4);
+  const Experiment e = MakeExperiment();
+  store::Run old = NewRun(e, kT0);
+  ASSERT_TRUE(store_->CreateRun(old).ok());
+  store_.reset();
+  {
+    auto conn = OpenConnection(url_);
+    ASSERT_TRUE(conn.ok());
+    ASSERT_TRUE((*conn)->Exec("ALTER TABLE runs DROP COLUMN embodied_kg").ok());
+    ASSERT_TRUE((*conn)->Query("UPDATE wattprint_schema SET version = ?", {int64_t{3}}).ok());
+  }
+  auto again = OpenStore(url_);
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  store_ = std::move(again.value());
+  auto got = store_->GetRun(old.id);
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  EXPECT_FALSE(got->embodied_kg.has_value());
+  store::Run fresh = NewRun(e, kT0 + 1);
+  fresh.embodied_kg = 1.5;
+  ASSERT_TRUE(store_->CreateRun(fresh).ok());
+  EXPECT_EQ(store_->GetRun(fresh.id)->embodied_kg, 1.5);
+  auto conn = OpenConnection(url_);
+  auto v = (*conn)->Query("SELECT MAX(version) FROM wattprint_schema", {});
+  ASSERT_TRUE(v.ok());
+  EXPECT_EQ((*v)[0].Int(0), 4);
+}
+
 TEST_P(StoreTest, SchemaIsMigratedOnceAndANewerOneIsRefused) {
   MakeExperiment();
   store_.reset();

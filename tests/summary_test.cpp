@@ -39,6 +39,40 @@ TEST(Summary, GoldenProcessScopeWorldAverageWithPue) {
   ExpectGolden(FormatSummary(run), "summary_process_default.txt");
 }
 
+// Manufacturing emissions: one line of their own, after the operational
+// figures, which do not change; then what could not be counted.
+TEST(Summary, GoldenEmbodiedApartFromTheOperationalFigures) {
+  RunResult run = FixtureRun();
+  run.meta.cpu_sockets = 2;
+  run.meta.embodied_factors = BuiltinEmbodiedFactors();
+  const std::string with = FormatSummary(run);
+  ExpectGolden(with, "summary_embodied.txt");
+  const size_t at = with.find("  embodied    ");
+  ASSERT_NE(at, std::string::npos) << with;
+  const size_t end = with.find("not counted: gpu-0: GPU model unknown\n", at);
+  ASSERT_NE(end, std::string::npos) << with;
+  std::string rest = with;
+  rest.erase(at, end + std::string("not counted: gpu-0: GPU model unknown\n").size() - at);
+  EXPECT_EQ(rest, FormatSummary(FixtureRun()));
+  EXPECT_NE(with.find("(manufacturing, amortised over 4 years; not included above)"), std::string::npos) << with;
+}
+
+TEST(Summary, EmbodiedWithNothingCountedSaysWhy) {
+  RunResult run = FixtureRun();
+  run.scope = Scope::kProcess;
+  run.meta.ram_total_bytes = 0;
+  std::vector<EmbodiedFactor> gpus_only;
+  for (const EmbodiedFactor& f : BuiltinEmbodiedFactors()) {
+    if (f.kind == EmbodiedKind::kGpu) gpus_only.push_back(f);
+  }
+  run.meta.embodied_factors = gpus_only;
+  EXPECT_NE(FormatSummary(run).find("  embodied    none counted: server: no server row in the table; cpu: socket "
+                                    "count unknown (no \"physical id\" in /proc/cpuinfo); dram: memory size unknown "
+                                    "(no MemTotal in /proc/meminfo); gpu-0: GPU model unknown\n"),
+            std::string::npos)
+      << FormatSummary(run);
+}
+
 TEST(Summary, SaysWhichScopeFeedsEmissions) {
   RunResult run = FixtureRun();
   const std::string s = FormatSummary(run);

@@ -57,6 +57,30 @@ struct BudgetOptions {
   bool json = false;
 };
 int BudgetCommand(const Config& cfg, const BudgetOptions& options);
+// `wattprint report FILES... | --project ID`: a carbon statement for a
+// paper with its tables and plots (docs/REPORT.md); 0 when written, 2 for
+// bad usage or input, 1 when the collector or the output fails.
+struct ReportCliOptions {
+  std::vector<std::string> inputs;  // JSON records and emissions.csv files
+  std::string format = "md";        // md | html | tex
+  std::string output;               // "" or "-": stdout (md and tex then have no plots)
+  std::string title, date;          // date: shown as written, never the clock's
+  int places = 5;
+  // A selection from the collector: a project's runs, optionally of one
+  // experiment, one Slurm job, and a time range (ISO 8601).
+  std::string project, experiment, job, from, to;
+};
+int ReportCommand(const Config& cfg, const ReportCliOptions& options);
+// `wattprint predict RECORD.json --tasks N`: the run's energy, CO2e and
+// duration after N tasks, from the tasks the record holds (docs/PREDICT.md);
+// 0 when printed, 2 for bad usage or a record without tasks.
+struct PredictOptions {
+  std::string record;
+  int tasks = 0;
+  double confidence = 0.9;
+  bool json = false;
+};
+int PredictCommand(const Config& cfg, const PredictOptions& options);
 // `wattprint monitor`: the whole machine until SIGINT/SIGTERM/SIGHUP.
 int MonitorCommand(const Config& cfg);
 // `wattprint doctor`: what wattprint can see, on stdout.

@@ -156,7 +156,7 @@ std::string_view Invoked(int argc, char** argv) {
 }
 
 constexpr const char* kCommands[] = {"run",    "monitor", "doctor", "intensity", "compare",
-                                     "upload", "job",     "budget", "serve",     "admin"};
+                                     "upload", "job",     "budget", "report",    "predict", "serve", "admin"};
 
 // `serve` and `admin` are wattprint-collector's, installed beside this
 // binary: it links libpq, libsqlite3 and libssl, which `run` must not load.
@@ -203,6 +203,10 @@ struct Commands {
     if (invoked == "job") AddJobFlags();
     budget = app.add_subcommand("budget", "Set and show the yearly CO2e budgets of Slurm accounts; check one");
     if (invoked == "budget") AddBudgetFlags();
+    report = app.add_subcommand("report", "Write a carbon statement for a paper, with tables and plots, from runs");
+    if (invoked == "report") AddReportFlags();
+    predict = app.add_subcommand("predict", "Predict a run's energy, CO2e and duration after N tasks from its first ones");
+    if (invoked == "predict") AddPredictFlags();
     // Listed for --help only: main() hands them to wattprint-collector.
     app.add_subcommand("serve", "Serve the collector that gathers every run of an organisation (docs/COLLECTOR.md)");
     app.add_subcommand("admin", "Create and list the collector's organisations, projects and tokens");
@@ -210,7 +214,7 @@ struct Commands {
 
   // "run " etc. for the parsed subcommand, "" for none.
   std::string ParsedName() const {
-    for (CLI::App* s : {run, monitor, doctor, intensity, compare, upload, job, budget}) {
+    for (CLI::App* s : {run, monitor, doctor, intensity, compare, upload, job, budget, report, predict}) {
       if (s->parsed()) return s->get_name() + " ";
     }
     return "";
@@ -224,6 +228,8 @@ struct Commands {
            : upload->parsed()    ? upload_flags
            : job->parsed()       ? job_flags
            : budget->parsed()    ? budget_flags
+           : report->parsed()    ? report_flags
+           : predict->parsed()   ? predict_flags
                                  : doctor_flags;
   }
 
@@ -251,6 +257,8 @@ struct Commands {
     if (compare->parsed()) return wattprint::cli::CompareCommand(cfg, compare_opt);
     if (upload->parsed()) return wattprint::cli::UploadCommand(cfg, upload_files);
     if (job->parsed()) return wattprint::cli::JobCommand(cfg, job_opt);
+    if (report->parsed()) return wattprint::cli::ReportCommand(cfg, report_opt);
+    if (predict->parsed()) return wattprint::cli::PredictCommand(cfg, predict_opt);
     if (budget->parsed()) {
       wattprint::cli::BudgetOptions o = budget_opt;
       o.action = budget_set->parsed() ? "set" : budget_check->parsed() ? "check" : "status";
@@ -319,6 +327,41 @@ struct Commands {
     job->add_flag("--json", job_opt.json, "Print the collector's JSON instead");
   }
 
+  void AddReportFlags() {
+    report_flags.RegisterKeys(report, kCollectorKeys);
+    report->add_option("inputs", report_opt.inputs, "Report these JSON records (what --json wrote) and emissions.csv files");
+    report->add_option("--format", report_opt.format, "Write md (default), html (one file, plots inline) or tex")
+        ->type_name("md|html|tex");
+    report->add_option("-o,--output", report_opt.output,
+                       "Write to FILE, and the plots (and wattprint.bib for tex) into FILE's stem + _files/")
+        ->type_name("FILE");
+    report->add_option("--title", report_opt.title, "Title the report (default: Carbon footprint)");
+    report->add_option("--date", report_opt.date, "Date the report with TEXT (default: undated)")->type_name("TEXT");
+    report->add_option("--places", report_opt.places, "Show this many cleanest zones and cloud regions (default 5)")
+        ->type_name("N")
+        ->check(CLI::Range(1, 50));
+    report->add_option("--project", report_opt.project, "Read the runs of this collector project")->type_name("ID");
+    report->add_option("--experiment", report_opt.experiment, "Only its runs of this experiment")->type_name("ID");
+    report->add_option("--job", report_opt.job, "Only the runs of this Slurm job id")->type_name("JOBID");
+    report->add_option("--from", report_opt.from, "Only runs from this time (ISO 8601)")->type_name("TIME");
+    report->add_option("--to", report_opt.to, "Only runs until this time (ISO 8601)")->type_name("TIME");
+  }
+
+  void AddPredictFlags() {
+    static constexpr std::string_view kKeys[] = {
+        "collector_url", "collector_token", "live_intensity", "electricitymaps_token", "electricitymaps_url",
+        "uk_intensity_url", "uk_region", "live_cache_ttl", "country", "region", "zone"};
+    predict_flags.RegisterKeys(predict, kKeys);
+    predict->add_option("record", predict_opt.record, "Predict from the tasks of this JSON record (what --json wrote)")
+        ->required();
+    predict->add_option("--tasks", predict_opt.tasks, "Predict the whole run of N tasks (epochs)")
+        ->type_name("N")
+        ->required();
+    predict->add_option("--confidence", predict_opt.confidence, "Give intervals at this level (default 0.9)")
+        ->type_name("LEVEL");
+    predict->add_flag("--json", predict_opt.json, "Print JSON instead of text");
+  }
+
   void AddBudgetFlags() {
     budget_flags.RegisterKeys(budget, kCollectorKeys);
     budget->require_subcommand(1);
@@ -346,6 +389,12 @@ struct Commands {
         ->check(CLI::Range(0.0, 3600.0));
   }
 
+  CLI::App* report = nullptr;
+  CLI::App* predict = nullptr;
+  SharedFlags predict_flags;
+  wattprint::cli::PredictOptions predict_opt;
+  SharedFlags report_flags;
+  wattprint::cli::ReportCliOptions report_opt;
   CLI::App* job = nullptr;
   CLI::App* budget = nullptr;
   CLI::App* budget_set = nullptr;
@@ -406,7 +455,7 @@ int main(int argc, char** argv) {
     const std::string near = wattprint::ClosestMatch(invoked, names);
     return UsageError("unknown command '" + std::string(invoked) + "'" +
                       (near.empty() ? "" : "; did you mean '" + near + "'?") +
-                      " (commands: run, monitor, doctor, intensity, compare, upload, job, budget, serve, admin)");
+                      " (commands: run, monitor, doctor, intensity, compare, upload, job, budget, report, predict, serve, admin)");
   }
   Commands commands;
   commands.Add(app, invoked);

@@ -28,6 +28,7 @@
 #include <utility>
 #include <vector>
 
+#include "wattprint/embodied.h"
 #include "wattprint/gpu_ids.h"
 #include "wattprint/ledger.h"
 #include "wattprint/place.h"
@@ -77,6 +78,13 @@ struct Config {
   // Full-load CPU power of the machine in watts (> 0) for the CPU model
   // when no counter is readable; unset = the model's own TDP lookup.
   std::optional<double> cpu_power_w;
+  // Report the manufacturing (embodied) emissions of the hardware, apart
+  // from the operational figure (docs/EMBODIED.md); --no-embodied turns it
+  // off. Their factors: the compiled-in table with the files'
+  // [embodied_factors.KEY] tables applied in precedence order (files only:
+  // no flag or variable sets a factor).
+  bool embodied = true;
+  std::vector<EmbodiedFactor> embodied_factors = BuiltinEmbodiedFactors();
   // No summary and no live status line; errors are still printed.
   bool quiet = false;
   // `monitor`: seconds between CSV rows; > 0. CodeCarbon writes a row every

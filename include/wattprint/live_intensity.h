@@ -57,6 +57,31 @@ struct LiveReading {
 // /carbon-intensity/latest. Corrupt, with what is wrong, on bad input.
 Result<LiveReading> ParseUkIntensity(std::string_view body, bool regional);
 Result<LiveReading> ParseElectricityMapsLatest(std::string_view body);
+// A forecast of the intensity ahead: half-hourly periods (UK, up to 48 h),
+// hourly ones (Electricity Maps, about a day). Each point is valid until
+// the next one, the last until `end`.
+struct LiveForecast {
+  std::vector<IntensityPoint> points;  // sorted by `from`; at least one
+  SystemTime end;                      // when the last period ends
+  std::string source;                  // "UK Carbon Intensity API (national), forecast"
+  std::string zone;                    // as in LiveReading
+  bool from_cache = false;
+};
+// Parsers of the forecast bodies: UK GET /intensity/{from}/fw24h (and
+// fw48h), GET /regional/intensity/{from}/fw24h/regionid/{id}; Electricity
+// Maps GET /carbon-intensity/forecast?zone=Z. Corrupt, naming the period
+// that is wrong, on bad input.
+Result<LiveForecast> ParseUkForecast(std::string_view body, bool regional);
+Result<LiveForecast> ParseElectricityMapsForecast(std::string_view body);
+
+// The time-weighted mean of a forecast over [from, to], over the part of it
+// the forecast covers (`covered`); nullopt when it covers none of it.
+struct ForecastMean {
+  Intensity mean;
+  Seconds covered{0};
+};
+std::optional<ForecastMean> MeanOver(const LiveForecast& forecast, SystemTime from, SystemTime to);
+
 // ISO 8601 UTC: "2018-01-20T12:00Z", "2019-05-21T00:00:00.000Z", "+00:00".
 Result<SystemTime> ParseIsoUtc(std::string_view text);
 // The inverse, to the microsecond: "2026-12-01T08:43:22.799447Z"
@@ -87,10 +112,22 @@ class LiveIntensity {
   int requests() const;  // HTTP requests made so far
   // When a 429 asked to wait, the earliest time of the next request.
   std::optional<SystemTime> retry_not_before() const;
+  // The forecast covering [from, from + span] as far as the provider
+  // forecasts (UK: fw24h, or fw48h for a span over 24 h, from the
+  // half-hour `from` falls in; Electricity Maps: its default horizon).
+  // Cached in memory for cache_ttl; a 429 is respected. `timeout` > 0
+  // replaces the options' timeout for this request (a caller that must not
+  // wait long).
+  Result<LiveForecast> Forecast(SystemTime from, Seconds span, std::chrono::milliseconds timeout = {});
 
  private:
   Result<LiveReading> Fetch();
+  // One GET of `url` with the provider's headers: the body of a 200, else
+  // the provider's one-line error (401/403, 429 with Retry-After, others).
+  // Called with mu_ held.
+  Result<std::string> Get(const std::string& url, std::chrono::milliseconds timeout);
   std::string Url() const;
+  std::string ForecastUrl(SystemTime from, Seconds span) const;
   std::string CachePath() const;
 
   LiveOptions opts_;
@@ -99,6 +136,12 @@ class LiveIntensity {
   std::optional<SystemTime> retry_not_before_;
   Status last_429_;
   int requests_ = 0;
+  struct CachedForecast {
+    std::string url;
+    SystemTime fetched_at;
+    LiveForecast forecast;
+  };
+  std::optional<CachedForecast> forecast_memory_;
 };
 
 // What a poller gathered over a run.
@@ -122,6 +165,9 @@ class LivePoller {
   // Ends polling and returns what was gathered; waits for a request in
   // flight (bounded by the request timeout).
   LiveSeries Stop();
+  // What was gathered so far, while polling goes on (a prediction during
+  // the run); never waits for a request in flight.
+  LiveSeries Current();
 
  private:
   void Loop();

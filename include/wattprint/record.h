@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "wattprint/cgroups.h"
+#include "wattprint/embodied.h"
 #include "wattprint/emissions.h"
 #include "wattprint/ledger.h"
 #include "wattprint/sources.h"
@@ -56,6 +57,7 @@ struct RunMetadata {
   std::string tool_version;    // wattprint version, in the codecarbon_version column
   int cpu_count = 0;
   std::string cpu_model;
+  int cpu_sockets = 0;  // distinct /proc/cpuinfo "physical id"s; 0 = unknown
   unsigned long long ram_total_bytes = 0;
   int gpu_count = 0;
   std::string gpu_model;
@@ -74,6 +76,9 @@ struct RunMetadata {
   std::optional<int> signal;     // for `run`, when the command was killed
   std::string host;              // the machine's host name
   ClusterJob cluster_job;
+  // The manufacturing-emissions factors (wattprint/embodied.h) the record
+  // amortises; nullopt: embodied reporting is off (config `embodied`).
+  std::optional<std::vector<EmbodiedFactor>> embodied_factors;
 };
 
 // gpu_count and gpu_model from the GPU channels the sources contribute:

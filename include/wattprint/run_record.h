@@ -17,6 +17,7 @@
 #include <nlohmann/json_fwd.hpp>
 
 #include "wattprint/channel.h"
+#include "wattprint/embodied.h"
 #include "wattprint/emissions.h"
 #include "wattprint/record.h"
 #include "wattprint/status.h"
@@ -27,6 +28,10 @@ namespace wattprint {
 // 2: power ceilings, resets, lower bounds, estimate bounds, partial
 // emissions, typed events, sub-second times. Version 1 records (older
 // agents) are read too, the newer fields taking their defaults.
+// The optional top-level "embodied" object did not change the version: a
+// reader that does not know it ignores it, so older collectors still take
+// newer agents' records (a version 3 they would refuse), and a record
+// without it reads as nullopt.
 inline constexpr int kRunRecordSchemaVersion = 2;
 
 struct BoundsRecord {
@@ -228,6 +233,32 @@ struct OverheadRecord {
   bool operator==(const OverheadRecord&) const = default;
 };
 
+// Manufacturing emissions (wattprint/embodied.h), one item per device
+// counted: kg = count x manufacture_kg x time_share x use_share, with
+// time_share = duration / lifetime and use_share the scope's share (1 in
+// machine scope). `device` is "server", "cpu", "dram", "gpu0"...; `factor`
+// the table key.
+struct EmbodiedItemRecord {
+  std::string device;
+  std::string factor;
+  double count = 0;
+  double manufacture_kg = 0;
+  double lifetime_years = 0;
+  double time_share = 0;
+  double use_share = 0;
+  double kg = 0;
+  std::string source, licence;
+  bool operator==(const EmbodiedItemRecord&) const = default;
+};
+struct EmbodiedRecord {
+  double kg = 0;
+  std::string scope;   // "machine", "process"
+  std::string method;  // how the items were amortised and shared
+  std::vector<EmbodiedItemRecord> items;
+  std::vector<std::string> not_counted;  // "gpu0 NVIDIA T4: no published figure in the table"
+  bool operator==(const EmbodiedRecord&) const = default;
+};
+
 struct RunRecord {
   int schema_version = kRunRecordSchemaVersion;
   MetadataRecord metadata;
@@ -253,12 +284,16 @@ struct RunRecord {
   std::optional<std::string> tree_cpu_time_source;
   std::optional<OverheadRecord> overhead;
   std::optional<CgroupsRecord> cgroups;
+  std::optional<EmbodiedRecord> embodied;  // manufacturing emissions, apart from `emissions` (never added to it)
   bool operator==(const RunRecord&) const = default;
 };
 
 // The record of a run (or a flushed part of one): every figure computed
 // once, typed.
 RunRecord MakeRunRecord(const RunResult& run);
+// The run's manufacturing emissions (the record's `embodied`): nullopt when
+// the run carries no factor table (embodied reporting off).
+std::optional<EmbodiedRecord> EmbodiedOfRun(const RunResult& run);
 // The JSON record (schema in docs/OUTPUTS.md); what RunToJson writes.
 nlohmann::json RunRecordToJson(const RunRecord& record);
 // Reads a record back; Corrupt, naming the field, when it does not follow

@@ -76,6 +76,11 @@ struct Run {
   // (CodeCarbon runs, and runs stored before schema version 2).
   std::string cpu_method, gpu_method, ram_method;
   ClusterJob job;
+  // Manufacturing emissions of its hardware, kg CO2e (the record's
+  // embodied.kg): apart from figures.emissions_kg, never part of it.
+  // nullopt: unknown (CodeCarbon runs, records without it, and runs stored
+  // before schema version 4).
+  std::optional<double> embodied_kg;
   // True once the run's own final total is stored (a wattprint record): then
   // its figures are exact, and later intervals do not change them.
   bool complete = false;
@@ -98,6 +103,10 @@ struct Totals {
   Figures figures;
   double gpu_hours = 0;  // each run's duration times its GPU count, in hours
   int64_t first_us = 0, last_us = 0;  // span of the runs counted; 0 when none
+  // Manufacturing emissions summed over the runs that know theirs
+  // (embodied_runs of them), apart from figures.emissions_kg.
+  double embodied_kg = 0;
+  int64_t embodied_runs = 0;
 };
 
 // A time range [from_us, to_us); a run counts when it started in it.

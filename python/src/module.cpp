@@ -27,6 +27,7 @@
 #include "wattprint/config.h"
 #include "wattprint/fs.h"
 #include "wattprint/location.h"
+#include "wattprint/predict.h"
 #include "wattprint/report.h"
 #include "wattprint/session.h"
 #include "wattprint/sources.h"
@@ -268,6 +269,50 @@ class NativeTracker {
     return out;
   }
 
+  // The prediction for a run of `total` tasks from the finished ones
+  // (wattprint/predict.h), as (JSON text, text). With live intensity on,
+  // the done tasks' CO2e uses the readings so far and the forecast (asked
+  // within forecast_timeout_s) the remaining time's. `budget_status`: the
+  // collector's HTTP status for GET /api/v1/budgets/ACCOUNT with its body;
+  // 0: it could not be asked (budget_note says why); -1: not asked.
+  std::pair<std::string, std::string> Predict(int total, double confidence, long budget_status,
+                                              const std::string& account, const std::string& budget_body,
+                                              const std::string& budget_note, double forecast_timeout_s) {
+    RunResult run;
+    std::optional<LiveSeries> live;
+    std::shared_ptr<LiveIntensity> forecaster;
+    {
+      std::lock_guard<std::mutex> l(*mu_);
+      run = run_;
+      if (poller_) live = poller_->Current();
+      if (cfg_.live_intensity != LiveSetting::kOff && !forecaster_) {
+        forecaster_ = MakeLiveIntensity(cfg_, where_, cache_dir_);
+      }
+      forecaster = forecaster_;
+    }
+    if (live && !live->points.empty()) {
+      Result<IntensityChoice> c = ChooseIntensity(cfg_, where_, &*live);
+      if (c.ok()) run.intensity = std::move(c->chosen);
+    }
+    run.wall_start = run.snapshot.wall_start;
+    Result<PredictionInput> in = PredictionInputFromRun(run, total, confidence);
+    if (!in.ok()) Fail(in.status());
+    const Result<Prediction> first = wattprint::Predict(*in);
+    if (first.ok() && forecaster && first->done_tasks < first->total_tasks) {
+      const Seconds span = first->remaining_duration.value;
+      const SystemTime now = std::chrono::system_clock::now();
+      const auto timeout = std::chrono::milliseconds(static_cast<int64_t>(forecast_timeout_s * 1000));
+      ApplyForecast(&in.value(), forecaster->Forecast(now, span, timeout), now, span);
+    }
+    Result<Prediction> p = wattprint::Predict(*in);
+    if (!p.ok()) Fail(p.status());
+    if (budget_status == 0) ApplyBudgetFailure(&p.value(), account, budget_note);
+    if (budget_status > 0) {
+      ApplyBudgetAnswer(&p.value(), account, budget_status, nlohmann::json::parse(budget_body, nullptr, false));
+    }
+    return {PredictionToJson(*p).dump(), FormatPrediction(*p)};
+  }
+
   bool Running() const { return tracker_->running(); }
   const std::string& IntervalNote() const { return tracker_->interval_note(); }
   void Abandon() { abandoned_ = true; }
@@ -292,6 +337,8 @@ class NativeTracker {
   Location where_;
   std::string cache_dir_;
   std::unique_ptr<LivePoller> poller_;
+  // Asks the live provider for forecasts (predict()); made on first use.
+  std::shared_ptr<LiveIntensity> forecaster_;
   RunResult run_;
   std::unique_ptr<std::mutex> mu_ = std::make_unique<std::mutex>();
   std::unique_ptr<Tracker> tracker_;
@@ -362,6 +409,7 @@ PYBIND11_MODULE(_native, m) {
       .def("stop_task", &NativeTracker::StopTask, Release())
       .def("append_row", &NativeTracker::AppendRow, Release())
       .def("json", &NativeTracker::Json, Release())
+      .def("predict", &NativeTracker::Predict, Release())
       .def("sources", &NativeTracker::Sources)
       .def("unmeasured", &NativeTracker::Unmeasured)
       .def("abandon", &NativeTracker::Abandon)
@@ -377,6 +425,11 @@ PYBIND11_MODULE(_native, m) {
       .def_property_readonly("interval_s", [](const NativeTracker& t) { return t.config().interval_s; })
       .def_property_readonly("interval_note", &NativeTracker::IntervalNote)
       .def_property_readonly("pue", [](const NativeTracker& t) { return t.config().pue; })
+      // The collector (wattprint's layers: WATTPRINT_COLLECTOR_URL,
+      // wattprint.toml) and the run's Slurm account, for predict()'s budget.
+      .def_property_readonly("collector_url", [](const NativeTracker& t) { return t.config().collector_url; })
+      .def_property_readonly("collector_token", [](const NativeTracker& t) { return t.config().collector_token; })
+      .def_property_readonly("cluster_account", [](const NativeTracker& t) { return t.meta().cluster_job.account; })
       .def_property_readonly("tracking_mode",
                              [](const NativeTracker& t) { return std::string(ToString(t.config().scope)); })
       .def("origin_of", [](const NativeTracker& t, const std::string& key) { return t.config().OriginOf(key); })

@@ -19,13 +19,13 @@ from ._tracker import BaseEmissionsTracker, EmissionsTracker, OfflineEmissionsTr
 __version__ = "0.1.0"
 __app_name__ = "wattprint"
 __all__ = ["BaseEmissionsTracker", "EmissionsData", "EmissionsTracker", "OfflineEmissionsTracker",
-           "OutputMethod", "TaskEmissionsData", "TaskEmissionsTracker", "track_emissions",
+           "OutputMethod", "Prediction", "TaskEmissionsData", "TaskEmissionsTracker", "track_emissions",
            "track_task_emissions", "__version__"]
 
 _LAZY = {"EmissionsData": "_data", "TaskEmissionsData": "_data", "OutputMethod": "_outputs",
          "BaseOutput": "_outputs", "LoggerOutput": "_outputs", "GoogleCloudLoggerOutput": "_outputs",
          "HTTPOutput": "_outputs", "CodeCarbonAPIOutput": "_outputs", "PrometheusOutput": "_outputs",
-         "LogfireOutput": "_outputs"}
+         "LogfireOutput": "_outputs", "Prediction": "_predict"}
 
 
 def __getattr__(name):

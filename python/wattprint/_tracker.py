@@ -19,7 +19,8 @@ The rule (docs/PYTHON.md, "Errors"): the tracker never breaks the program.
     OfflineEmissionsTracker, whose constructor CodeCarbon wraps in a
     catch-all, logs those too and carries on.
   * start(), stop(), flush() and the task calls log failures and return
-    None where CodeCarbon's would.
+    None where CodeCarbon's would; so does predict() (wattprint's own),
+    which raises only for an argument that is never right (ValueError).
   * fork: a tracker inherited by a child process is inert there.
 """
 
@@ -35,6 +36,12 @@ from ._settings import (_DEFAULTS, _LOCATION, _NO_EFFECT, _PARAMS, _UNSET, _Bad,
                         _parse_gpu_ids, _parse_output_methods, _text, _utf8)
 
 _COLUMNS = tuple(_native.CSV_COLUMNS)
+# wattprint's own keyword arguments (CodeCarbon has none of them): the
+# prediction logged after the first tasks (docs/PREDICT.md). Arguments
+# only: a config file does not know how many epochs a script runs.
+_WATTPRINT_KWARGS = ("predict_total_tasks", "predict_after_tasks")
+# How long predict() waits for the collector's budget and the live forecast.
+_PREDICT_TIMEOUT_S = 2.0
 # Live trackers, for the fork handler: id -> weak reference. Only touched
 # with the GIL held.
 _LIVE = {}
@@ -94,11 +101,13 @@ class BaseEmissionsTracker:
                  force_ram_power=_UNSET, pue=_UNSET, wue=_UNSET, force_carbon_intensity_g_co2e_kwh=_UNSET,
                  force_mode_cpu_load=_UNSET, allow_multiple_runs=_UNSET, rapl_include_dram=_UNSET,
                  rapl_prefer_psys=_UNSET, *, country_iso_code=_UNSET, region=_UNSET, cloud_provider=_UNSET,
-                 cloud_region=_UNSET, country_2letter_iso_code=_UNSET):
+                 cloud_region=_UNSET, country_2letter_iso_code=_UNSET, predict_total_tasks=_UNSET,
+                 predict_after_tasks=_UNSET):
         given = {k: v for k, v in locals().items() if k in _PARAMS or k in _LOCATION}
         self._init_state()
         try:
             self._setup(given)
+            self._setup_prediction(predict_total_tasks, predict_after_tasks)
         except _Bad as e:  # only EmissionsTracker's arguments get here (_strict)
             self._release_lock()
             raise ValueError(str(e)) from None
@@ -121,6 +130,9 @@ class BaseEmissionsTracker:
         self._location_fallback = False
         self.final_emissions = None
         self.final_emissions_data = None
+        self._predict_total = None  # predict_total_tasks: log a prediction after...
+        self._predict_after = 1     # ...this many finished tasks
+        self._predicted = False
 
     # -- configuration ----------------------------------------------------
 
@@ -207,6 +219,30 @@ class BaseEmissionsTracker:
         self._make_handlers(args.get("output_handlers"), args.get("logging_logger"))
         self._report_sources()
         _LIVE[id(self)] = _weakref.ref(self, lambda _r, key=id(self): _LIVE.pop(key, None))
+
+    def _setup_prediction(self, total, after):
+        """predict_total_tasks and predict_after_tasks (default 1): a bad
+        value is logged, and then no prediction is logged (a bad total) or
+        it is logged after the first task (a bad count)."""
+        def count(name, v):
+            if v is _UNSET or v is None:
+                return None
+            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+                _log("error", "%s=%r: expected a whole number of tasks, 1 or more", name, v)
+                return False
+            return v
+
+        total, after = count("predict_total_tasks", total), count("predict_after_tasks", after)
+        if total is None and after:
+            _log("warning", "predict_after_tasks=%r has no effect without predict_total_tasks", after)
+        if not total:
+            return
+        if after and after > total:
+            _log("error", "predict_after_tasks=%r is more than predict_total_tasks=%r; the prediction is logged "
+                 "after the first task", after, total)
+            after = None
+        self._predict_total = total
+        self._predict_after = after or 1
 
     @staticmethod
     def _resolve_methods(methods, flags):
@@ -520,11 +556,96 @@ class BaseEmissionsTracker:
                 _log("error", "cannot start task %r: %s", task_name, e)
 
     def stop_task(self, task_name=None):
-        """Ends the open task; returns its EmissionsData (None if no task)."""
+        """Ends the open task; returns its EmissionsData (None if no task).
+        With predict_total_tasks, the predict_after_tasks-th one logs the
+        prediction for the whole run."""
         with self._state_lock:
             if not self._usable("stop_task()"):
                 return None
-            return self._stop_task_locked(task_name)
+            data = self._stop_task_locked(task_name)
+            due = data is not None and self._prediction_due()
+        if due:  # outside the lock: it may wait (briefly) for the collector
+            prediction = self.predict(self._predict_total)
+            if prediction is not None:
+                _log("info", "%s", prediction.text.rstrip("\n"))
+        return data
+
+    def _prediction_due(self):
+        if self._predict_total is None or self._predicted:
+            return False
+        if sum(1 for t in self._tasks.values() if t.emissions_data is not None) < self._predict_after:
+            return False
+        self._predicted = True
+        return True
+
+    def predict(self, total_tasks, confidence=0.9):
+        """Predicts the energy, CO2e and duration of a run of total_tasks
+        tasks (epochs) from the tasks finished so far, with intervals at
+        `confidence`; returns a wattprint.Prediction (docs/PREDICT.md), or
+        None, with a logged warning, before any task has finished or when
+        total_tasks is below the tasks already done. With live intensity
+        on, the forecast gives the remaining time's intensity; inside a
+        Slurm job with a collector configured, the prediction says what
+        share of the account's remaining budget the run takes. Neither
+        waits more than about two seconds. ValueError for a total_tasks that
+        is not a whole number >= 1 or a confidence outside (0, 1)."""
+        if isinstance(total_tasks, bool) or not isinstance(total_tasks, int) or total_tasks < 1:
+            raise ValueError(f"total_tasks={total_tasks!r}: expected a whole number of tasks, 1 or more")
+        if isinstance(confidence, bool) or not isinstance(confidence, (int, float)) or not 0 < confidence < 1:
+            raise ValueError(f"confidence={confidence!r}: expected a level between 0 and 1, e.g. 0.9")
+        with self._state_lock:
+            if not self._usable("predict()"):
+                return None
+            done = sum(1 for t in self._tasks.values() if t.emissions_data is not None)
+        if done == 0:
+            _log("warning", "predict() ignored: no task has finished yet (stop_task() ends one)")
+            return None
+        if total_tasks < done:
+            _log("warning", "predict(total_tasks=%d) ignored: %d tasks are already done", total_tasks, done)
+            return None
+        account, status, body, note = self._budget_answer()
+        try:
+            raw, text = self._native.predict(total_tasks, float(confidence), status, account, body, note,
+                                             _PREDICT_TIMEOUT_S)
+        except Exception as e:  # noqa: BLE001 - the tracked program must go on
+            _log("error", "cannot predict: %s", e)
+            return None
+        from ._predict import from_native
+
+        return from_native(raw, text)
+
+    def _collector(self):
+        """(url, token) of the collector that keeps budgets: wattprint's
+        collector_url setting, else save_to_api's endpoint when it is not
+        CodeCarbon's public API; (None, None) when there is none."""
+        if self._native.collector_url:
+            return self._native.collector_url, self._native.collector_token
+        if any(m.value == "api" for m in self._output_methods) and self._api_endpoint and \
+                self._api_endpoint != _DEFAULTS["api_endpoint"]:
+            return self._api_endpoint, self._api_key
+        return None, None
+
+    def _budget_answer(self):
+        """(account, HTTP status, body, note) of GET /api/v1/budgets/ACCOUNT;
+        status -1 when not asked (no collector or no Slurm account), 0 when
+        the request failed (note says why)."""
+        account = self._native.cluster_account
+        url, token = self._collector()
+        if not account or not url:
+            return account, -1, "", ""
+        import urllib.parse
+
+        from ._outputs import _request
+
+        headers = {"Accept": "application/json"}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        try:
+            status, text = _request("GET", f"{url.rstrip('/')}/api/v1/budgets/{urllib.parse.quote(account, safe='')}",
+                                    headers=headers, timeout=_PREDICT_TIMEOUT_S)
+        except Exception as e:  # noqa: BLE001 - down, refused, timed out: a note
+            return account, 0, "", str(getattr(e, "reason", None) or e)
+        return account, status, text, ""
 
     def _stop_task_locked(self, task_name):
         try:
@@ -728,7 +849,7 @@ class OfflineEmissionsTracker(BaseEmissionsTracker):
 
     def __init__(self, *args, country_iso_code=_UNSET, region=_UNSET, cloud_provider=_UNSET,
                  cloud_region=_UNSET, country_2letter_iso_code=_UNSET, **kwargs):
-        unknown = [k for k in kwargs if k not in _PARAMS]
+        unknown = [k for k in kwargs if k not in _PARAMS and k not in _WATTPRINT_KWARGS]
         for k in unknown:
             _log("error", "OfflineEmissionsTracker: unknown parameter %r ignored", k)
             kwargs.pop(k)

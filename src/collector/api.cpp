@@ -285,6 +285,9 @@ json TotalsJson(const store::Totals& t) {
   j["first_us"] = t.first_us;
   j["last_us"] = t.last_us;
   j["gpu_hours"] = t.gpu_hours;
+  // Manufacturing emissions, apart from emissions_kg (never in it).
+  j["embodied_kg"] = t.embodied_kg;
+  j["embodied_runs"] = t.embodied_runs;
   j["equivalents"] = EquivalentsJson(t.figures);
   return j;
 }

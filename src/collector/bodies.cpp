@@ -84,6 +84,7 @@ store::Run RunFromRecord(const json& r) {
     const std::optional<double> year = OptNumber(in, "year", true);
     if (year && *year >= 1900 && *year <= 9999) run.intensity_year = static_cast<int64_t>(*year);
   }
+  if (r.contains("embodied") && r["embodied"].is_object()) run.embodied_kg = OptNumber(r["embodied"], "kg", true);
   run.complete = true;
   run.record_json = r.dump();
   return run;

@@ -139,7 +139,9 @@ json RunJson(const store::Run& r) {
             {"gpu_count", r.gpu_count},
             {"methods", {{"cpu", r.cpu_method}, {"gpu", r.gpu_method}, {"ram", r.ram_method}}},
             {"cpu_model", r.cpu_model},
-            {"gpu_model", r.gpu_model}};
+            {"gpu_model", r.gpu_model},
+            // Manufacturing emissions, apart from figures.emissions_kg; null when unknown.
+            {"embodied_kg", r.embodied_kg ? json(*r.embodied_kg) : json()}};
   if (!r.job.job_id.empty()) {
     j["cluster_job"] = {{"cluster", r.job.cluster}, {"job_id", r.job.job_id}, {"step", r.job.step},
                         {"node", r.job.node},       {"user", r.job.user},     {"account", r.job.account},

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <cerrno>
 #include <charconv>
 #include <cmath>
@@ -14,6 +15,7 @@
 #include <fmt/format.h>
 #include <toml++/toml.h>
 
+#include "config/embodied_config.h"
 #include "util/text.h"
 #include "wattprint/gpu_ids.h"
 #include "wattprint/fs.h"
@@ -24,7 +26,7 @@ namespace {
 using Type = ConfigKey::Type;
 
 // The one list of keys. Order = the order `doctor` and --help show them.
-constexpr std::array<ConfigKey, 53> kKeys = {{
+constexpr std::array<ConfigKey, 54> kKeys = {{
     {"country", "WATTPRINT_COUNTRY", "--country",
      "Use this country's grid intensity (ISO3, ISO2 or English name)", Type::kString},
     {"region", "WATTPRINT_REGION", "--region",
@@ -62,6 +64,8 @@ constexpr std::array<ConfigKey, 53> kKeys = {{
      "Read procfs under DIR instead of /proc (containers)", Type::kString},
     {"cpu_power", "WATTPRINT_CPU_POWER", "--cpu-power",
      "Assume W watts of CPU power at full load when no counter is readable", Type::kNumber},
+    {"embodied", "WATTPRINT_EMBODIED", "--no-embodied",
+     "Report no manufacturing (embodied) emissions of the hardware", Type::kBool},
     {"quiet", "WATTPRINT_QUIET", "--quiet", "Print no summary and no live status", Type::kBool},
     {"save_interval", "WATTPRINT_SAVE_INTERVAL", "--save-interval",
      "Append a CSV row every SECONDS (monitor)", Type::kNumber},
@@ -376,6 +380,7 @@ std::string ConfigValueText(const Config& c, std::string_view key) {
       {"sysfs_root", c.sysfs_root},
       {"procfs_root", c.procfs_root},
       {"cpu_power", c.cpu_power_w ? fmt::format("{}", *c.cpu_power_w) : ""},
+      {"embodied", c.embodied ? "true" : "false"},
       {"quiet", c.quiet ? "true" : "false"},
       {"save_interval", fmt::format("{}", c.save_interval_s)},
       {"save_to_file", c.save_to_file ? "true" : "false"},
@@ -442,6 +447,7 @@ Status ApplyConfigValue(Config* cfg, std::string_view key, std::string_view valu
       if (key == "quiet") cfg->quiet = *v;
       if (key == "save_to_file") cfg->save_to_file = *v;
       if (key == "cloud_metadata") cfg->cloud_metadata = *v;
+      if (key == "embodied") cfg->embodied = *v;
       break;
     }
     case Type::kString:
@@ -468,7 +474,9 @@ Status ApplyConfigValue(Config* cfg, std::string_view key, std::string_view valu
 //   - elsewhere it is refused: TOML keys and bare values are ASCII.
 // Control characters other than tab (and CR LF) are refused, as TOML does;
 // and '[' or '{' outside a string are refused, since wattprint's
-// configuration is flat (key = string, number or boolean). Errors give the
+// configuration is flat (key = string, number or boolean), but for the
+// [embodied_factors.NAME] headers of the manufacturing-emissions table
+// (FactorHeaderLength passes only well-formed ones). Errors give the
 // line and column of the first offending byte.
 namespace {
 
@@ -490,6 +498,28 @@ char32_t CodePoint(std::string_view s, size_t i, size_t n) {
 std::string Escape(char32_t cp) {
   return cp <= 0xffff ? fmt::format("\\u{:04X}", static_cast<unsigned>(cp))
                       : fmt::format("\\U{:08X}", static_cast<unsigned>(cp));
+}
+
+// The length of an "[embodied_factors.NAME]" header at t[i] (the one
+// table the configuration has, wattprint/embodied.h) when it opens its
+// line, else 0. The parser is only given one whose key is there and bare.
+size_t FactorHeaderLength(std::string_view t, size_t i) {
+  size_t b = i;
+  while (b > 0 && (t[b - 1] == ' ' || t[b - 1] == '\t')) --b;
+  if (b > 0 && t[b - 1] != '\n' && t[b - 1] != '\r') return 0;
+  size_t j = i + 1;
+  auto spaces = [&] {
+    while (j < t.size() && (t[j] == ' ' || t[j] == '\t')) ++j;
+  };
+  spaces();
+  constexpr std::string_view kPrefix = "embodied_factors.";
+  if (t.substr(j, kPrefix.size()) != kPrefix) return 0;
+  j += kPrefix.size();
+  const size_t name = j;
+  while (j < t.size() && (std::isalnum(static_cast<unsigned char>(t[j])) || t[j] == '_' || t[j] == '-')) ++j;
+  if (j == name) return 0;
+  spaces();
+  return j < t.size() && t[j] == ']' ? j + 1 - i : 0;
 }
 
 Result<std::string> AsciiToml(std::string_view t) {
@@ -550,10 +580,14 @@ Result<std::string> AsciiToml(std::string_view t) {
     } else if (static_cast<unsigned char>(c) >= 0x80) {
       return Status::InvalidArgument(Where(t, i) +
                                      ": a non-ASCII character outside a string (TOML keys and bare values are ASCII)");
+    } else if (const size_t header = c == '[' ? FactorHeaderLength(t, i) : 0; header > 0) {
+      out += t.substr(i, header);
+      i += header;
     } else if (c == '[' || c == '{') {
       return Status::InvalidArgument(fmt::format(
-          "{}: '{}': the configuration has no tables or arrays (every key is top level: key = value)", Where(t, i),
-          c));
+          "{}: '{}': the configuration has no tables or arrays (every key is top level: key = value; "
+          "the one table is [embodied_factors.NAME])",
+          Where(t, i), c));
     } else {
       out += c;
       ++i;
@@ -575,9 +609,14 @@ Status ApplyConfigToml(Config* cfg, std::string_view raw, const std::string& pat
     const auto& b = e.source().begin;
     return Status::InvalidArgument(fmt::format("{}:{}:{}: {}", path, b.line, b.column, e.description()));
   }
-  const std::vector<std::string> names = KeyNames();
+  std::vector<std::string> names = KeyNames();
+  names.emplace_back("embodied_factors");
   for (const auto& [name, node] : table) {
     const std::string key(name.str());
+    if (key == "embodied_factors") {
+      if (Status st = ApplyEmbodiedTables(cfg, node, path); !st.ok()) return st;
+      continue;
+    }
     const ConfigKey* k = FindKey(key);
     if (k == nullptr) {
       return Status::InvalidArgument(path + ": unknown key '" + key + "'" + DidYouMean(key, names));

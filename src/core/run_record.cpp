@@ -5,6 +5,8 @@
 
 #include <algorithm>
 
+#include <fmt/format.h>
+
 #include "wattprint/figures.h"
 
 namespace wattprint {
@@ -302,6 +304,58 @@ std::vector<SampleRecord> SamplesOf(const Ledger& ledger) {
   return out;
 }
 
+// The run's CPU (or RAM) share over the intervals where it is known,
+// weighted by their durations; nullopt when no interval knows it.
+std::optional<double> TimeWeightedShare(const Ledger& ledger, bool ram) {
+  double weighted = 0, seconds = 0;
+  for (const Interval& iv : ledger.intervals()) {
+    if (!ShareKnown(ledger, iv, ram)) continue;
+    const double dt = std::chrono::duration<double>(iv.end - iv.begin).count();
+    weighted += dt * (ram ? iv.ram_share : iv.cpu_share);
+    seconds += dt;
+  }
+  if (seconds <= 0) return std::nullopt;
+  return weighted / seconds;
+}
+
+// One input per GPU device (its first GPU channel): "gpu<index>", the
+// vendor's name, and its process share = process energy / its energy.
+std::vector<EmbodiedGpuInput> EmbodiedGpus(const Ledger& ledger, const Totals& t) {
+  std::vector<EmbodiedGpuInput> out;
+  std::vector<std::string> seen;
+  for (size_t c = 0; c < ledger.channels().size() && c < t.channels.size(); ++c) {
+    const ChannelInfo& i = ledger.channels()[c];
+    if (i.kind != DeviceKind::kGpu) continue;
+    if (std::find(seen.begin(), seen.end(), i.device_id) != seen.end()) continue;
+    seen.push_back(i.device_id);
+    const std::optional<double> index = Number(i, "index");
+    EmbodiedGpuInput g;
+    g.device = index ? fmt::format("gpu{}", static_cast<long long>(*index)) : i.device_id;
+    g.name = Fact(i, "name");
+    const ChannelTotal& ct = t.channels[c];
+    if (ct.ok_intervals > 0 && ct.process_ok && ct.machine.joules() > 0) {
+      g.process_share = ct.process.joules() / ct.machine.joules();
+    }
+    out.push_back(std::move(g));
+  }
+  return out;
+}
+
+std::optional<EmbodiedRecord> EmbodiedOf(const RunResult& run, const Figures& f) {
+  if (!run.meta.embodied_factors) return std::nullopt;
+  EmbodiedInputs in;
+  in.scope = run.scope;
+  in.duration = f.duration;
+  if (run.meta.cpu_sockets > 0) in.cpu_sockets = run.meta.cpu_sockets;
+  if (run.meta.ram_total_bytes > 0) in.ram_total_bytes = run.meta.ram_total_bytes;
+  if (const Ledger* ledger = run.snapshot.ledger.get()) {
+    in.cpu_share = TimeWeightedShare(*ledger, false);
+    in.ram_share = TimeWeightedShare(*ledger, true);
+    in.gpus = EmbodiedGpus(*ledger, f.totals);
+  }
+  return AmortiseEmbodied(in, *run.meta.embodied_factors);
+}
+
 void AddLedgerParts(const Ledger& ledger, const Totals& t, RunRecord* r) {
   for (size_t c = 0; c < ledger.channels().size(); ++c) {
     const ChannelTotal& ct = t.channels.at(c);
@@ -360,7 +414,10 @@ RunRecord MakeRunRecord(const RunResult& run) {
     out.dropped = static_cast<long long>(c.dropped);
     r.cgroups = std::move(out);
   }
+  r.embodied = EmbodiedOf(run, f);
   return r;
 }
+
+std::optional<EmbodiedRecord> EmbodiedOfRun(const RunResult& run) { return EmbodiedOf(run, ComputeFigures(run)); }
 
 }  // namespace wattprint

@@ -2,6 +2,7 @@
 // and CombineLive. See wattprint/live_intensity.h.
 #include <algorithm>
 #include <charconv>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -84,12 +85,13 @@ std::string LiveIntensity::CachePath() const {
   return fmt::format("{}/live-{:016x}.json", opts_.cache_dir, std::hash<std::string>{}(Url()));
 }
 
-Result<LiveReading> LiveIntensity::Fetch() {
+Result<std::string> LiveIntensity::Get(const std::string& url, std::chrono::milliseconds timeout) {
   const std::string name = Name();
   net::HttpRequest req;
-  req.url = Url();
-  req.connect_timeout = opts_.connect_timeout;
-  req.timeout = opts_.timeout;
+  req.url = url;
+  // A caller's shorter limit bounds the connection too.
+  req.connect_timeout = timeout < opts_.timeout ? std::min(opts_.connect_timeout, timeout) : opts_.connect_timeout;
+  req.timeout = timeout;
   req.headers = {{"Accept", "application/json"}};
   if (opts_.provider == LiveProvider::kElectricityMaps) req.headers.emplace_back("auth-token", opts_.token);
   ++requests_;
@@ -112,14 +114,22 @@ Result<LiveReading> LiveIntensity::Fetch() {
     return last_429_;
   }
   if (r->status != 200) return Status::IOError(fmt::format("{}: HTTP {}", name, r->status));
+  return std::move(r->body);
+}
+
+Result<LiveReading> LiveIntensity::Fetch() {
+  const std::string name = Name();
+  const std::string url = Url();
+  Result<std::string> body = Get(url, opts_.timeout);
+  if (!body.ok()) return body.status();
   Result<LiveReading> reading = opts_.provider == LiveProvider::kUk
-                                    ? ParseUkIntensity(r->body, opts_.uk_region != 0)
-                                    : ParseElectricityMapsLatest(r->body);
+                                    ? ParseUkIntensity(*body, opts_.uk_region != 0)
+                                    : ParseElectricityMapsLatest(*body);
   if (!reading.ok()) return Status::Corrupt(name + ": " + reading.status().message());
   if (const std::string path = CachePath(); !path.empty()) {
     std::error_code ec;
     std::filesystem::create_directories(opts_.cache_dir, ec);
-    const nlohmann::json j = {{"url", req.url}, {"fetched_at", EpochSeconds(Clock::now())}, {"body", r->body}};
+    const nlohmann::json j = {{"url", url}, {"fetched_at", EpochSeconds(Clock::now())}, {"body", *body}};
     const std::string tmp = path + ".tmp";
     std::ofstream(tmp, std::ios::trunc) << j.dump() << "\n";
     std::filesystem::rename(tmp, path, ec);
@@ -160,6 +170,46 @@ Result<LiveReading> LiveIntensity::Latest() {
   Result<LiveReading> r = Fetch();
   if (r.ok()) memory_ = {{now, *r}};
   return r;
+}
+
+std::string LiveIntensity::ForecastUrl(SystemTime from, Seconds span) const {
+  if (opts_.provider == LiveProvider::kElectricityMaps) {
+    return opts_.base_url + "/carbon-intensity/forecast?zone=" + net::UrlEncode(opts_.zone);
+  }
+  // The half-hour `from` falls in: its period is the first of the answer,
+  // and the URL stays the same (a cache hit) for thirty minutes.
+  const long long s = EpochSeconds(from);
+  const SystemTime start = Clock::from_time_t(static_cast<std::time_t>(s - ((s % 1800) + 1800) % 1800));
+  const std::string at = FormatIsoUtc(start).substr(0, 16) + "Z";  // "2018-01-20T12:00Z"
+  const char* window = span > std::chrono::hours(24) ? "fw48h" : "fw24h";
+  if (opts_.uk_region == 0) return fmt::format("{}/intensity/{}/{}", opts_.base_url, at, window);
+  return fmt::format("{}/regional/intensity/{}/{}/regionid/{}", opts_.base_url, at, window, opts_.uk_region);
+}
+
+Result<LiveForecast> LiveIntensity::Forecast(SystemTime from, Seconds span, std::chrono::milliseconds timeout) {
+  std::lock_guard<std::mutex> lock(mu_);
+  const SystemTime now = Clock::now();
+  const std::string name = Name();
+  if (opts_.provider == LiveProvider::kElectricityMaps && opts_.token.empty()) {
+    return Status::InvalidArgument(name + ": no token (set electricitymaps_token or WATTPRINT_ELECTRICITYMAPS_TOKEN)");
+  }
+  if (opts_.provider == LiveProvider::kElectricityMaps && opts_.zone.empty()) {
+    return Status::InvalidArgument(name + ": no zone known for this location (give --country)");
+  }
+  const std::string url = ForecastUrl(from, span);
+  if (forecast_memory_ && forecast_memory_->url == url && now - forecast_memory_->fetched_at < opts_.cache_ttl) {
+    LiveForecast f = forecast_memory_->forecast;
+    f.from_cache = true;
+    return f;
+  }
+  if (retry_not_before_ && now < *retry_not_before_) return last_429_;
+  Result<std::string> body = Get(url, timeout.count() > 0 ? timeout : opts_.timeout);
+  if (!body.ok()) return body.status();
+  Result<LiveForecast> f = opts_.provider == LiveProvider::kUk ? ParseUkForecast(*body, opts_.uk_region != 0)
+                                                               : ParseElectricityMapsForecast(*body);
+  if (!f.ok()) return Status::Corrupt(name + ": " + f.status().message());
+  forecast_memory_ = CachedForecast{url, now, *f};
+  return f;
 }
 
 LivePoller::LivePoller(std::shared_ptr<LiveIntensity> live, std::chrono::milliseconds period)
@@ -218,6 +268,11 @@ LiveSeries LivePoller::Stop() {
   }
   cv_.notify_all();
   if (thread_.joinable()) thread_.join();
+  std::lock_guard<std::mutex> lock(mu_);
+  return series_;
+}
+
+LiveSeries LivePoller::Current() {
   std::lock_guard<std::mutex> lock(mu_);
   return series_;
 }

@@ -9,11 +9,21 @@
 //     {"data":[{"regionid":13,"dnoregion":"UKPN London","shortname":"London",
 //               "data":[{"from":...,"to":...,"intensity":{"forecast":266,
 //               "index":"moderate"},"generationmix":[...]}]}]}
+//   GET /intensity/2018-01-20T12:00Z/fw24h (fw48h) -> {"data":[period, ...]},
+//     the periods of /intensity ("actual" null ahead of time);
+//   GET /regional/intensity/2018-01-20T12:00Z/fw24h/regionid/13 ->
+//     {"data":{"regionid":13,"shortname":"London","data":[period, ...]}}
+//     (an object here, where /regional/regionid/N has an array).
 //   Values are g CO2/kWh of generation (direct emissions, no lifecycle).
 // Electricity Maps API v3 (portal.electricitymaps.com/developer-hub, 2026):
 //   GET /carbon-intensity/latest?zone=DE (header auth-token) ->
 //     {"zone":"DE","carbonIntensity":302,"datetime":"2019-05-21T00:00:00.000Z",
 //      "updatedAt":"...","emissionFactorType":"lifecycle","isEstimated":false}
+//   GET /carbon-intensity/forecast?zone=DE ->
+//     {"zone":"DE","forecast":[{"carbonIntensity":557,
+//      "datetime":"2023-05-02T20:00:00.000Z"}, ...],"updatedAt":"..."}
+//     (hourly by default).
+#include <algorithm>
 #include <cstdio>
 #include <ctime>
 
@@ -65,7 +75,105 @@ Result<LiveReading> UkPeriod(const json& period, std::string zone, std::string s
   return r;
 }
 
+// A forecast body holds at most this many periods (48 h of half-hours is
+// 96); more is not an answer of the documented endpoints.
+constexpr size_t kMaxForecastPeriods = 10000;
+
+Result<SystemTime> TimeField(const json& j, const char* key, const std::string& where) {
+  if (!j.is_object() || !j.contains(key) || !j[key].is_string()) return Bad(where + ": no '" + key + "' time");
+  Result<SystemTime> t = ParseIsoUtc(j[key].get<std::string>());
+  if (!t.ok()) return Bad(where + ": " + t.status().message());
+  return t;
+}
+
+// The periods of a UK forecast: {from, to, intensity: {forecast, actual}}.
+Result<LiveForecast> UkPeriods(const json& data, std::string zone, std::string source) {
+  if (!data.is_array() || data.empty()) return Bad("no forecast periods");
+  if (data.size() > kMaxForecastPeriods) return Bad("too many forecast periods");
+  LiveForecast f;
+  for (size_t i = 0; i < data.size(); ++i) {
+    const std::string where = fmt::format("period {}", i);
+    Result<SystemTime> from = TimeField(data[i], "from", where);
+    if (!from.ok()) return from.status();
+    const json intensity = data[i].contains("intensity") ? data[i]["intensity"] : json();
+    std::optional<double> g = Grams(intensity, "forecast");
+    if (!g) g = Grams(intensity, "actual");
+    if (!g) return Bad(where + ": no intensity.forecast number");
+    f.points.push_back({*from, Intensity::GramsPerKwh(*g)});
+    Result<SystemTime> to = TimeField(data[i], "to", where);
+    const SystemTime end = to.ok() ? *to : *from + std::chrono::minutes(30);
+    f.end = std::max(f.end, end);
+  }
+  std::stable_sort(f.points.begin(), f.points.end(),
+                   [](const IntensityPoint& a, const IntensityPoint& b) { return a.from < b.from; });
+  f.zone = std::move(zone);
+  f.source = std::move(source);
+  return f;
+}
+
 }  // namespace
+
+Result<LiveForecast> ParseUkForecast(std::string_view body, bool regional) {
+  Result<json> j = ParseJson(body);
+  if (!j.ok()) return j.status();
+  const json data = j->contains("data") ? (*j)["data"] : json();
+  if (!regional) return UkPeriods(data, "GB", "UK Carbon Intensity API (national), forecast");
+  // The documented regional answer has an object; accept the array form of
+  // /regional/regionid/N too.
+  const json region = data.is_array() && !data.empty() ? data[0] : data;
+  if (!region.is_object() || !region.contains("data")) return Bad("no data.data array");
+  const int id = region.contains("regionid") && region["regionid"].is_number_integer()
+                     ? region["regionid"].get<int>()
+                     : 0;
+  const std::string name = region.contains("shortname") && region["shortname"].is_string()
+                               ? region["shortname"].get<std::string>()
+                               : std::string("?");
+  return UkPeriods(region["data"], fmt::format("GB region {} ({})", id, name),
+                   "UK Carbon Intensity API (regional), forecast");
+}
+
+Result<LiveForecast> ParseElectricityMapsForecast(std::string_view body) {
+  Result<json> j = ParseJson(body);
+  if (!j.ok()) return j.status();
+  const json data = j->contains("forecast") ? (*j)["forecast"] : json();
+  if (!data.is_array() || data.empty()) return Bad("no 'forecast' array");
+  if (data.size() > kMaxForecastPeriods) return Bad("too many forecast periods");
+  LiveForecast f;
+  for (size_t i = 0; i < data.size(); ++i) {
+    const std::string where = fmt::format("forecast[{}]", i);
+    const std::optional<double> g = Grams(data[i], "carbonIntensity");
+    if (!g) return Bad(where + ": no 'carbonIntensity' number");
+    Result<SystemTime> at = TimeField(data[i], "datetime", where);
+    if (!at.ok()) return at.status();
+    f.points.push_back({*at, Intensity::GramsPerKwh(*g)});
+  }
+  std::stable_sort(f.points.begin(), f.points.end(),
+                   [](const IntensityPoint& a, const IntensityPoint& b) { return a.from < b.from; });
+  // Periods are as long as the spacing of the points (an hour by default).
+  const size_t n = f.points.size();
+  const SystemTime::duration step =
+      n >= 2 && f.points[n - 1].from > f.points[n - 2].from ? f.points[n - 1].from - f.points[n - 2].from
+                                                            : SystemTime::duration(std::chrono::hours(1));
+  f.end = f.points.back().from + step;
+  f.zone = j->contains("zone") && (*j)["zone"].is_string() ? (*j)["zone"].get<std::string>() : "";
+  f.source = "Electricity Maps API, forecast";
+  return f;
+}
+
+std::optional<ForecastMean> MeanOver(const LiveForecast& f, SystemTime from, SystemTime to) {
+  double weighted = 0;  // g/kWh x s
+  Seconds covered{0};
+  for (size_t i = 0; i < f.points.size(); ++i) {
+    const SystemTime begin = std::max(f.points[i].from, from);
+    const SystemTime end = std::min(i + 1 < f.points.size() ? f.points[i + 1].from : f.end, to);
+    if (end <= begin) continue;
+    const Seconds part = std::chrono::duration_cast<Seconds>(end - begin);
+    weighted += f.points[i].value.g_per_kwh() * part.count();
+    covered += part;
+  }
+  if (covered.count() <= 0) return std::nullopt;
+  return ForecastMean{Intensity::GramsPerKwh(weighted / covered.count()), covered};
+}
 
 Result<SystemTime> ParseIsoUtc(std::string_view t) {
   int y = 0, mo = 0, d = 0, h = 0, mi = 0, n = 0;

@@ -279,6 +279,23 @@ json SamplesJson(const std::vector<SampleRecord>& samples) {
   return out;
 }
 
+json EmbodiedJson(const EmbodiedRecord& e) {
+  json items = json::array();
+  for (const EmbodiedItemRecord& i : e.items) {
+    items.push_back({{"device", i.device},
+                     {"factor", i.factor},
+                     {"count", i.count},
+                     {"manufacture_kg", i.manufacture_kg},
+                     {"lifetime_years", i.lifetime_years},
+                     {"time_share", i.time_share},
+                     {"use_share", i.use_share},
+                     {"kg", i.kg},
+                     {"source", i.source},
+                     {"licence", i.licence}});
+  }
+  return {{"kg", e.kg}, {"scope", e.scope}, {"method", e.method}, {"items", items}, {"not_counted", e.not_counted}};
+}
+
 template <typename T, typename F>
 json Array(const std::vector<T>& v, F f) {
   json out = json::array();
@@ -681,6 +698,22 @@ CgroupsRecord CgroupsOf(const json& v, const std::string& p) {
   return c;
 }
 
+EmbodiedRecord EmbodiedOf(const json& v, const std::string& p) {
+  EmbodiedRecord e;
+  e.kg = Get<double>(v, "kg", p);
+  e.scope = Get<std::string>(v, "scope", p);
+  e.method = Get<std::string>(v, "method", p);
+  e.items = ArrayOf<EmbodiedItemRecord>(v, "items", p, [](const json& x, const std::string& q) {
+    return EmbodiedItemRecord{Get<std::string>(x, "device", q),  Get<std::string>(x, "factor", q),
+                              Get<double>(x, "count", q),        Get<double>(x, "manufacture_kg", q),
+                              Get<double>(x, "lifetime_years", q), Get<double>(x, "time_share", q),
+                              Get<double>(x, "use_share", q),    Get<double>(x, "kg", q),
+                              Get<std::string>(x, "source", q),  Get<std::string>(x, "licence", q)};
+  });
+  e.not_counted = Get<std::vector<std::string>>(v, "not_counted", p);
+  return e;
+}
+
 RunRecord RecordOf(const json& j) {
   RunRecord r;
   const std::string p = "record";
@@ -727,6 +760,8 @@ RunRecord RecordOf(const json& j) {
                                 Get<std::string>(o, "method", q)};
   }
   if (j.contains("cgroups")) r.cgroups = CgroupsOf(j["cgroups"], p + ".cgroups");
+  // Absent in records of agents before it, and when reporting is off.
+  if (j.contains("embodied")) r.embodied = EmbodiedOf(j["embodied"], p + ".embodied");
   return r;
 }
 
@@ -781,6 +816,7 @@ nlohmann::json RunRecordToJson(const RunRecord& r) {
                                       {"gpu_j", r.cgroups->unattributed_gpu_j}}},
                     {"dropped", r.cgroups->dropped}};
   }
+  if (r.embodied) j["embodied"] = EmbodiedJson(*r.embodied);
   return j;
 }
 

@@ -1,6 +1,8 @@
 // The human summary printed on stderr after `wattprint run`, and the one-line
 // live status. Compact (about a dozen lines), aligned, and explicit about
 // where each figure comes from.
+#include <algorithm>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -8,6 +10,7 @@
 
 #include "output/format.h"
 #include "wattprint/report.h"
+#include "wattprint/run_record.h"
 
 namespace wattprint {
 namespace {
@@ -138,6 +141,28 @@ void IntensityLines(std::string& out, const IntensityTimeline& tl) {
   if (!p.note.empty()) Line(out, "note", p.note);
 }
 
+// Manufacturing emissions, on their own line: never part of the CO2e
+// above. The devices without a figure or a share follow, with why.
+void EmbodiedLines(std::string& out, const RunResult& run) {
+  const std::optional<EmbodiedRecord> e = EmbodiedOfRun(run);
+  if (!e) return;
+  std::string not_counted;
+  for (const std::string& n : e->not_counted) not_counted += (not_counted.empty() ? "" : "; ") + n;
+  if (e->items.empty()) {
+    Line(out, "embodied", "none counted: " + not_counted);
+    return;
+  }
+  double lo = e->items.front().lifetime_years, hi = lo;
+  for (const EmbodiedItemRecord& i : e->items) {
+    lo = std::min(lo, i.lifetime_years);
+    hi = std::max(hi, i.lifetime_years);
+  }
+  const std::string years = lo == hi ? Sig(lo) : fmt::format("{}-{}", Sig(lo), Sig(hi));
+  Line(out, "embodied", fmt::format("{} (manufacturing, amortised over {} years; not included above)",
+                                    MassText(Co2e::Kilograms(e->kg)), years));
+  if (!not_counted.empty()) Line(out, "", "not counted: " + not_counted);
+}
+
 void NoteLines(std::string& out, const RunResult& run) {
   const Ledger* ledger = run.snapshot.ledger.get();
   for (size_t c = 0; ledger && run.scope == Scope::kProcess && c < ledger->channels().size(); ++c) {
@@ -187,6 +212,7 @@ std::string FormatSummary(const RunResult& run) {
       label = "";
     }
   }
+  EmbodiedLines(out, run);
   NoteLines(out, run);
   return out;
 }

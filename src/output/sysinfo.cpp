@@ -11,6 +11,7 @@
 #include <charconv>
 #include <cstdint>
 #include <random>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -80,6 +81,15 @@ int ParseCpuCount(std::string_view cpuinfo) {
   return n;
 }
 
+int ParseCpuSockets(std::string_view cpuinfo) {
+  std::vector<std::string_view> ids;
+  ForEachKeyValue(cpuinfo, [&](std::string_view key, std::string_view value) {
+    if (key == "physical id" && std::find(ids.begin(), ids.end(), value) == ids.end()) ids.push_back(value);
+    return true;
+  });
+  return static_cast<int>(ids.size());
+}
+
 std::optional<unsigned long long> ParseMemTotalBytes(std::string_view meminfo) {
   std::optional<unsigned long long> bytes;
   ForEachKeyValue(meminfo, [&](std::string_view key, std::string_view value) {
@@ -138,6 +148,7 @@ RunMetadata CollectMetadata(const SystemRoots& roots, const FileSystem& fs) {
   if (auto cpuinfo = fs.ReadFile(roots.Proc("cpuinfo")); cpuinfo.ok()) {
     m.cpu_model = ParseCpuModel(*cpuinfo);
     m.cpu_count = ParseCpuCount(*cpuinfo);
+    m.cpu_sockets = ParseCpuSockets(*cpuinfo);
   }
   if (auto meminfo = fs.ReadFile(roots.Proc("meminfo")); meminfo.ok()) {
     m.ram_total_bytes = ParseMemTotalBytes(*meminfo).value_or(0);

@@ -30,13 +30,17 @@ std::string FormatPlatform(std::string_view sysname, std::string_view release,
 std::string ParseCpuModel(std::string_view cpuinfo);
 // Number of "processor" entries in /proc/cpuinfo, i.e. online CPUs.
 int ParseCpuCount(std::string_view cpuinfo);
+// Distinct "physical id" values in /proc/cpuinfo: the CPU sockets; 0 when
+// the kernel writes none (most ARM kernels, some virtual machines).
+int ParseCpuSockets(std::string_view cpuinfo);
 // MemTotal from /proc/meminfo, in bytes; nullopt when absent or malformed.
 std::optional<unsigned long long> ParseMemTotalBytes(std::string_view meminfo);
 
 // A random UUID version 4 (RFC 9562), lower-case hex with dashes.
 std::string NewRunId();
 
-// Fills run_id, os, cpu_count, cpu_model, ram_total_bytes and tool_version.
+// Fills run_id, os, cpu_count, cpu_model, cpu_sockets, ram_total_bytes and
+// tool_version.
 // Unreadable facts stay empty/0.
 RunMetadata CollectMetadata(const SystemRoots& roots, const FileSystem& fs);
 

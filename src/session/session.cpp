@@ -133,6 +133,7 @@ RunMetadata MetadataFor(const Config& cfg) {
   char host[256] = {};
   if (gethostname(host, sizeof host - 1) == 0) m.host = host;
   m.cluster_job = ClusterJobFor(cfg.cluster_job);
+  if (cfg.embodied) m.embodied_factors = cfg.embodied_factors;
   return m;
 }
 

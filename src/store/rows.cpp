@@ -50,7 +50,7 @@ std::vector<Value> RunValues(const Run& r) {
           r.job.job_id,   r.job.step,     r.job.node,       r.job.user,
           r.job.account,  int64_t{r.complete}, r.record_json, r.intensity_year,
           r.zone,         r.country,      r.cpu_method,     r.gpu_method,
-          r.ram_method,   r.job.partition};
+          r.ram_method,   r.job.partition, Opt(r.embodied_kg)};
 }
 
 constexpr const char* kRunWriteColumns[] = {
@@ -60,7 +60,7 @@ constexpr const char* kRunWriteColumns[] = {
     "emissions_kg", "duration_s", "water_l", "intensity_g_per_kwh", "intensity_source", "intensity_basis",
     "cluster",    "job_id",    "step",       "node",        "user_name",    "account",             "complete",
     "record_json", "intensity_year", "zone", "country", "cpu_method", "gpu_method", "ram_method",
-    "job_partition"};
+    "job_partition", "embodied_kg"};
 
 }  // namespace
 
@@ -100,7 +100,8 @@ Run ReadRun(const Row& r) {
   run.intensity_year = r.Int(37);
   std::string* more[] = {&run.zone, &run.country, &run.cpu_method, &run.gpu_method, &run.ram_method};
   for (size_t i = 0; i < std::size(more); ++i) *more[i] = r.Text(38 + i);
-  run.record_json = r.Text(44);
+  run.embodied_kg = OptReal(r, 44);
+  run.record_json = r.Text(45);
   return run;
 }
 
@@ -132,6 +133,8 @@ Totals ReadTotals(const Row& r, size_t c) {
   t.first_us = r.Int(c + 9);
   t.last_us = r.Int(c + 10);
   t.gpu_hours = r.Real(c + 11);
+  t.embodied_kg = r.Real(c + 12);
+  t.embodied_runs = r.Int(c + 13);
   return t;
 }
 
@@ -225,6 +228,8 @@ void Join(Totals& into, const Totals& t) {
   into.runs += t.runs;
   into.intervals += t.intervals;
   into.gpu_hours += t.gpu_hours;
+  into.embodied_kg += t.embodied_kg;
+  into.embodied_runs += t.embodied_runs;
   Add(into.figures, t.figures);
   into.first_us = first ? t.first_us : std::min(into.first_us, t.first_us);
   into.last_us = first ? t.last_us : std::max(into.last_us, t.last_us);

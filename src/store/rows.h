@@ -21,7 +21,7 @@ inline constexpr const char* kRunColumns =
     "tracking_mode, region, provider, cpu_count, gpu_count, ram_total_gb, longitude, latitude, cpu_kwh, gpu_kwh, "
     "ram_kwh, energy_kwh, emissions_kg, duration_s, water_l, intensity_g_per_kwh, intensity_source, "
     "intensity_basis, cluster, job_id, step, node, user_name, account, complete, interval_count, intensity_year, "
-    "zone, country, cpu_method, gpu_method, ram_method, job_partition";
+    "zone, country, cpu_method, gpu_method, ram_method, job_partition, embodied_kg";
 inline constexpr const char* kIntervalColumns =
     "seq, start_us, end_us, cpu_kwh, gpu_kwh, ram_kwh, energy_kwh, emissions_kg, duration_s, water_l, "
     "cpu_power_w, gpu_power_w, ram_power_w, cpu_utilization, gpu_utilization, ram_utilization";
@@ -33,7 +33,7 @@ inline constexpr const char* kTotalsColumns =
     "COUNT(*), COALESCE(SUM(interval_count), 0), COALESCE(SUM(cpu_kwh), 0), COALESCE(SUM(gpu_kwh), 0), "
     "COALESCE(SUM(ram_kwh), 0), COALESCE(SUM(energy_kwh), 0), COALESCE(SUM(emissions_kg), 0), "
     "COALESCE(SUM(duration_s), 0), COALESCE(SUM(water_l), 0), COALESCE(MIN(start_us), 0), COALESCE(MAX(end_us), 0), "
-    "COALESCE(SUM(duration_s * gpu_count), 0) / 3600.0";
+    "COALESCE(SUM(duration_s * gpu_count), 0) / 3600.0, COALESCE(SUM(embodied_kg), 0), COUNT(embodied_kg)";
 inline constexpr const char* kTokenColumns =
     "id, kind, scope_id, can_read, can_write, label, created_us, revoked_us";
 

@@ -166,7 +166,16 @@ ALTER TABLE runs ADD COLUMN job_partition TEXT NOT NULL DEFAULT '';
 CREATE INDEX runs_by_account ON runs (account, start_us);
 )sql";
 
-constexpr const char* kMigrations[] = {kMigration1, kMigration2, kMigration3};
+// Version 4: each run's manufacturing (embodied) emissions, kg CO2e, from
+// its record; NULL when unknown (CodeCarbon runs, records without them,
+// runs stored before it), so that totals sum only the runs that know
+// theirs. DOUBLE PRECISION like the other figures: SQLite gives it REAL
+// affinity, and PostgreSQL's REAL would be a 4-byte float.
+constexpr const char* kMigration4 = R"sql(
+ALTER TABLE runs ADD COLUMN embodied_kg DOUBLE PRECISION;
+)sql";
+
+constexpr const char* kMigrations[] = {kMigration1, kMigration2, kMigration3, kMigration4};
 
 }  // namespace
 

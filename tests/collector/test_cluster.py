@@ -195,3 +195,29 @@ def test_run_attach_measures_a_running_tree_until_it_ends_or_is_stopped(site):
     assert gone.returncode == 2 and "no such process" in gone.stderr
     both = subprocess.run([WATTPRINT, "run", "--attach", "1", "--", "true"], capture_output=True, text=True)
     assert both.returncode == 2 and "not both" in both.stderr
+
+
+def test_report_of_a_job_read_from_the_collector(site):
+    """`wattprint report --project ID --job J` reads the job's records from
+    the collector (page by page, each run's record) and reports that job
+    alone, joined over its nodes; a bad selection is a one-line error."""
+    for node, joules in (("n1", 40), ("n2", 60)):
+        job_step(site, 501, node, joules)
+    job_step(site, 502, "n1", 25)
+    project = site["c"].project["project_id"]
+    p = cli(site, "report", "--project", project, "--job", "501")
+    assert p.returncode == 0, p.stderr
+    statement = next(line for line in p.stdout.splitlines() if line.startswith("> "))
+    # 100 J of measured package energy at 500 g/kWh, the --intensity given.
+    assert "The 2 runs (1 Slurm job on 2 nodes)" in statement
+    assert "used 100 J of electricity, all of it measured," in statement, statement
+    assert "emitted 13.9 mg CO2e" in statement, statement
+    assert "| wptest | 501 | physics | debug | n1, n2 | 2 |" in p.stdout
+    everything = cli(site, "report", "--project", project, "--format", "html")
+    assert everything.returncode == 0, everything.stderr
+    assert "The 3 runs (2 Slurm jobs on 2 nodes)" in everything.stdout
+    bad = cli(site, "report", "--project", "no-such-project")
+    assert bad.returncode == 2 and bad.stderr.count("\n") == 1, bad.stderr
+    assert bad.stderr.startswith("wattprint: error: the collector: HTTP 404"), bad.stderr
+    unreachable = cli(site, "report", "--project", project, url=f"http://127.0.0.1:{free_port()}")
+    assert unreachable.returncode == 1 and unreachable.stderr.count("\n") == 1, unreachable.stderr

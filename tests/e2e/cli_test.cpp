@@ -73,7 +73,7 @@ TEST(CliTest, UnknownCommandExitsTwoWithDidYouMean) {
   BinaryResult r = RunWattprint({"rnu", "--", "true"}, cwd.root());
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_EQ(r.err, "wattprint: error: unknown command 'rnu'; did you mean 'run'? "
-                   "(commands: run, monitor, doctor, intensity, compare, upload, job, budget, serve, admin)\n");
+                   "(commands: run, monitor, doctor, intensity, compare, upload, job, budget, report, predict, serve, admin)\n");
   BinaryResult flag = RunWattprint({"--quiet", "run", "--", "true"}, cwd.root());
   EXPECT_EQ(flag.exit_code, 2);  // run's flags come after `run`
   EXPECT_NE(flag.err.find("--quiet"), std::string::npos) << flag.err;
