@@ -297,6 +297,18 @@ TEST(EmbodiedOverrides, ChangeARowAndItsSourceFollows) {
   ASSERT_TRUE(ApplyEmbodiedOverride(&t, o, "file x").ok());
   EXPECT_EQ(Row(t, "gpu_a100_sxm4_80gb").source, "our supplier's LCA, 2025");
   EXPECT_EQ(Row(t, "gpu_a100_sxm4_80gb").licence, "internal");
+  // The published figure applied to other cards is no longer the source's.
+  EmbodiedOverride wider{.key = "gpu_h100_sxm", .model_match = "H100"};
+  ASSERT_TRUE(ApplyEmbodiedOverride(&t, wider, "file y").ok());
+  EXPECT_EQ(Row(t, "gpu_h100_sxm").kg_co2e, 164);
+  EXPECT_EQ(Row(t, "gpu_h100_sxm").source, "file y [embodied_factors.gpu_h100_sxm]");
+  EXPECT_EQ(Row(t, "gpu_h100_sxm").derivation, "");
+  // Notes alone leave the source.
+  EmbodiedOverride noted{.key = "cpu", .notes = "two sockets per node here"};
+  ASSERT_TRUE(ApplyEmbodiedOverride(&t, noted, "file y").ok());
+  const std::vector<EmbodiedFactor> builtin = BuiltinEmbodiedFactors();
+  EXPECT_EQ(Row(t, "cpu").source, Row(builtin, "cpu").source);
+  EXPECT_EQ(Row(t, "cpu").notes, "two sockets per node here");
 }
 
 TEST(EmbodiedOverrides, AddARow) {

@@ -337,12 +337,16 @@ TEST(LiveParse, TimesOutOfRangeAreCorrupt) {
 // national periods, "actual" null ahead of time; the regional answer's
 // "data" is an object) and of the Electricity Maps forecast reference.
 constexpr const char* kUkForecast =
-    R"({"data":[{"from":"2018-01-20T12:00Z","to":"2018-01-20T12:30Z","intensity":{"forecast":266,"actual":263,"index":"moderate"}},)"
-    R"({"from":"2018-01-20T12:30Z","to":"2018-01-20T13:00Z","intensity":{"forecast":200,"actual":null,"index":"moderate"}}]})";
+    R"({"data":[{"from":"2018-01-20T12:00Z","to":"2018-01-20T12:30Z",)"
+    R"("intensity":{"forecast":266,"actual":263,"index":"moderate"}},)"
+    R"({"from":"2018-01-20T12:30Z","to":"2018-01-20T13:00Z",)"
+    R"("intensity":{"forecast":200,"actual":null,"index":"moderate"}}]})";
 constexpr const char* kUkRegionalForecast =
     R"({"data":{"regionid":13,"dnoregion":"UKPN London","shortname":"London","data":[)"
-    R"({"from":"2018-01-20T12:30Z","to":"2018-01-20T13:00Z","intensity":{"forecast":120,"index":"low"},"generationmix":[]},)"
-    R"({"from":"2018-01-20T12:00Z","to":"2018-01-20T12:30Z","intensity":{"forecast":180,"index":"moderate"},"generationmix":[]}]}})";
+    R"({"from":"2018-01-20T12:30Z","to":"2018-01-20T13:00Z","intensity":{"forecast":120,"index":"low"},)"
+    R"("generationmix":[]},)"
+    R"({"from":"2018-01-20T12:00Z","to":"2018-01-20T12:30Z","intensity":{"forecast":180,"index":"moderate"},)"
+    R"("generationmix":[]}]}})";
 constexpr const char* kEmForecast =
     R"({"zone":"DE","forecast":[{"carbonIntensity":557,"datetime":"2018-01-20T12:00:00.000Z"},)"
     R"({"carbonIntensity":517,"datetime":"2018-01-20T13:00:00.000Z"}],"updatedAt":"2018-01-20T11:53:00.000Z"})";
@@ -386,7 +390,8 @@ TEST(LiveForecastParse, MalformedBodiesSayWhat) {
       {R"({"data":{"regionid":1}})", "malformed response: no forecast periods"},
       {R"({"data":[{"to":"2018-01-20T12:30Z","intensity":{"forecast":1}}]})",
        "malformed response: period 0: no 'from' time"},
-      {R"({"data":[{"from":"2018-01-20T12:00Z","intensity":{"forecast":1}},{"from":"soon","intensity":{"forecast":1}}]})",
+      {R"({"data":[{"from":"2018-01-20T12:00Z","intensity":{"forecast":1}},)"
+       R"({"from":"soon","intensity":{"forecast":1}}]})",
        "malformed response: period 1: bad time 'soon'"},
       {R"({"data":[{"from":"2018-01-20T12:00Z","intensity":{"forecast":null,"actual":null}}]})",
        "malformed response: period 0: no intensity.forecast number"},
@@ -399,10 +404,12 @@ TEST(LiveForecastParse, MalformedBodiesSayWhat) {
     EXPECT_EQ(r.status().code(), Status::Code::kCorrupt);
     EXPECT_EQ(r.status().message(), want) << body;
   }
-  EXPECT_EQ(ParseUkForecast(R"({"data":{"regionid":1}})", true).status().message(), "malformed response: no data.data array");
+  EXPECT_EQ(ParseUkForecast(R"({"data":{"regionid":1}})", true).status().message(),
+            "malformed response: no data.data array");
   const std::pair<const char*, const char*> em[] = {
       {R"({"zone":"DE"})", "malformed response: no 'forecast' array"},
-      {R"({"forecast":[{"datetime":"2018-01-20T12:00Z"}]})", "malformed response: forecast[0]: no 'carbonIntensity' number"},
+      {R"({"forecast":[{"datetime":"2018-01-20T12:00Z"}]})",
+       "malformed response: forecast[0]: no 'carbonIntensity' number"},
       {R"({"forecast":[{"carbonIntensity":5}]})", "malformed response: forecast[0]: no 'datetime' time"},
       {R"({"forecast":[{"carbonIntensity":5,"datetime":"2018-01-20T12:00+02:00"}]})",
        "malformed response: forecast[0]: time '2018-01-20T12:00+02:00' is not UTC"},
@@ -495,13 +502,15 @@ TEST(LiveIntensity, ForecastTimeoutErrorsAndRateLimit) {
   s.server().Get(R"(/intensity/([^/]+)/fw24h)", [](const httplib::Request&, httplib::Response&) {
     std::this_thread::sleep_for(1000ms);
   });
-  s.server().Get(R"(/regional/intensity/([^/]+)/fw24h/regionid/1)", [](const httplib::Request&, httplib::Response& res) {
-    res.status = 429;
-    res.set_header("Retry-After", "60");
-  });
-  s.server().Get(R"(/regional/intensity/([^/]+)/fw24h/regionid/2)", [](const httplib::Request&, httplib::Response& res) {
-    res.set_content(R"({"data":[]})", "application/json");
-  });
+  s.server().Get(R"(/regional/intensity/([^/]+)/fw24h/regionid/1)",
+                 [](const httplib::Request&, httplib::Response& res) {
+                   res.status = 429;
+                   res.set_header("Retry-After", "60");
+                 });
+  s.server().Get(R"(/regional/intensity/([^/]+)/fw24h/regionid/2)",
+                 [](const httplib::Request&, httplib::Response& res) {
+                   res.set_content(R"({"data":[]})", "application/json");
+                 });
   s.Start();
   LiveIntensity slow(Uk(s));
   EXPECT_EQ(slow.Forecast(Utc(12, 0), Seconds(60), 200ms).status().message(),

@@ -224,7 +224,8 @@ TEST(Predict, EstimateBoundsWidenTheInterval) {
   EXPECT_DOUBLE_EQ(p.energy.high.kwh(), 2.6 + 4 * 1.3);
   EXPECT_DOUBLE_EQ(p.co2e.low.kg(), 0.8 + 4 * 0.4);
   EXPECT_DOUBLE_EQ(p.co2e.high.kg(), 1.3 + 4 * 0.65);
-  EXPECT_EQ(p.notes.back(), "some task energy was estimated, not measured: the intervals include the estimate's bounds");
+  EXPECT_EQ(p.notes.back(),
+            "some task energy was estimated, not measured: the intervals include the estimate's bounds");
 }
 
 // The tasks to come emit at the intensity given for the remaining time.
@@ -241,9 +242,11 @@ TEST(Predict, RemainingIntensityFeedsTheCo2eToCome) {
 
 constexpr const char* kUkForecast =
     R"({"data":[)"
-    R"({"from":"2018-01-20T12:00Z","to":"2018-01-20T12:30Z","intensity":{"forecast":200,"actual":190,"index":"moderate"}},)"
+    R"({"from":"2018-01-20T12:00Z","to":"2018-01-20T12:30Z",)"
+    R"("intensity":{"forecast":200,"actual":190,"index":"moderate"}},)"
     R"({"from":"2018-01-20T12:30Z","to":"2018-01-20T13:00Z","intensity":{"forecast":100,"actual":null,"index":"low"}},)"
-    R"({"from":"2018-01-20T13:00Z","to":"2018-01-20T13:30Z","intensity":{"forecast":160,"actual":null,"index":"low"}}]})";
+    R"({"from":"2018-01-20T13:00Z","to":"2018-01-20T13:30Z",)"
+    R"("intensity":{"forecast":160,"actual":null,"index":"low"}}]})";
 
 SystemTime Utc(int h, int m) { return SystemTime{} + std::chrono::seconds(1516406400 + h * 3600 + m * 60); }
 
@@ -270,7 +273,8 @@ TEST(Predict, ForecastMeanOverTheRemainingTimeIsUsedAndSaid) {
   PredictionInput later = Input({Task(0.5, 0.1, 3600)}, 3);
   EXPECT_TRUE(ApplyForecast(&later, f, Utc(12, 0), Seconds(3 * 3600)));
   EXPECT_DOUBLE_EQ(later.remaining_intensity->g_per_kwh(), (200 + 100 + 160) / 3.0);
-  EXPECT_EQ(later.notes.back(), "the forecast covers the first 1.50 h of the remaining 3.00 h; its mean is used for all of it");
+  EXPECT_EQ(later.notes.back(),
+            "the forecast covers the first 1.50 h of the remaining 3.00 h; its mean is used for all of it");
 }
 
 TEST(Predict, NoForecastKeepsTheCurrentIntensityWithANote) {
@@ -285,7 +289,8 @@ TEST(Predict, NoForecastKeepsTheCurrentIntensityWithANote) {
   EXPECT_DOUBLE_EQ(in.remaining_intensity->g_per_kwh(), 300);
   // A forecast for a time long past covers none of the remaining time.
   EXPECT_FALSE(ApplyForecast(&in, ParseUkForecast(kUkForecast, false), Utc(20, 0), Seconds(900)));
-  EXPECT_EQ(in.notes.back(), "the intensity forecast does not cover the remaining time; the run's current intensity is used");
+  EXPECT_EQ(in.notes.back(),
+            "the intensity forecast does not cover the remaining time; the run's current intensity is used");
   // The marginal basis does not take an average forecast.
   in.basis = "marginal";
   EXPECT_FALSE(ApplyForecast(&in, ParseUkForecast(kUkForecast, false), Utc(12, 0), Seconds(900)));
@@ -296,7 +301,9 @@ TEST(Predict, NoForecastKeepsTheCurrentIntensityWithANote) {
 
 TEST(Predict, BudgetShareOfTheRemainingBudget) {
   Prediction p = MustPredict(Input({Task(10, 2, 60)}, 5));  // 10 kg for the run
-  ApplyBudgetAnswer(&p, "physics", 200, json::parse(R"({"account":"physics","year":2026,"budget_kg":100,"spent_kg":60,"remaining_kg":40,"state":"ok"})"));
+  ApplyBudgetAnswer(&p, "physics", 200,
+                    json::parse(R"({"account":"physics","year":2026,"budget_kg":100,"spent_kg":60,)"
+                                R"("remaining_kg":40,"state":"ok"})"));
   ASSERT_TRUE(p.budget.has_value());
   EXPECT_EQ(p.budget->account, "physics");
   EXPECT_EQ(p.budget->year, 2026);
@@ -304,15 +311,19 @@ TEST(Predict, BudgetShareOfTheRemainingBudget) {
   EXPECT_DOUBLE_EQ(*p.budget->share, 0.25);
   EXPECT_FALSE(p.budget->over);
   const std::string text = FormatPrediction(p);
-  EXPECT_NE(text.find("  budget    the whole run would take 25 % of account physics's remaining 40.0 kg CO2e for 2026\n"),
-            std::string::npos) << text;
+  EXPECT_NE(
+      text.find("  budget    the whole run would take 25 % of account physics's remaining 40.0 kg CO2e for 2026\n"),
+      std::string::npos)
+      << text;
   EXPECT_EQ(PredictionToJson(p)["budget"]["share"], 0.25);
 
   Prediction spent = MustPredict(Input({Task(10, 2, 60)}, 5));
-  ApplyBudgetAnswer(&spent, "physics", 200, json::parse(R"({"account":"physics","year":2026,"budget_kg":100,"remaining_kg":0})"));
+  ApplyBudgetAnswer(&spent, "physics", 200,
+                    json::parse(R"({"account":"physics","year":2026,"budget_kg":100,"remaining_kg":0})"));
   EXPECT_FALSE(spent.budget->share.has_value());
   EXPECT_TRUE(spent.budget->over);
-  EXPECT_NE(FormatPrediction(spent).find("account physics has no CO2e left for 2026 (budget 100 kg); the run would add 10.0 kg"),
+  EXPECT_NE(FormatPrediction(spent).find(
+                "account physics has no CO2e left for 2026 (budget 100 kg); the run would add 10.0 kg"),
             std::string::npos);
   EXPECT_TRUE(PredictionToJson(spent)["budget"]["share"].is_null());
 

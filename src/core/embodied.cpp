@@ -109,32 +109,49 @@ struct Amortiser {
 
   void Skip(std::string what) { out.not_counted.push_back(std::move(what)); }
 
-  // The server, then the CPU sockets and the DRAM beyond what its figure
-  // includes; the server and sockets share by CPU, the DRAM by RAM.
-  void Host() {
+  // The server, shared by the run's CPU share.
+  void Server() {
     const EmbodiedFactor* server = Last(EmbodiedKind::kServer);
     const std::optional<double> cpu = Share(in.cpu_share);
-    const std::optional<double> ram = Share(in.ram_share);
-    const char* no_cpu_share = "the run's CPU share is unknown";
     if (server == nullptr) Skip("server: no server row in the table");
-    else if (!cpu) Skip(fmt::format("server: {}", no_cpu_share));
+    else if (!cpu) Skip("server: the run's CPU share is unknown");
     else Add("server", *server, 1, *cpu);
-    const double have_sockets = server ? server->includes_cpu_sockets : 0;
-    const double have_gb = server ? server->includes_dram_gb : 0;
-    if (const EmbodiedFactor* f = Last(EmbodiedKind::kCpu); !in.cpu_sockets || *in.cpu_sockets <= 0) {
+  }
+
+  // The sockets beyond those the server figure includes, by the CPU share.
+  void Sockets() {
+    const EmbodiedFactor* server = Last(EmbodiedKind::kServer);
+    const EmbodiedFactor* f = Last(EmbodiedKind::kCpu);
+    const double included = server ? server->includes_cpu_sockets : 0;
+    const std::optional<double> cpu = Share(in.cpu_share);
+    if (!in.cpu_sockets || *in.cpu_sockets <= 0) {
       Skip("cpu: socket count unknown (no \"physical id\" in /proc/cpuinfo)");
-    } else if (*in.cpu_sockets > have_sockets) {
-      if (f == nullptr) Skip("cpu: no cpu row in the table");
-      else if (!cpu) Skip(fmt::format("cpu: {}", no_cpu_share));
-      else Add("cpu", *f, *in.cpu_sockets - have_sockets, *cpu);
+    } else if (*in.cpu_sockets <= included) {
+      return;  // all in the server figure
+    } else if (f == nullptr) {
+      Skip("cpu: no cpu row in the table");
+    } else if (!cpu) {
+      Skip("cpu: the run's CPU share is unknown");
+    } else {
+      Add("cpu", *f, *in.cpu_sockets - included, *cpu);
     }
-    if (const EmbodiedFactor* f = Last(EmbodiedKind::kDram); !in.ram_total_bytes || *in.ram_total_bytes == 0) {
+  }
+
+  // The GiB of DRAM beyond those the server figure includes, by the RAM share.
+  void Dram() {
+    const EmbodiedFactor* server = Last(EmbodiedKind::kServer);
+    const EmbodiedFactor* f = Last(EmbodiedKind::kDram);
+    const double included = server ? server->includes_dram_gb : 0;
+    const std::optional<double> ram = Share(in.ram_share);
+    if (!in.ram_total_bytes || *in.ram_total_bytes == 0) {
       Skip("dram: memory size unknown (no MemTotal in /proc/meminfo)");
-    } else if (const double gb = static_cast<double>(*in.ram_total_bytes) / kGiB; gb > have_gb) {
-      if (f == nullptr) Skip("dram: no dram row in the table");
-      else if (!ram) Skip("dram: the run's RAM share is unknown");
-      else Add("dram", *f, gb - have_gb, *ram);
+      return;
     }
+    const double gb = static_cast<double>(*in.ram_total_bytes) / kGiB;
+    if (gb <= included) return;  // all in the server figure
+    if (f == nullptr) Skip("dram: no dram row in the table");
+    else if (!ram) Skip("dram: the run's RAM share is unknown");
+    else Add("dram", *f, gb - included, *ram);
   }
 
   void Gpus() {
@@ -263,8 +280,9 @@ Status ApplyEmbodiedOverride(std::vector<EmbodiedFactor>* factors, const Embodie
   if (o.lifetime_years) f.lifetime_years = *o.lifetime_years;
   if (o.includes_cpu_sockets) f.includes_cpu_sockets = *o.includes_cpu_sockets;
   if (o.includes_dram_gb) f.includes_dram_gb = *o.includes_dram_gb;
+  // A new figure, or the published one applied to other hardware.
   const bool figures_changed = added || o.kg_co2e || o.lifetime_years || o.includes_cpu_sockets ||
-                               o.includes_dram_gb;
+                               o.includes_dram_gb || o.model_match || o.unit;
   if (figures_changed && !o.source) {
     // The published source no longer stands behind the figure.
     f.source = fmt::format("{} [embodied_factors.{}]", origin, o.key);
@@ -286,7 +304,9 @@ EmbodiedRecord AmortiseEmbodied(const EmbodiedInputs& in, std::span<const Embodi
   Amortiser a{in, factors, {}};
   a.out.scope = ToString(in.scope);
   a.out.method = MethodText(in.scope);
-  a.Host();
+  a.Server();
+  a.Sockets();
+  a.Dram();
   a.Gpus();
   return std::move(a.out);
 }

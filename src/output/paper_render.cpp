@@ -352,7 +352,7 @@ std::string Latex(const Report& rep, const std::vector<Block>& blocks, const std
       case Block::kParagraph: out += Tex(b.text) + "\n\n"; break;
       case Block::kStatement: {
         std::string s = Tex(b.text);
-        if (auto p = s.find("measured with wattprint"); p != std::string::npos) {
+        if (auto p = s.find("reported by wattprint"); p != std::string::npos) {
           auto dot = s.find(" in the scope", p);
           if (dot != std::string::npos) s.insert(dot, "~\\cite{wattprint}");
         }

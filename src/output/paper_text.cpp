@@ -139,11 +139,13 @@ std::string Hardware(const std::vector<ReportRun>& runs) {
 std::string Grids(const std::vector<ReportRun>& runs) {
   std::map<std::string, std::string> places;
   for (const ReportRun& r : runs) {
-    std::string where = r.country_name.empty() ? (r.zone.empty() ? "an unknown place" : r.zone) : r.country_name;
+    // A figure given with --intensity has no place: none is named.
+    std::string where = r.country_name.empty() ? r.zone : r.country_name;
     if (!r.zone.empty() && r.zone != where) where += " (zone " + r.zone + ")";
     if (r.intensity_default) where = "no location given: the world average";
-    std::string what = fmt::format("{}, {} g CO2e/kWh ({} basis{}): {}", where, Sig3(r.g_per_kwh), r.basis,
-                                   r.intensity_live ? ", live, mean over the run" : "", r.intensity_source);
+    std::string what = fmt::format("{}{} g CO2e/kWh ({} basis{}): {}", where.empty() ? "" : where + ", ",
+                                   Sig3(r.g_per_kwh), r.basis, r.intensity_live ? ", live, mean over the run" : "",
+                                   r.intensity_source);
     places.emplace(r.zone + "|" + r.intensity_source + "|" + Sig3(r.g_per_kwh), what);
   }
   std::string out;
@@ -208,7 +210,7 @@ std::string ComposeStatement(const Report& rep) {
   if (rep.all_measured) s += ", all of it measured,";
   else if (rep.any_unknown_method) s += " (some runs read from emissions.csv, which does not record the method)";
   s += " and emitted " + paper::MassRange(rep.co2e_kg, dash) + " CO2e";
-  s += fmt::format(", measured with wattprint{} in the scope of {}.", Versions(rep.runs), ScopePhrase(rep.runs));
+  s += fmt::format(", as reported by wattprint{} in the scope of {}.", Versions(rep.runs), ScopePhrase(rep.runs));
   if (!rep.co2e_kg.exact())
     s += rep.all_measured ? " The CO2e range is the spread of the grid's yearly averages."
                           : " The ranges are the bounds of the estimation models and the spread of the grid's "
