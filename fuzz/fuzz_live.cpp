@@ -2,9 +2,11 @@
 // answers, ISO 8601 times, and the disk cache. Whatever a server or a disk
 // sends, a reading is a finite, non-negative intensity at a time from
 // 1970-01-01 up to (not including) 2200-01-01, or an error; never an
-// exception or undefined behaviour.
+// exception or undefined behaviour. Forecasts (UK fw24h, Electricity Maps
+// /carbon-intensity/forecast) hold such readings in time order.
 //
 // Input: the first byte picks the parser, the rest is its text.
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdint>
@@ -35,12 +37,42 @@ void CheckReading(const Result<LiveReading>& r) {
   FUZZ_CHECK(!r->source.empty());
 }
 
+// A forecast: periods sorted, each finite and non-negative, ending by
+// `end`; its mean over any window is within its points' range.
+void CheckForecast(const Result<LiveForecast>& f) {
+  if (!f.ok()) {
+    FUZZ_CHECK(!f.status().message().empty());
+    return;
+  }
+  FUZZ_CHECK(!f->points.empty());
+  double lo = 1e300, hi = -1;
+  for (size_t i = 0; i < f->points.size(); ++i) {
+    const double g = f->points[i].value.g_per_kwh();
+    FUZZ_CHECK(std::isfinite(g) && g >= 0);
+    CheckTime(f->points[i].from);
+    if (i > 0) FUZZ_CHECK(f->points[i - 1].from <= f->points[i].from);
+    lo = std::min(lo, g), hi = std::max(hi, g);
+  }
+  FUZZ_CHECK(f->points.back().from <= f->end);
+  auto mean = MeanOver(*f, f->points.front().from, f->end);
+  if (mean) FUZZ_CHECK(mean->mean.g_per_kwh() >= lo * (1 - 1e-9) && mean->mean.g_per_kwh() <= hi * (1 + 1e-9));
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;
   const std::string_view text(reinterpret_cast<const char*>(data) + 1, size - 1);
-  switch (data[0] % 5) {
+  switch (data[0] % 8) {
+    case 5:
+      CheckForecast(ParseUkForecast(text, false));
+      break;
+    case 6:
+      CheckForecast(ParseUkForecast(text, true));
+      break;
+    case 7:
+      CheckForecast(ParseElectricityMapsForecast(text));
+      break;
     case 0:
       CheckReading(ParseUkIntensity(text, false));
       break;

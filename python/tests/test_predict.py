@@ -40,6 +40,7 @@ def test_prediction_after_three_tasks_is_the_librarys_exact_figures(env):
     tasks = run_tasks(tracker, env, [3600000, 4320000, 2880000])
     p = tracker.predict(total_tasks=10)
     tracker.stop()
+    assert tracker.predict(10).energy_kwh == p.energy_kwh  # after stop(): the same finished tasks
 
     assert isinstance(p, Prediction)
     energies = [kwh(uj + 360000) for uj in (3600000, 4320000, 2880000)]

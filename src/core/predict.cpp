@@ -413,7 +413,8 @@ Result<PredictionInput> PredictionInputFromRun(const RunResult& run, int total_t
 }
 
 bool ApplyForecast(PredictionInput* in, const Result<LiveForecast>& forecast, SystemTime from, Seconds span) {
-  const std::string current = in->remaining_intensity ? "the run's current intensity is used" : "it is not used";
+  const std::string current = in->remaining_intensity ? "the run's current intensity is used"
+                                                      : "the done tasks' CO2e per task is carried forward";
   if (!forecast.ok()) {
     in->notes.push_back("no intensity forecast: " + forecast.status().message() + "; " + current);
     return false;
