@@ -74,6 +74,9 @@ Stats StatsOf(const std::vector<double>& xs) {
   double ss = 0;
   for (double x : xs) ss += (x - s.mean) * (x - s.mean);
   s.sd = std::sqrt(ss / static_cast<double>(xs.size() - 1));
+  // Equal values summed in another order differ in their last bits: that
+  // is no spread.
+  if (s.sd <= 1e-12 * std::fabs(s.mean)) s.sd = 0;
   return s;
 }
 
