@@ -59,12 +59,12 @@ def environment(tmp):
     return env
 
 
-def build_consumer(prefix, tmp, find, static=False, fortran=False, source=HERE):
+def build_consumer(prefix, tmp, find, static=False, fortran=False, abi_include=""):
     b = os.path.join(tmp, "consumer")
     env = dict(os.environ, PKG_CONFIG_PATH=os.path.join(prefix, "lib", "pkgconfig"))
-    run(["cmake", "-S", source, "-B", b, "-G", "Ninja", "-DCMAKE_PREFIX_PATH=" + prefix, "-DWP_FIND=" + find,
-         "-DWP_STATIC=" + ("ON" if static else "OFF"), "-DWP_FORTRAN=" + ("ON" if fortran else "OFF")],
-        env=env, stdout=subprocess.DEVNULL)
+    run(["cmake", "-S", HERE, "-B", b, "-G", "Ninja", "-DCMAKE_PREFIX_PATH=" + prefix, "-DWP_FIND=" + find,
+         "-DWP_STATIC=" + ("ON" if static else "OFF"), "-DWP_FORTRAN=" + ("ON" if fortran else "OFF"),
+         "-DWP_ABI_INCLUDE=" + abi_include], env=env, stdout=subprocess.DEVNULL)
     run(["cmake", "--build", b], env=env)
     return b
 
@@ -104,8 +104,9 @@ def check_outputs(out, cpu_j, dram_j, task_cpu_j, task_dram_j):
     print("outputs ok:", os.listdir(out))
 
 
-def single(args, prefix, tmp):
-    b = build_consumer(prefix, tmp, args.find, args.static, args.fortran)
+def single(args, prefix, tmp, abi_include=""):
+    os.makedirs(tmp, exist_ok=True)
+    b = build_consumer(prefix, tmp, args.find, args.static, args.fortran, abi_include)
     programs = [os.path.join(b, "measure")]
     if args.fortran:
         programs.append(os.path.join(b, "measure_f"))
@@ -120,18 +121,99 @@ def single(args, prefix, tmp):
         check_outputs(out, 10.0, 1.5, 2.0, 0.5)
 
 
+ABI_DIR = os.path.join(HERE, "abi")
+RELEASES = ["0.1"]  # frozen headers, tests/capi/abi/RELEASE/wattprint/wattprint.h
+
+
+def abi(args, prefix, tmp, build):
+    """Programs built on each released header run against this library,
+    which still exports every released function and nothing but wp_*."""
+    for release in RELEASES:
+        include = os.path.join(ABI_DIR, release)
+        single(args, prefix, os.path.join(tmp, release), include)
+        ninja = open(os.path.join(tmp, release, "consumer", "build.ninja")).read()
+        assert include in ninja, "the frozen header was not on the include path"
+        print(f"abi ok: a program built on the {release} header runs against {build}")
+    lib = os.path.join(prefix, "lib", "libwattprint.so.0")
+    out = subprocess.run(["nm", "-D", "--defined-only", lib], check=True, capture_output=True, text=True).stdout
+    exported = {line.split()[-1] for line in out.splitlines() if line.split()}
+    for release in RELEASES:
+        wanted = open(os.path.join(ABI_DIR, f"symbols-{release}.txt")).read().split()
+        missing = sorted(set(wanted) - exported)
+        assert not missing, f"functions of {release} no longer exported: {missing}"
+    others = sorted(s for s in exported if not s.startswith("wp_"))
+    assert not others, f"exported beyond wp_*: {others[:10]}"
+    print(f"symbols ok: the {len(exported)} exported functions include every released one")
+
+
+RANKS = 4
+
+
+def launch_ranks(prog, tree, out, barrier, tmp):
+    """4 ranks on this node: with Open MPI's mpirun when it is installed,
+    else with the variables mpirun sets (the tracker reads nothing else)."""
+    env = environment(tmp)
+    args = [prog, tree, out, "--mpi", barrier]
+    mpirun = shutil.which("mpirun")
+    if mpirun:
+        run([mpirun, "--oversubscribe", "--allow-run-as-root", "-np", str(RANKS)] + args, env=env, cwd=out,
+            timeout=120)
+        return "mpirun"
+    procs = []
+    for r in range(RANKS):
+        e = dict(env, OMPI_COMM_WORLD_RANK=str(r), OMPI_COMM_WORLD_LOCAL_RANK=str(r),
+                 OMPI_COMM_WORLD_SIZE=str(RANKS))
+        procs.append(subprocess.Popen(args, env=e, cwd=out))
+    codes = [p.wait(timeout=120) for p in procs]
+    assert codes == [0] * RANKS, codes
+    return "simulated (no mpirun)"
+
+
+def mpi(args, prefix, tmp):
+    b = build_consumer(prefix, tmp, "cmake")
+    tree, out, barrier = (os.path.join(tmp, d) for d in ("tree", "out", "barrier"))
+    write_tree(tree)
+    os.makedirs(out)
+    os.makedirs(barrier)
+    how = launch_ranks(os.path.join(b, "measure"), tree, out, barrier, tmp)
+    records = [json.load(open(os.path.join(out, f"record-{r}.json"))) for r in range(RANKS)]
+    tags = [rec["metadata"]["mpi"] for rec in records]
+    assert sorted(t["rank"] for t in tags) == list(range(RANKS)), tags
+    assert all(t["rank_variable"] == "OMPI_COMM_WORLD_RANK" and t["world_size"] == RANKS for t in tags), tags
+    # One measurement of the node: local rank 0's.
+    assert [t["measures_node"] for t in tags] == [t["local_rank"] == 0 for t in tags], tags
+    assert sum(t["measures_node"] for t in tags) == 1, tags
+    total = sum(joules(rec["energy"]["machine"]) for rec in records)
+    assert near(total, 5.0), [rec["energy"] for rec in records]  # 4 J package + 1 J dram, counted once
+    for rec, t in zip(records, tags):
+        if not t["measures_node"]:
+            assert rec["channels"] == [] and (rec["kinds"].get("cpu") or {}).get("machine") is None, rec["kinds"]
+    rows = list(csv.DictReader(open(os.path.join(out, "emissions.csv"), newline="")))
+    assert len(rows) == RANKS, rows
+    consumed = sum(float(r["energy_consumed"] or 0) for r in rows)
+    assert near(consumed, kwh(5.0) * 1.5), consumed
+    print(f"mpi ok ({how}): one node measurement of 5 J in {RANKS} tagged records")
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--build", required=True)
     p.add_argument("--find", default="cmake")
     p.add_argument("--static", action="store_true")
     p.add_argument("--fortran", action="store_true")
+    p.add_argument("--mpi", action="store_true")
+    p.add_argument("--abi", action="store_true")
     args = p.parse_args()
     tmp = tempfile.mkdtemp(prefix="wp-capi-")
     try:
         prefix = os.path.join(tmp, "prefix")
         install(args.build, prefix)
-        single(args, prefix, tmp)
+        if args.mpi:
+            mpi(args, prefix, tmp)
+        elif args.abi:
+            abi(args, prefix, tmp, args.build)
+        else:
+            single(args, prefix, tmp)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     print("ok")

@@ -10,6 +10,7 @@
  * TREE holds sys/class/powercap/intel-rapl:0 (package) and intel-rapl:0:0
  * (dram) with 10-digit counters, as consumer_test.py writes it. Exit 0 when
  * every check passed; each failed check prints a line. */
+#define _POSIX_C_SOURCE 200809L /* pwrite, nanosleep: the program is strict C99 */
 #include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
