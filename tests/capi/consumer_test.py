@@ -104,8 +104,25 @@ def check_outputs(out, cpu_j, dram_j, task_cpu_j, task_dram_j):
     print("outputs ok:", os.listdir(out))
 
 
+def build_examples(prefix, tmp):
+    """examples/capi/ builds against the installed package and its C
+    program runs (on this machine's own sources, or none: it must not fail)."""
+    b = os.path.join(tmp, "examples")
+    run(["cmake", "-S", os.path.join(HERE, "..", "..", "examples", "capi"), "-B", b, "-G", "Ninja",
+         "-DCMAKE_PREFIX_PATH=" + prefix], stdout=subprocess.DEVNULL)
+    run(["cmake", "--build", b], stdout=subprocess.DEVNULL)
+    out = os.path.join(tmp, "examples-run")
+    os.makedirs(out)
+    env = dict(environment(tmp), WATTPRINT_CLOUD_METADATA="false")
+    for prog in ("region", "region_f"):
+        if os.path.exists(os.path.join(b, prog)):
+            run([os.path.join(b, prog), "FRA"], env=env, cwd=out, stdout=subprocess.DEVNULL, timeout=120)
+
+
 def single(args, prefix, tmp, abi_include=""):
     os.makedirs(tmp, exist_ok=True)
+    if args.find == "cmake" and not args.static and not abi_include:
+        build_examples(prefix, tmp)
     b = build_consumer(prefix, tmp, args.find, args.static, args.fortran, abi_include)
     programs = [os.path.join(b, "measure")]
     if args.fortran:
