@@ -12,6 +12,7 @@ pkgs=(
   iso-codes tzdata
   chromium fonts-dejavu-core
   slurmd slurmctld slurm-client munge libslurm-dev
+  gfortran openmpi-bin
 )
 missing=()
 for p in "${pkgs[@]}"; do

@@ -141,6 +141,23 @@ TEST(RunRecord, EverySectionRoundTripsLosslessly) {
   ExpectRoundTrip(run);
 }
 
+// An MPI rank's tag (wattprint/mpi.h) is written and read back; a record
+// without one (every record outside MPI, every older one) has no "mpi" key.
+TEST(RunRecord, MpiRankRoundTripsAndIsAbsentOutsideMpi) {
+  RunResult run = RichRun();
+  EXPECT_FALSE(RunToJson(run)["metadata"].contains("mpi"));
+  run.meta.mpi = MpiRank{3, 1, std::nullopt, "PMI_RANK", false};
+  const json j = RunToJson(run);
+  EXPECT_EQ(j["metadata"]["mpi"]["rank"], 3);
+  EXPECT_EQ(j["metadata"]["mpi"]["local_rank"], 1);
+  EXPECT_TRUE(j["metadata"]["mpi"]["world_size"].is_null());
+  EXPECT_EQ(j["metadata"]["mpi"]["measures_node"], false);
+  ExpectRoundTrip(run);
+  json bad = j;
+  bad["metadata"]["mpi"]["rank"] = "three";
+  EXPECT_EQ(RunRecordFromJson(bad).status().code(), Status::Code::kCorrupt);
+}
+
 // Process scope: the server and sockets by the tree's CPU share (1/4 of the
 // ticks), the 32 GiB of DRAM beyond the server's 16 by its RAM share (1 GiB
 // of 16), the GPU by its process

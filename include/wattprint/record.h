@@ -46,6 +46,19 @@ struct ClusterJob {
   bool operator==(const ClusterJob&) const = default;
 };
 
+// Where a run sits in an MPI job (wattprint/mpi.h): its rank, from which
+// launcher variable, and whether its tracker measured the node (false: the
+// node's energy is in another rank's record, by the one-measurer-per-node
+// rule, and this record counts none of it).
+struct MpiRank {
+  int rank = 0;
+  std::optional<int> local_rank;  // unknown when the launcher sets none
+  std::optional<int> world_size;
+  std::string rank_variable;      // "OMPI_COMM_WORLD_RANK", "PMI_RANK", "SLURM_PROCID"
+  bool measures_node = true;
+  bool operator==(const MpiRank&) const = default;
+};
+
 struct RunMetadata {
   std::string run_id;          // UUID v4
   std::string project_name = "codecarbon";
@@ -76,6 +89,7 @@ struct RunMetadata {
   std::optional<int> signal;     // for `run`, when the command was killed
   std::string host;              // the machine's host name
   ClusterJob cluster_job;
+  std::optional<MpiRank> mpi;  // only inside an MPI job (the C API)
   // The manufacturing-emissions factors (wattprint/embodied.h) the record
   // amortises; nullopt: embodied reporting is off (config `embodied`).
   std::optional<std::vector<EmbodiedFactor>> embodied_factors;

@@ -203,6 +203,7 @@ struct MetadataRecord {
   SystemTime start;
   std::optional<std::string> host;
   std::optional<ClusterJob> cluster_job;  // only inside a cluster job
+  std::optional<MpiRank> mpi;             // only inside an MPI job
   bool operator==(const MetadataRecord&) const = default;
 };
 

@@ -48,6 +48,7 @@ MetadataRecord MetadataOf(const RunResult& run) {
   r.start = run.wall_start;
   r.host = NonEmpty(m.host);
   if (!m.cluster_job.job_id.empty()) r.cluster_job = m.cluster_job;
+  r.mpi = m.mpi;
   return r;
 }
 

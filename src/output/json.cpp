@@ -71,8 +71,17 @@ json ClusterJobJson(const std::optional<ClusterJob>& j) {
           {"partition", j->partition}};
 }
 
+// Written only inside an MPI job, so that other records keep their form.
+json MpiJson(const MpiRank& r) {
+  return {{"rank", r.rank},
+          {"local_rank", Opt(r.local_rank)},
+          {"world_size", Opt(r.world_size)},
+          {"rank_variable", r.rank_variable},
+          {"measures_node", r.measures_node}};
+}
+
 json MetadataJson(const MetadataRecord& m) {
-  return {{"run_id", m.run_id},
+  json j = {{"run_id", m.run_id},
           {"project_name", m.project_name},
           {"experiment_id", m.experiment_id},
           {"experiment_name", m.experiment_name},
@@ -94,6 +103,8 @@ json MetadataJson(const MetadataRecord& m) {
           {"start", Time(m.start)},
           {"host", Opt(m.host)},
           {"cluster_job", ClusterJobJson(m.cluster_job)}};
+  if (m.mpi) j["mpi"] = MpiJson(*m.mpi);
+  return j;
 }
 
 json SourcesJson(const std::vector<SourceRecord>& sources) {
@@ -477,6 +488,12 @@ MetadataRecord MetadataOf(const json& v, const std::string& p) {
                                Get<std::string>(j, "step", q),    Get<std::string>(j, "node", q),
                                Get<std::string>(j, "user", q),    Get<std::string>(j, "account", q),
                                j.contains("partition") ? Get<std::string>(j, "partition", q) : std::string()};
+  }
+  if (v.contains("mpi") && !v["mpi"].is_null()) {
+    const json& j = v["mpi"];
+    const std::string q = p + ".mpi";
+    m.mpi = MpiRank{Get<int>(j, "rank", q), GetOpt<int>(j, "local_rank", q), GetOpt<int>(j, "world_size", q),
+                    Get<std::string>(j, "rank_variable", q), Get<bool>(j, "measures_node", q)};
   }
   return m;
 }
