@@ -16,8 +16,6 @@ namespace wattprint {
 
 namespace {
 
-constexpr double kJPerKwh = 3.6e6;
-
 Ranged Exact(double v) { return {v, v, v}; }
 
 Ranged& operator+=(Ranged& a, const Ranged& b) {
